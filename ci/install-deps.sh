@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages infercost needs to build and test. Idempotent: when every package is
+# already installed it only says so, and touches neither apt's lists nor the network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git clang-format
+  libbenchmark-dev libbenchmark-tools   # Google Benchmark, and its tools/compare.py
+  libhwloc-dev hwloc                    # topology and thread binding
+  libpapi-dev papi-tools                # hardware counters
+  libopenblas-dev                       # f32 baseline (cblas_sgemv / cblas_sgemm)
+  libjansson-dev                        # JSON for result files, scenarios and catalogs
+  libsqlite3-dev sqlite3                # history store
+  python3 python3-scipy python3-numpy python3-pandas   # compare.py reads our JSON in the tests
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, run under qemu
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: configure, build (warnings are errors under CI=true), and run ctest.
+# Usage: bash ci/test.sh            (build dir: build/, or $IC_BUILD_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${IC_BUILD_DIR:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j "$jobs"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"

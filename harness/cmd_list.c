@@ -1,0 +1,177 @@
+/* infercost list: the CPU, its features, the build's dependencies, and every kernel variant. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "ic_config.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "ic_dispatch.h"
+
+static const char g_usage[] =
+    "usage: infercost list [--json]\n"
+    "  --json   print the same information as one JSON object\n";
+
+/* Features that belong to this architecture, so x86 hosts do not list Arm bits and vice versa. */
+static int feature_is_native(int bit) {
+#if defined(IC_ARCH_X86)
+    return bit <= IC_FEATURE_BIT_AMX_BF16;
+#elif defined(IC_ARCH_ARM)
+    return bit >= IC_FEATURE_BIT_ASIMD;
+#else
+    return 0;
+#endif
+}
+
+static const struct {
+    const char *name;
+    int have;
+    const char *why;
+} g_deps[] = {
+    {"benchmark", IC_HAVE_BENCHMARK, IC_WHY_NO_BENCHMARK},
+    {"hwloc", IC_HAVE_HWLOC, IC_WHY_NO_HWLOC},
+    {"papi", IC_HAVE_PAPI, IC_WHY_NO_PAPI},
+    {"openblas", IC_HAVE_OPENBLAS, IC_WHY_NO_OPENBLAS},
+    {"cuda", IC_HAVE_CUDA, IC_WHY_NO_CUDA}, /* the toolkit; no GPU backend is built yet */
+    {"neuron", IC_HAVE_NEURON, IC_WHY_NO_NEURON},
+};
+
+/* "missing avx512_vnni amx_int8" or "above IC_ISA cap avx2" for a variant that cannot be chosen. */
+static void unavailable_reason(const ic_kernel *k, uint64_t features, ic_level cap, char *out,
+                               size_t len) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (int b = 0; b < IC_FEATURE_COUNT && used < len; b++) {
+        uint64_t bit = 1ull << b;
+        if ((k->features & bit) && !(features & bit))
+            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "missing ",
+                                     ic_feature_name(bit));
+    }
+    if (k->level > cap && used < len)
+        snprintf(out + used, len - used, "%sabove IC_ISA cap %s", used ? "; " : "",
+                 ic_level_name(cap));
+}
+
+static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
+    json_t *root = json_object();
+    json_object_set_new(root, "version", json_string(IC_VERSION));
+    json_object_set_new(root, "git_commit", json_string(IC_GIT_COMMIT));
+    json_t *jcpu = json_object();
+    json_object_set_new(jcpu, "vendor", json_string(cpu->vendor));
+    json_object_set_new(jcpu, "model_name", json_string(cpu->model_name));
+    json_t *present = json_array(), *absent = json_array();
+    for (int b = 0; b < IC_FEATURE_COUNT; b++) {
+        if (!feature_is_native(b)) continue;
+        json_array_append_new((cpu->features >> b) & 1 ? present : absent,
+                              json_string(ic_feature_name(1ull << b)));
+    }
+    json_object_set_new(jcpu, "features", present);
+    json_object_set_new(jcpu, "features_absent", absent);
+    if (cpu->sve_vl_bytes) json_object_set_new(jcpu, "sve_vl_bits", json_integer((json_int_t)cpu->sve_vl_bytes * 8));
+    if (cpu->amx_note[0]) json_object_set_new(jcpu, "amx_note", json_string(cpu->amx_note));
+    json_object_set_new(root, "cpu", jcpu);
+    json_object_set_new(root, "isa_cap", json_string(ic_level_name(cap)));
+
+    json_t *deps = json_object();
+    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
+        json_object_set_new(deps, g_deps[i].name,
+                            g_deps[i].have ? json_string("available")
+                                           : json_sprintf("unavailable: %s", g_deps[i].why));
+    json_object_set_new(root, "dependencies", deps);
+
+    json_t *kernels = json_array();
+    size_t n;
+    const ic_kernel *table = ic_kernel_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const ic_kernel *k = &table[i];
+        if (!ic_level_is_native(k->level)) continue;
+        json_t *jk = json_object();
+        json_object_set_new(jk, "op", json_string(ic_op_name(k->op)));
+        if (ic_op_is_typed(k->op)) json_object_set_new(jk, "type", json_string(ic_dtype_name(k->wtype)));
+        json_object_set_new(jk, "name", json_string(k->name));
+        json_object_set_new(jk, "isa", json_string(k->isa));
+        int usable = ic_kernel_usable(k, cpu->features, cap);
+        json_object_set_new(jk, "available", json_boolean(usable));
+        if (!usable) {
+            char why[160];
+            unavailable_reason(k, cpu->features, cap, why, sizeof why);
+            json_object_set_new(jk, "why", json_string(why));
+        }
+        json_object_set_new(jk, "chosen", json_boolean(ic_select(k->op, k->wtype) == k));
+        json_array_append_new(kernels, jk);
+    }
+    json_object_set_new(root, "kernels", kernels);
+    return root;
+}
+
+static void list_text(const ic_cpu_info *cpu, ic_level cap) {
+    printf("infercost %s (commit %s)\n\n", IC_VERSION, IC_GIT_COMMIT);
+    printf("CPU        %s, %s\n", cpu->vendor, cpu->model_name);
+    printf("features   (detected on this host; a feature counts only if the OS enabled it)\n");
+    printf("  present ");
+    for (int b = 0; b < IC_FEATURE_COUNT; b++)
+        if (feature_is_native(b) && ((cpu->features >> b) & 1)) printf(" %s", ic_feature_name(1ull << b));
+    printf("\n  absent  ");
+    for (int b = 0; b < IC_FEATURE_COUNT; b++)
+        if (feature_is_native(b) && !((cpu->features >> b) & 1)) printf(" %s", ic_feature_name(1ull << b));
+    printf("\n");
+    if (cpu->amx_note[0]) printf("  note: AMX unusable: %s\n", cpu->amx_note);
+    if (cpu->sve_vl_bytes) printf("  SVE vector length: %zu bits\n", cpu->sve_vl_bytes * 8);
+    printf("ISA cap    %s%s\n", ic_level_name(cap),
+           getenv("IC_ISA") && getenv("IC_ISA")[0] ? " (from IC_ISA)" : " (IC_ISA unset: no cap)");
+
+    printf("\nbuild dependencies\n");
+    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
+        printf("  %-10s %s%s%s\n", g_deps[i].name, g_deps[i].have ? "available" : "unavailable: ",
+               g_deps[i].have ? "" : g_deps[i].why,
+               strcmp(g_deps[i].name, "cuda") == 0 && g_deps[i].have
+                   ? " (toolkit found; the GPU backend is not built yet)"
+                   : "");
+
+    printf("\nkernels    (* = chosen for this op and type)\n");
+    printf("  %-10s %-5s %-26s %s\n", "op", "type", "variant", "status");
+    size_t n;
+    const ic_kernel *table = ic_kernel_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const ic_kernel *k = &table[i];
+        if (!ic_level_is_native(k->level)) continue;
+        int usable = ic_kernel_usable(k, cpu->features, cap);
+        char why[160] = "";
+        if (!usable) unavailable_reason(k, cpu->features, cap, why, sizeof why);
+        printf("%c %-10s %-5s %-26s %s%s%s\n", ic_select(k->op, k->wtype) == k ? '*' : ' ',
+               ic_op_name(k->op), ic_op_is_typed(k->op) ? ic_dtype_name(k->wtype) : "-", k->name,
+               usable ? "available" : "unavailable", usable ? "" : ": ", why);
+    }
+}
+
+int ic_cmd_list(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int as_json = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': as_json = 1; break;
+        case 'h': fputs(g_usage, stdout); return IC_EXIT_OK;
+        default: return ic_usage_error("list", g_usage, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return ic_usage_error("list", g_usage, "unexpected argument '%s'", argv[optind]);
+    int rc = ic_cli_check_isa();
+    if (rc) return rc;
+    const ic_cpu_info *cpu = ic_cpu();
+    ic_level cap;
+    char err[256];
+    ic_level_cap(&cap, err, sizeof err);
+    if (as_json) {
+        json_t *root = list_json(cpu, cap);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(root);
+    } else {
+        list_text(cpu, cap);
+    }
+    return IC_EXIT_OK;
+}

@@ -1,0 +1,84 @@
+/* infercost: what does one generated token cost on this chip? Entry point and subcommand table. */
+#include "cli.h"
+#include "ic_config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ic_dispatch.h"
+
+static const struct {
+    const char *name;
+    const char *summary;
+    int (*fn)(int, char **);
+} g_commands[] = {
+#define IC_COMMAND(name, summary) {#name, summary, ic_cmd_##name},
+#include "commands.inc"
+#undef IC_COMMAND
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: infercost <command> [options]\n"
+            "       infercost --help | --version\n\n"
+            "Measures what one generated token costs on this machine.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
+        fprintf(out, "  %-14s %s\n", g_commands[i].name, g_commands[i].summary);
+    fprintf(out, "\n'infercost <command> --help' describes a command's options.\n"
+                 "environment: IC_ISA=<level> caps the kernel ISA (e.g. avx2, ref); "
+                 "IC_DEBUG=1 logs each kernel choice.\n");
+}
+
+void ic_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("infercost: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ic_usage_error(const char *cmd, const char *usage_text, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "infercost %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fputs(usage_text, stderr);
+    return IC_EXIT_USAGE;
+}
+
+int ic_cli_check_isa(void) {
+    char err[512];
+    if (ic_dispatch_init(err, sizeof err) != 0) {
+        ic_error("%s", err);
+        return IC_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return IC_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return IC_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("infercost %s (commit %s)\n", IC_VERSION, IC_GIT_COMMIT);
+        return IC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
+        if (strcmp(cmd, g_commands[i].name) == 0) return g_commands[i].fn(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        fprintf(stderr, "infercost: unknown option '%s'\n", cmd);
+    else
+        fprintf(stderr, "infercost: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return IC_EXIT_USAGE;
+}

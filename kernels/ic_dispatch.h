@@ -1,0 +1,107 @@
+/* The kernel table and runtime selection. */
+#ifndef IC_DISPATCH_H
+#define IC_DISPATCH_H
+
+#include "ic_attention.h"
+#include "ic_cpu.h"
+#include "ic_gemm.h"
+#include "ic_gemv.h"
+#include "ic_quant.h"
+#include "ic_rmsnorm.h"
+#include "ic_rope.h"
+#include "ic_softmax.h"
+#include "ic_swiglu.h"
+#include "ic_types.h"
+
+#define IC_OP_LIST(X)                                                                              \
+    X(GEMV, "gemv")                                                                                \
+    X(GEMM, "gemm")                                                                                \
+    X(QUANTIZE, "quantize")                                                                        \
+    X(DEQUANTIZE, "dequantize")                                                                    \
+    X(RMSNORM, "rmsnorm")                                                                          \
+    X(ROPE, "rope")                                                                                \
+    X(SOFTMAX, "softmax")                                                                          \
+    X(SWIGLU, "swiglu")                                                                            \
+    X(ATTENTION, "attention")
+
+typedef enum ic_op {
+#define IC_X(id, str) IC_OP_##id,
+    IC_OP_LIST(IC_X)
+#undef IC_X
+        IC_OP_COUNT
+} ic_op;
+
+/* Declarations of every variant, from the list. */
+#define IC_GEMV(w, W, A, isa, L, f) ic_gemv_fn ic_gemv_##w##_##isa;
+#define IC_GEMM(w, W, A, isa, L, f) ic_gemm_fn ic_gemm_##w##_##isa;
+#define IC_QUANTIZE(t, T, isa, L, f) ic_quantize_fn ic_quantize_##t##_##isa;
+#define IC_DEQUANTIZE(t, T, isa, L, f) ic_dequantize_fn ic_dequantize_##t##_##isa;
+#define IC_RMSNORM(isa, L, f) ic_rmsnorm_fn ic_rmsnorm_##isa;
+#define IC_ROPE(isa, L, f) ic_rope_fn ic_rope_##isa;
+#define IC_SOFTMAX(isa, L, f) ic_softmax_fn ic_softmax_##isa;
+#define IC_SWIGLU(isa, L, f) ic_swiglu_fn ic_swiglu_##isa;
+#define IC_ATTENTION(isa, L, f) ic_attention_fn ic_attention_##isa;
+#include "ic_kernels.inc"
+#undef IC_GEMV
+#undef IC_GEMM
+#undef IC_QUANTIZE
+#undef IC_DEQUANTIZE
+#undef IC_RMSNORM
+#undef IC_ROPE
+#undef IC_SOFTMAX
+#undef IC_SWIGLU
+#undef IC_ATTENTION
+
+/* One variant. For ops without a weight type (norms, elementwise, attention) wtype and atype are
+ * IC_DT_F32. */
+typedef struct ic_kernel {
+    ic_op op;
+    const char *name; /* "gemv_q8_0_avx512vnni" */
+    const char *isa;  /* "avx512vnni" */
+    ic_level level;
+    uint64_t features; /* IC_F_* bits the variant needs */
+    ic_dtype wtype;    /* weight type, or the type converted to/from */
+    ic_dtype atype;    /* activation type the variant reads */
+    union {
+        ic_gemv_fn *gemv;
+        ic_gemm_fn *gemm;
+        ic_quantize_fn *quantize;
+        ic_dequantize_fn *dequantize;
+        ic_rmsnorm_fn *rmsnorm;
+        ic_rope_fn *rope;
+        ic_softmax_fn *softmax;
+        ic_swiglu_fn *swiglu;
+        ic_attention_fn *attention;
+    } fn;
+} ic_kernel;
+
+/* The op's name ("gemv"), or NULL. */
+const char *ic_op_name(ic_op op);
+
+/* True for ops that have a variant per weight type (GEMV, GEMM, quantize, dequantize). */
+int ic_op_is_typed(ic_op op);
+
+/* The whole table in list order; *count receives its length. */
+const ic_kernel *ic_kernel_table(size_t *count);
+
+/* Validates IC_ISA and reads IC_DEBUG. Call once at start-up; returns 0, or -1 with a message
+ * listing the valid ISA names. Selection before a successful call does it implicitly. */
+int ic_dispatch_init(char *err, size_t errlen);
+
+/* Whether a variant may run on a CPU with these features under this cap: its level is of this
+ * architecture and at most cap, and it needs no feature outside the mask. */
+int ic_kernel_usable(const ic_kernel *k, uint64_t features, ic_level cap);
+
+/* The variant selection picks for (op, wtype) given a feature mask and a cap: the usable one with
+ * the highest level, the later in the list on a tie. Pure; never NULL for a type the reference set
+ * covers. Untyped ops ignore wtype. */
+const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_level cap);
+
+/* ic_select_for with the host's features and the IC_ISA cap, cached per (op, wtype); logs each
+ * first choice to stderr under IC_DEBUG=1. Returns NULL when IC_ISA is invalid. */
+const ic_kernel *ic_select(ic_op op, ic_dtype wtype);
+
+/* Looks a variant up by name ("gemv_q8_0_ref"); NULL when this binary has none. */
+const ic_kernel *ic_kernel_by_name(const char *name);
+
+#endif

@@ -1,0 +1,29 @@
+/* Reference grouped-query attention for one decode step. */
+#include "../ic_dispatch.h"
+
+#include <assert.h>
+#include <math.h>
+
+void ic_attention_ref(const float *q, const float *k_cache, const float *v_cache, float *out,
+                      float *scratch, const ic_attn_shape *s, size_t head_begin, size_t head_end) {
+    assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
+    const size_t group = s->n_head / s->n_head_kv, d = s->head_dim;
+    const float scale = 1.0f / sqrtf((float)d);
+    for (size_t h = head_begin; h < head_end; h++) {
+        const float *qh = q + h * d;
+        const size_t g = h / group;
+        for (size_t p = 0; p < s->n_pos; p++) {
+            const float *kp = k_cache + p * s->kv_stride + g * d;
+            float dot = 0.0f;
+            for (size_t j = 0; j < d; j++) dot += qh[j] * kp[j];
+            scratch[p] = dot * scale;
+        }
+        ic_softmax_ref(scratch, s->n_pos);
+        float *oh = out + h * d;
+        for (size_t j = 0; j < d; j++) oh[j] = 0.0f;
+        for (size_t p = 0; p < s->n_pos; p++) {
+            const float *vp = v_cache + p * s->kv_stride + g * d;
+            for (size_t j = 0; j < d; j++) oh[j] += scratch[p] * vp[j];
+        }
+    }
+}

@@ -1,0 +1,206 @@
+/* Every kernel variant this host can run, the scalar references included, against a double-precision
+ * computation on the same (already quantized) inputs: odd sizes, unaligned buffers, and the row
+ * range split as 1 to 7 threads would split it. Also: blocks that cannot hold k give a clear error. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "ic_dispatch.h"
+#include "ic_test.h"
+
+static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 4095, 4096, 4097};
+static const size_t g_rows[] = {1, 7, 33};
+
+/* Kernel arithmetic error bound for a k-term dot product: recursive summation in float is within
+ * k * eps * sum|terms| (Higham); we allow 2x for FMA-reassociated vector variants. */
+static double dot_tol(size_t k, double abs_sum) { return 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30; }
+
+static unsigned char *alloc_offset(size_t bytes, size_t offset, void **base) {
+    *base = malloc(bytes + 64 + offset);
+    return (unsigned char *)*base + offset;
+}
+
+static void dequant(ic_dtype t, const void *src, float *dst, size_t k) {
+    ic_select_for(IC_OP_DEQUANTIZE, t, 0, IC_LVL_REF)->fn.dequantize(src, dst, k);
+}
+
+static void quant(ic_dtype t, const float *src, void *dst, size_t k) {
+    ic_select_for(IC_OP_QUANTIZE, t, 0, IC_LVL_REF)->fn.quantize(src, dst, k);
+}
+
+/* GEMV and GEMM of one variant at one shape, every row split from 1 to 7 parts. */
+static void check_matmul(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_rng *rng) {
+    const ic_dtype wt = kern->wtype, at = kern->atype;
+    const size_t wrow = ic_row_bytes(wt, k), arow = ic_row_bytes(at, k);
+    float *wf = malloc(m * k * sizeof *wf), *xf = malloc(n * k * sizeof *xf);
+    for (size_t i = 0; i < m * k; i++) wf[i] = ic_test_uniform(rng);
+    for (size_t i = 0; i < n * k; i++) xf[i] = ic_test_uniform(rng);
+    void *wbase, *xbase, *ybase;
+    unsigned char *w = alloc_offset(m * wrow, 4, &wbase), *x = alloc_offset(n * arow, 4, &xbase);
+    float *y = (float *)alloc_offset(n * m * sizeof(float), 4, &ybase);
+    for (size_t r = 0; r < m; r++) quant(wt, wf + r * k, w + r * wrow, k);
+    for (size_t t = 0; t < n; t++) quant(at, xf + t * k, x + t * arow, k);
+    /* The double reference sees exactly what the kernel sees: the dequantized inputs. */
+    for (size_t r = 0; r < m; r++) dequant(wt, w + r * wrow, wf + r * k, k);
+    for (size_t t = 0; t < n; t++) dequant(at, x + t * arow, xf + t * k, k);
+
+    for (int parts = 1; parts <= 7; parts++) {
+        for (size_t i = 0; i < n * m; i++) y[i] = NAN;
+        for (int p = 0; p < parts; p++) {
+            size_t r0 = m * (size_t)p / (size_t)parts, r1 = m * (size_t)(p + 1) / (size_t)parts;
+            if (kern->op == IC_OP_GEMV)
+                kern->fn.gemv(w, x, y, k, r0, r1);
+            else
+                kern->fn.gemm(w, x, y, k, n, m, r0, r1);
+        }
+        int bad = 0;
+        double worst = 0;
+        for (size_t t = 0; t < n && !bad; t++) {
+            for (size_t r = 0; r < m; r++) {
+                double ref = 0, abs_sum = 0;
+                for (size_t j = 0; j < k; j++) {
+                    double term = (double)wf[r * k + j] * xf[t * k + j];
+                    ref += term;
+                    abs_sum += fabs(term);
+                }
+                double err = fabs((double)y[t * m + r] - ref);
+                if (!(err <= dot_tol(k, abs_sum))) {
+                    bad = 1;
+                    worst = err;
+                    CHECK(0, "%s m=%zu k=%zu n=%zu parts=%d row=%zu tok=%zu: got %.9g want %.9g "
+                          "(err %.3g > tol %.3g)", kern->name, m, k, n, parts, r, t, y[t * m + r],
+                          ref, err, dot_tol(k, abs_sum));
+                    break;
+                }
+            }
+        }
+        if (!bad) PASS();
+        (void)worst;
+    }
+    free(wf);
+    free(xf);
+    free(wbase);
+    free(xbase);
+    free(ybase);
+}
+
+static void test_matmuls(const ic_kernel *table, size_t count, uint64_t features) {
+    ic_test_rng rng = {42};
+    for (size_t i = 0; i < count; i++) {
+        const ic_kernel *kern = &table[i];
+        if ((kern->op != IC_OP_GEMV && kern->op != IC_OP_GEMM) ||
+            !ic_kernel_usable(kern, features, IC_LVL_COUNT))
+            continue;
+        size_t block = ic_dtype_block(kern->wtype);
+        size_t ran = 0;
+        for (size_t si = 0; si < sizeof g_sizes_any / sizeof g_sizes_any[0]; si++) {
+            size_t k = g_sizes_any[si];
+            if (k % block) continue;
+            for (size_t mi = 0; mi < sizeof g_rows / sizeof g_rows[0]; mi++) {
+                size_t m = g_rows[mi];
+                if (k >= 4095 && m > 7) continue; /* enough rows at the long sizes */
+                if (kern->op == IC_OP_GEMV) {
+                    check_matmul(kern, m, k, 1, &rng);
+                } else {
+                    check_matmul(kern, m, k, 1, &rng);
+                    check_matmul(kern, m, k, 5, &rng);
+                    if (k <= 64) check_matmul(kern, m, k, 17, &rng);
+                }
+                ran++;
+            }
+        }
+        CHECK(ran > 0, "%s ran at no size", kern->name);
+        printf("  %-28s checked at %zu shapes\n", kern->name, ran);
+    }
+}
+
+/* k not a multiple of the block is refused with a message that names the type and k. */
+static void test_block_errors(void) {
+    char err[256];
+    const size_t bad[] = {1, 31, 33, 4095, 4097};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (ic_dtype t = IC_DT_Q8_0; t <= IC_DT_Q4_0; t++) {
+            err[0] = '\0';
+            CHECK(ic_check_row(t, bad[i], err, sizeof err) == -1, "%s k=%zu accepted",
+                  ic_dtype_name(t), bad[i]);
+            CHECK(strstr(err, ic_dtype_name(t)) && strstr(err, "multiple"), "message: %s", err);
+            CHECK(ic_row_bytes(t, bad[i]) == 0, "row bytes for k=%zu", bad[i]);
+        }
+        CHECK(ic_check_row(IC_DT_F32, bad[i], err, sizeof err) == 0, "f32 k=%zu refused", bad[i]);
+        CHECK(ic_check_row(IC_DT_BF16, bad[i], err, sizeof err) == 0, "bf16 k=%zu refused", bad[i]);
+    }
+    CHECK(ic_check_row(IC_DT_Q8_0, 0, err, sizeof err) == -1, "k=0 accepted");
+}
+
+/* Quantize -> dequantize error within each format's bound; every quantize variant matches ref. */
+static void test_roundtrip(const ic_kernel *table, size_t count, uint64_t features) {
+    ic_test_rng rng = {7};
+    const size_t k = 4096;
+    float *x = malloc(k * sizeof *x), *back = malloc(k * sizeof *back);
+    void *q = malloc(ic_row_bytes(IC_DT_F32, k)), *qref = malloc(ic_row_bytes(IC_DT_F32, k));
+    for (size_t i = 0; i < k; i++) x[i] = ic_test_uniform(&rng) * (i % 97 == 0 ? 50.0f : 1.0f);
+    x[5] = 0; /* a zero block is handled too */
+    for (size_t i = 0; i < count; i++) {
+        const ic_kernel *kq = &table[i];
+        if (kq->op != IC_OP_QUANTIZE || !ic_kernel_usable(kq, features, IC_LVL_COUNT)) continue;
+        ic_dtype t = kq->wtype;
+        kq->fn.quantize(x, q, k);
+        quant(t, x, qref, k);
+        dequant(t, q, back, k);
+        int ok = 1;
+        for (size_t b = 0; b < k && ok; b += ic_dtype_block(t)) {
+            size_t bl = ic_dtype_block(t);
+            float amax = 0;
+            for (size_t j = b; j < b + bl; j++) amax = fmaxf(amax, fabsf(x[j]));
+            for (size_t j = b; j < b + bl; j++) {
+                /* q8_0: half a step (amax/254) plus the fp16 scale's rounding (2^-11 relative);
+                 * q4_0: a full step (amax/8: the top of the range clamps) plus the same;
+                 * bf16: half an ulp, 2^-8 relative; f32: exact. */
+                double bound = t == IC_DT_Q8_0   ? amax / 254.0 + amax * 0x1p-10
+                               : t == IC_DT_Q4_0 ? amax / 8.0 + amax * 0x1p-10
+                               : t == IC_DT_BF16 ? fabs(x[j]) * 0x1p-8
+                                                 : 0.0;
+                if (!(fabs((double)back[j] - x[j]) <= bound)) {
+                    CHECK(0, "%s round trip x[%zu]=%g back %g bound %g", kq->name, j, x[j], back[j], bound);
+                    ok = 0;
+                    break;
+                }
+            }
+        }
+        if (ok) PASS();
+        CHECK(memcmp(q, qref, ic_row_bytes(t, k)) == 0, "%s differs from the reference bytes", kq->name);
+    }
+    /* bf16 rounds to nearest even and keeps NaN a NaN. */
+    CHECK(ic_f32_to_bf16(1.0f + 0x1p-8f) == 0x3f80, "bf16 tie to even");
+    CHECK(ic_f32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 0x3f81, "bf16 round up");
+    CHECK(isnan(ic_bf16_to_f32(ic_f32_to_bf16(NAN))), "bf16 NaN");
+    /* fp16: round trip of every half value is exact. */
+    int fp16_ok = 1;
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        float f = ic_fp16_to_f32((uint16_t)h);
+        if (isnan(f)) continue;
+        if (ic_f32_to_fp16(f) != h) {
+            fp16_ok = 0;
+            CHECK(0, "fp16 0x%04x -> %g -> 0x%04x", h, f, ic_f32_to_fp16(f));
+            break;
+        }
+    }
+    if (fp16_ok) PASS();
+    CHECK(ic_f32_to_fp16(65520.0f) == 0x7c00, "fp16 overflow to inf");
+    CHECK(ic_f32_to_fp16(0x1p-25f) == 0, "fp16 tie to zero");
+    CHECK(ic_f32_to_fp16(0x1.8p-25f) == 1, "fp16 smallest subnormal");
+    free(x);
+    free(back);
+    free(q);
+    free(qref);
+}
+
+int main(void) {
+    size_t count;
+    const ic_kernel *table = ic_kernel_table(&count);
+    uint64_t features = ic_cpu()->features;
+    test_block_errors();
+    test_roundtrip(table, count, features);
+    test_matmuls(table, count, features);
+    return ic_test_finish("test_kernels");
+}

@@ -1,0 +1,190 @@
+/* RMSNorm, RoPE, softmax, SwiGLU and attention: every variant this host can run against
+ * double-precision computations written out naively here. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "ic_dispatch.h"
+#include "ic_test.h"
+
+static const size_t g_sizes[] = {1, 31, 32, 33, 4095, 4096, 4097};
+
+static int close_rel(double got, double want, double tol) {
+    return fabs(got - want) <= tol * (1.0 + fabs(want));
+}
+
+static void test_rmsnorm(const ic_kernel *k, ic_test_rng *rng) {
+    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+        size_t n = g_sizes[si];
+        float *x = malloc(n * 4), *w = malloc(n * 4), *y = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) x[i] = 3 * ic_test_uniform(rng), w[i] = ic_test_uniform(rng);
+        double ss = 0;
+        for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+        double scale = 1.0 / sqrt(ss / (double)n + 1e-5);
+        k->fn.rmsnorm(x, w, y, n, 1e-5f);
+        int ok = 1;
+        for (size_t i = 0; i < n && ok; i++)
+            if (!close_rel(y[i], x[i] * scale * w[i], 1e-5 + (double)n * FLT_EPSILON * 0.01)) {
+                CHECK(0, "%s n=%zu i=%zu got %g want %g", k->name, n, i, y[i], x[i] * scale * w[i]);
+                ok = 0;
+            }
+        if (ok) PASS();
+        k->fn.rmsnorm(x, w, x, n, 1e-5f); /* in place */
+        CHECK(memcmp(x, y, n * 4) == 0, "%s in-place result differs", k->name);
+        free(x), free(w), free(y);
+    }
+}
+
+static void test_rope(const ic_kernel *k, ic_test_rng *rng) {
+    const size_t dims[] = {2, 64, 128}, heads[] = {1, 3, 8}, positions[] = {0, 1, 17, 4095, 131071};
+    for (size_t di = 0; di < 3; di++)
+        for (size_t hi = 0; hi < 3; hi++)
+            for (size_t pi = 0; pi < 5; pi++) {
+                size_t d = dims[di], nh = heads[hi], pos = positions[pi], n = d * nh;
+                float *x = malloc(n * 4), *orig = malloc(n * 4);
+                for (size_t i = 0; i < n; i++) orig[i] = x[i] = ic_test_uniform(rng);
+                k->fn.rope(x, nh, d, pos, 500000.0f);
+                int ok = 1;
+                for (size_t h = 0; h < nh && ok; h++)
+                    for (size_t i = 0; i < d / 2 && ok; i++) {
+                        double ang = (double)pos * pow(500000.0, -2.0 * (double)i / (double)d);
+                        double a = orig[h * d + 2 * i], b = orig[h * d + 2 * i + 1];
+                        double e0 = a * cos(ang) - b * sin(ang), e1 = a * sin(ang) + b * cos(ang);
+                        /* the angle is rounded to float: error grows with pos * freq */
+                        double tol = 1e-5 + fabs(ang) * 2e-7;
+                        if (!close_rel(x[h * d + 2 * i], e0, tol) || !close_rel(x[h * d + 2 * i + 1], e1, tol)) {
+                            CHECK(0, "%s d=%zu pos=%zu h=%zu i=%zu got (%g,%g) want (%g,%g)", k->name,
+                                  d, pos, h, i, x[h * d + 2 * i], x[h * d + 2 * i + 1], e0, e1);
+                            ok = 0;
+                        }
+                    }
+                if (ok) PASS();
+                free(x), free(orig);
+            }
+}
+
+static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
+    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+        size_t n = g_sizes[si];
+        float *x = malloc(n * 4), *orig = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) orig[i] = x[i] = 20 * ic_test_uniform(rng);
+        double max = -INFINITY, sum = 0;
+        for (size_t i = 0; i < n; i++) max = fmax(max, orig[i]);
+        for (size_t i = 0; i < n; i++) sum += exp(orig[i] - max);
+        k->fn.softmax(x, n);
+        int ok = 1;
+        for (size_t i = 0; i < n && ok; i++)
+            if (!close_rel(x[i], exp(orig[i] - max) / sum, 1e-5 + (double)n * FLT_EPSILON)) {
+                CHECK(0, "%s n=%zu i=%zu got %g want %g", k->name, n, i, x[i], exp(orig[i] - max) / sum);
+                ok = 0;
+            }
+        if (ok) PASS();
+        free(x), free(orig);
+    }
+    /* Huge, very negative and infinite inputs: no NaN, and the mass sums to 1. */
+    float cases[][5] = {{1e30f, 1e30f, -1e30f, 0, 3e38f},
+                        {-1e30f, -3e38f, -1e38f, -1e30f, -1e30f},
+                        {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY},
+                        {INFINITY, 0, INFINITY, -INFINITY, 1},
+                        {-INFINITY, 0, -INFINITY, 88.7f, -1000}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        float *x = cases[c];
+        k->fn.softmax(x, 5);
+        double sum = 0;
+        int nan = 0;
+        for (int i = 0; i < 5; i++) nan |= isnan(x[i]), sum += x[i];
+        CHECK(!nan && fabs(sum - 1.0) < 1e-5, "%s case %zu: NaN=%d sum=%g", k->name, c, nan, sum);
+    }
+}
+
+static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
+    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+        size_t n = g_sizes[si];
+        float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) g[i] = 12 * ic_test_uniform(rng), u[i] = ic_test_uniform(rng);
+        if (n > 3) g[0] = -200, g[1] = 200, g[2] = -1e30f;
+        k->fn.swiglu(g, u, y, n);
+        int ok = 1;
+        for (size_t i = 0; i < n && ok; i++) {
+            double want = (double)g[i] / (1.0 + exp(-(double)g[i])) * u[i];
+            if (!close_rel(y[i], want, 1e-5)) {
+                CHECK(0, "%s n=%zu i=%zu gate=%g got %g want %g", k->name, n, i, g[i], y[i], want);
+                ok = 0;
+            }
+        }
+        if (ok) PASS();
+        free(g), free(u), free(y);
+    }
+}
+
+/* Naive GQA attention in double, with the kv head of query head h written as h * n_kv / n_head. */
+static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
+    const struct { size_t nh, nkv, d, npos; } shapes[] = {
+        {1, 1, 64, 1}, {4, 4, 32, 7}, {8, 2, 64, 33}, {32, 8, 128, 130}, {6, 1, 16, 513}, {4, 2, 2, 5}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        ic_attn_shape s = {shapes[si].nh, shapes[si].nkv, shapes[si].d, shapes[si].npos,
+                           shapes[si].nkv * shapes[si].d + 3 /* padded rows */};
+        size_t qn = s.n_head * s.head_dim, cn = s.n_pos * s.kv_stride;
+        float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4), *out = malloc(qn * 4);
+        float *scratch = malloc(s.n_pos * 4);
+        double *sc = malloc(s.n_pos * sizeof(double));
+        for (size_t i = 0; i < qn; i++) q[i] = ic_test_uniform(rng);
+        for (size_t i = 0; i < cn; i++) kc[i] = ic_test_uniform(rng), vc[i] = ic_test_uniform(rng);
+        for (int parts = 1; parts <= 3; parts++) {
+            for (size_t i = 0; i < qn; i++) out[i] = NAN;
+            for (int p = 0; p < parts; p++)
+                k->fn.attention(q, kc, vc, out, scratch, &s, s.n_head * (size_t)p / (size_t)parts,
+                                s.n_head * (size_t)(p + 1) / (size_t)parts);
+            int ok = 1;
+            for (size_t h = 0; h < s.n_head && ok; h++) {
+                size_t g = h * s.n_head_kv / s.n_head;
+                double max = -INFINITY, sum = 0;
+                for (size_t p = 0; p < s.n_pos; p++) {
+                    double dot = 0;
+                    for (size_t j = 0; j < s.head_dim; j++)
+                        dot += (double)q[h * s.head_dim + j] * kc[p * s.kv_stride + g * s.head_dim + j];
+                    sc[p] = dot / sqrt((double)s.head_dim);
+                    max = fmax(max, sc[p]);
+                }
+                for (size_t p = 0; p < s.n_pos; p++) sum += (sc[p] = exp(sc[p] - max));
+                for (size_t j = 0; j < s.head_dim && ok; j++) {
+                    double want = 0;
+                    for (size_t p = 0; p < s.n_pos; p++)
+                        want += sc[p] / sum * vc[p * s.kv_stride + g * s.head_dim + j];
+                    if (!close_rel(out[h * s.head_dim + j], want, 1e-5 + 1e-6 * (double)s.head_dim)) {
+                        CHECK(0, "%s shape %zu parts %d h=%zu j=%zu got %g want %g", k->name, si,
+                              parts, h, j, out[h * s.head_dim + j], want);
+                        ok = 0;
+                    }
+                }
+            }
+            if (ok) PASS();
+        }
+        free(q), free(kc), free(vc), free(out), free(scratch), free(sc);
+    }
+}
+
+int main(void) {
+    size_t count;
+    const ic_kernel *table = ic_kernel_table(&count);
+    uint64_t features = ic_cpu()->features;
+    ic_test_rng rng = {1234};
+    int tested[IC_OP_COUNT] = {0};
+    for (size_t i = 0; i < count; i++) {
+        const ic_kernel *k = &table[i];
+        if (!ic_kernel_usable(k, features, IC_LVL_COUNT)) continue;
+        switch (k->op) {
+        case IC_OP_RMSNORM: test_rmsnorm(k, &rng); break;
+        case IC_OP_ROPE: test_rope(k, &rng); break;
+        case IC_OP_SOFTMAX: test_softmax(k, &rng); break;
+        case IC_OP_SWIGLU: test_swiglu(k, &rng); break;
+        case IC_OP_ATTENTION: test_attention(k, &rng); break;
+        default: continue;
+        }
+        tested[k->op]++;
+        printf("  %-28s checked\n", k->name);
+    }
+    for (int op = IC_OP_RMSNORM; op < IC_OP_COUNT; op++)
+        CHECK(tested[op] > 0, "no variant of %s was tested", ic_op_name((ic_op)op));
+    return ic_test_finish("test_ops");
+}

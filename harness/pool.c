@@ -1,0 +1,164 @@
+/* A fixed pool of spinning workers, driven by a generation counter. */
+#define _GNU_SOURCE
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ic_pool {
+    int n;
+    ic_bind bind;
+    pthread_t *threads;
+    ic_task_fn *fn;
+    void *ctx;
+    _Atomic unsigned gen;  /* bumped once per task */
+    _Atomic int remaining; /* workers (other than the caller) still running the task */
+    _Atomic int stop;
+    unsigned long spin_limit; /* pause-spins before yielding: none when threads outnumber CPUs */
+};
+
+typedef struct {
+    ic_pool *pool;
+    int tid;
+} worker_arg;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Waits until *gen differs from seen: spin, then yield, then sleep, so an idle pool between
+ * benchmark phases does not hold the cores. */
+static unsigned wait_gen(ic_pool *p, unsigned seen) {
+    unsigned g;
+    for (unsigned long spins = 0; (g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen;
+         spins++) {
+        if (spins < p->spin_limit) {
+            cpu_relax();
+        } else if (spins < p->spin_limit + 2000) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return g;
+}
+
+static void *worker_main(void *arg) {
+    worker_arg *wa = arg;
+    ic_pool *p = wa->pool;
+    int tid = wa->tid;
+    free(wa);
+    unsigned seen = 0;
+    for (;;) {
+        seen = wait_gen(p, seen);
+        if (atomic_load_explicit(&p->stop, memory_order_acquire)) break;
+        p->fn(p->ctx, tid, p->n);
+        atomic_fetch_sub_explicit(&p->remaining, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+int ic_pool_create(ic_pool **out, int nthreads, ic_bind bind, char *err, size_t errlen) {
+    *out = NULL;
+    if (nthreads < 1 || nthreads > 4096) {
+        snprintf(err, errlen, "thread count %d is out of range (1 to 4096)", nthreads);
+        return -1;
+    }
+    if (bind != IC_BIND_NONE) {
+        snprintf(err, errlen, "--bind %s needs hwloc binding, which this build lacks",
+                 ic_bind_name(bind));
+        return -1;
+    }
+    ic_pool *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->threads = calloc((size_t)nthreads, sizeof *p->threads)) == NULL) {
+        free(p);
+        snprintf(err, errlen, "out of memory creating a pool of %d threads", nthreads);
+        return -1;
+    }
+    p->n = nthreads;
+    p->bind = bind;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    p->spin_limit = (cpus > 0 && nthreads > cpus) ? 0 : (1ul << 16);
+    for (int t = 1; t < nthreads; t++) {
+        worker_arg *wa = malloc(sizeof *wa);
+        int rc = wa ? 0 : -1;
+        if (wa) {
+            wa->pool = p;
+            wa->tid = t;
+            rc = pthread_create(&p->threads[t], NULL, worker_main, wa);
+            if (rc) free(wa);
+        }
+        if (rc) {
+            p->n = t; /* join the ones already started */
+            ic_pool_destroy(p);
+            snprintf(err, errlen, "could not start worker thread %d of %d: %s", t, nthreads,
+                     strerror(rc > 0 ? rc : ENOMEM));
+            return -1;
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+void ic_pool_run(ic_pool *p, ic_task_fn *fn, void *ctx) {
+    if (p->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store_explicit(&p->remaining, p->n - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    fn(ctx, 0, p->n);
+    for (unsigned long spins = 0; atomic_load_explicit(&p->remaining, memory_order_acquire) > 0;
+         spins++) {
+        if (spins < p->spin_limit)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+int ic_pool_threads(const ic_pool *p) { return p->n; }
+
+ic_bind ic_pool_binding(const ic_pool *p) { return p->bind; }
+
+void ic_pool_destroy(ic_pool *p) {
+    if (p == NULL) return;
+    atomic_store_explicit(&p->stop, 1, memory_order_release);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    for (int t = 1; t < p->n; t++) pthread_join(p->threads[t], NULL);
+    free(p->threads);
+    free(p);
+}
+
+const char *ic_bind_name(ic_bind b) {
+    switch (b) {
+    case IC_BIND_NONE: return "none";
+    case IC_BIND_CORE: return "core";
+    case IC_BIND_NUMA: return "numa";
+    }
+    return "?";
+}
+
+int ic_bind_parse(const char *s, ic_bind *out) {
+    const ic_bind all[] = {IC_BIND_NONE, IC_BIND_CORE, IC_BIND_NUMA};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, ic_bind_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return -1;
+}

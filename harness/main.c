@@ -31,8 +31,7 @@ static void usage(FILE *out) {
             "usage: infercost <command> [options]\n"
             "       infercost --help | --version\n\n"
             "Measures what one generated token costs on this machine.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
-    {
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++) {
         char name[64];
         fprintf(out, "  %-14s %s\n", cli_name(g_commands[i].name, name, sizeof name),
                 g_commands[i].summary);

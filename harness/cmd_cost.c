@@ -49,8 +49,8 @@ static void row(const char *what, double tok_per_s, const ic_price *pr, ic_prove
 }
 
 static int price_one(const ic_catalog *cat, const char *path, const char *flag_instance,
-                     const char *region, ic_pricing pricing, double given_usd, double mix_in,
-                     double mix_out, double tpot_ms) {
+                     const char *detected, const char *region, ic_pricing pricing, double given_usd,
+                     double mix_in, double mix_out, double tpot_ms) {
     char err[512];
     ic_econ_result r;
     int rc = ic_econ_result_load(&r, path, err, sizeof err);
@@ -59,9 +59,32 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
         return rc;
     }
     const char *inst = flag_instance ? flag_instance : r.instance_type[0] ? r.instance_type : NULL;
+    const char *inst_from = flag_instance ? "from --instance" : "from the result";
+    /* A result made on this host without a type (e.g. by a run before detection) is priced as the
+     * type DMI reports here, when there is one. */
+    if (!inst && r.on_this_host && detected && detected[0]) {
+        inst = detected;
+        inst_from = "this host, from DMI";
+    }
     ic_price pr;
     memset(&pr, 0, sizeof pr);
-    if (given_usd > 0) {
+    if (given_usd <= 0 && !inst && r.run_usd_per_hour > 0) {
+        /* No type, but the run was given a price: use it, with the source and date it recorded. */
+        snprintf(pr.instance_type, sizeof pr.instance_type, "(unspecified)");
+        snprintf(pr.region, sizeof pr.region, "%s", region);
+        pr.pricing = IC_PRICING_ON_DEMAND;
+        pr.usd_per_hour = pr.on_demand_usd_per_hour = r.run_usd_per_hour;
+        snprintf(pr.source, sizeof pr.source, "the result's pricing: %.150s",
+                 r.run_price_source[0] ? r.run_price_source : "no source recorded");
+        snprintf(pr.date, sizeof pr.date, "%s", r.run_price_date[0] ? r.run_price_date : "undated");
+        inst_from = "no type; priced as the run was";
+        if (pricing != IC_PRICING_ON_DEMAND) {
+            ic_error("%s: --pricing %s needs an instance type; give --instance", path,
+                     ic_pricing_name(pricing));
+            ic_econ_result_free(&r);
+            return IC_EXIT_USAGE;
+        }
+    } else if (given_usd > 0) {
         snprintf(pr.instance_type, sizeof pr.instance_type, "%s", inst ? inst : "(unspecified)");
         snprintf(pr.region, sizeof pr.region, "%s", region);
         pr.pricing = pricing;
@@ -70,8 +93,8 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
         today_utc(pr.date, sizeof pr.date);
     } else {
         if (!inst) {
-            ic_error("%s: no instance type (env.instance_type is null: the run was not on EC2); "
-                     "give --instance T or --usd-per-hour X",
+            ic_error("%s: no instance type (env.instance_type is null: the run was not on EC2) "
+                     "and no price in the result; give --instance T or --usd-per-hour X",
                      path);
             ic_econ_result_free(&r);
             return IC_EXIT_USAGE;
@@ -88,10 +111,7 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
            r.on_this_host ? " (this host)" : " (another host: figures imported)",
            r.created_utc[0] ? r.created_utc : "?");
     printf("instance   %s (%s), region %s, pricing %s\n", pr.instance_type,
-           flag_instance            ? "from --instance"
-           : given_usd > 0 && !inst ? "no type"
-                                    : "from the result",
-           pr.region, ic_pricing_name(pr.pricing));
+           given_usd > 0 && !inst ? "no type" : inst_from, pr.region, ic_pricing_name(pr.pricing));
     if (flag_instance && r.instance_type[0] && strcmp(flag_instance, r.instance_type) != 0)
         printf("           note: measured on %s, priced as %s\n", r.instance_type, flag_instance);
     printf("price      $%.6f/h; source: %s; date %s\n", pr.usd_per_hour, pr.source, pr.date);
@@ -118,11 +138,8 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
     }
     if (pf && dc) {
         double t = ic_blend_tok_per_s(pf->tok_per_s, dc->tok_per_s, mix_in, mix_out);
-        ic_provenance a = ic_econ_figure_provenance(&r, pf), b = ic_econ_figure_provenance(&r, dc);
-        /* A blend is only as solid as its weakest part: modeled beats imported beats measured. */
-        ic_provenance p = a == IC_PROV_MODELED || b == IC_PROV_MODELED     ? IC_PROV_MODELED
-                          : a == IC_PROV_IMPORTED || b == IC_PROV_IMPORTED ? IC_PROV_IMPORTED
-                                                                           : IC_PROV_MEASURED;
+        ic_provenance p = ic_provenance_weakest(ic_econ_figure_provenance(&r, pf),
+                                                ic_econ_figure_provenance(&r, dc));
         snprintf(what, sizeof what, "blended %g:%g", mix_in, mix_out);
         row(what, t, &pr, p);
     } else {
@@ -131,11 +148,11 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
     if (tpot_ms > 0) {
         const ic_econ_measurement *m = ic_econ_latency_pick(&r, tpot_ms);
         if (m) {
-            snprintf(what, sizeof what, "tpot<=%gms: b%ld %.1fms", tpot_ms, m->batch,
+            snprintf(what, sizeof what, "tpot<=%g b%ld %.0fms", tpot_ms, m->batch,
                      m->ms_per_token);
             row(what, m->tok_per_s, &pr, ic_econ_figure_provenance(&r, m));
         } else {
-            printf("  tpot<=%gms             none: no decode configuration meets the target\n",
+            printf("  tpot<=%-16g none: no decode configuration meets the target\n",
                    tpot_ms);
         }
     }
@@ -216,20 +233,18 @@ int ic_cmd_cost(int argc, char **argv) {
         ic_error("%s", err);
         return rc;
     }
+    char detected[48] = "", why[256];
     if (!instance && given_usd <= 0) {
-        /* Results made off EC2 can still be priced as this host if this host is an instance. */
-        char type[48], why[256];
-        if (ic_instance_detect(NULL, type, sizeof type, why, sizeof why))
-            printf("this host  EC2 %s (from DMI); results without an instance type are not priced "
-                   "as it unless you give --instance %s\n\n",
-                   type, type);
+        if (ic_instance_detect(NULL, detected, sizeof detected, why, sizeof why))
+            printf("this host  EC2 %s (from DMI; prices results made here that name no type)\n\n",
+                   detected);
         else
             printf("this host  %s\n\n", why);
     }
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        int r = price_one(&cat, argv[i], instance, region, pricing, given_usd, mix_in, mix_out,
-                          tpot_ms);
+        int r = price_one(&cat, argv[i], instance, detected, region, pricing, given_usd, mix_in,
+                          mix_out, tpot_ms);
         if (r > worst) worst = r;
     }
     ic_catalog_free(&cat);

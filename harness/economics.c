@@ -32,8 +32,18 @@ const char *ic_provenance_name(ic_provenance p) {
         return "modeled";
     case IC_PROV_IMPORTED:
         return "imported";
+    case IC_PROV_EXTRAPOLATED:
+        return "extrapolated";
     }
     return "?";
+}
+
+ic_provenance ic_provenance_weakest(ic_provenance a, ic_provenance b) {
+    static const int rank[] = {[IC_PROV_MEASURED] = 0,
+                               [IC_PROV_IMPORTED] = 1,
+                               [IC_PROV_EXTRAPOLATED] = 2,
+                               [IC_PROV_MODELED] = 3};
+    return rank[a] >= rank[b] ? a : b;
 }
 
 const char *ic_meas_kind_name(ic_meas_kind k) {
@@ -166,6 +176,15 @@ int ic_econ_result_load(ic_econ_result *r, const char *path, char *err, size_t e
     json_t *bw = json_object_get(json_object_get(root, "probes"), "read_bw_gbs");
     if (get_num(bw, "value", &r->read_bw_gbs) != 0 || r->read_bw_gbs < 0) r->read_bw_gbs = 0;
 
+    json_t *pricing = json_object_get(root, "pricing");
+    if (json_is_object(pricing) && get_num(pricing, "usd_per_hour", &r->run_usd_per_hour) == 0 &&
+        r->run_usd_per_hour > 0) {
+        get_str(pricing, "source", r->run_price_source, sizeof r->run_price_source);
+        get_str(pricing, "date", r->run_price_date, sizeof r->run_price_date);
+    } else {
+        r->run_usd_per_hour = 0;
+    }
+
     json_t *ms = json_object_get(root, "measurements");
     if (!json_is_array(ms)) {
         rc = fail(err, errlen, 2, "%s: measurements: missing or not an array", path);
@@ -223,11 +242,15 @@ int ic_econ_result_load(ic_econ_result *r, const char *path, char *err, size_t e
             e->provenance = IC_PROV_MODELED;
         else if (strcmp(prov, "imported") == 0)
             e->provenance = IC_PROV_IMPORTED;
+        else if (strcmp(prov, "extrapolated") == 0)
+            e->provenance = IC_PROV_EXTRAPOLATED;
         else {
             rc = fail(err, errlen, 2, "%s: measurements[%zu].provenance: unknown '%s'", path, i,
                       prov);
             goto out;
         }
+        const char *mpath = json_string_value(json_object_get(m, "path"));
+        e->baseline = mpath && strcmp(mpath, "openblas_sgemm") == 0;
         json_t *roof = json_object_get(m, "roofline");
         if (get_num(roof, "efficiency", &e->efficiency) != 0 || e->efficiency < 0)
             e->efficiency = 0;
@@ -242,7 +265,8 @@ out:
 }
 
 ic_provenance ic_econ_figure_provenance(const ic_econ_result *r, const ic_econ_measurement *m) {
-    if (m->provenance == IC_PROV_MODELED) return IC_PROV_MODELED;
+    if (m->provenance == IC_PROV_MODELED || m->provenance == IC_PROV_EXTRAPOLATED)
+        return m->provenance;
     if (m->provenance == IC_PROV_IMPORTED || !r->on_this_host) return IC_PROV_IMPORTED;
     return IC_PROV_MEASURED;
 }
@@ -251,7 +275,7 @@ const ic_econ_measurement *ic_econ_pick(const ic_econ_result *r, ic_meas_kind ki
     const ic_econ_measurement *best = NULL;
     for (size_t i = 0; i < r->n_meas; i++) {
         const ic_econ_measurement *m = &r->meas[i];
-        if (m->kind != kind) continue;
+        if (m->kind != kind || m->baseline) continue;
         if (kind == IC_MEAS_DECODE) {
             if (m->batch != 1) continue;
             if (!best || m->context < best->context) best = m;
@@ -266,7 +290,8 @@ const ic_econ_measurement *ic_econ_latency_pick(const ic_econ_result *r, double 
     const ic_econ_measurement *best = NULL;
     for (size_t i = 0; i < r->n_meas; i++) {
         const ic_econ_measurement *m = &r->meas[i];
-        if (m->kind == IC_MEAS_PREFILL || !(m->ms_per_token > 0) || m->ms_per_token > tpot_ms)
+        if (m->kind == IC_MEAS_PREFILL || m->baseline || !(m->ms_per_token > 0) ||
+            m->ms_per_token > tpot_ms)
             continue;
         if (!best || m->tok_per_s > best->tok_per_s ||
             (m->tok_per_s == best->tok_per_s && m->batch < best->batch))

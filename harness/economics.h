@@ -8,10 +8,21 @@
 
 #include "catalog.h"
 
-/* How a figure was obtained: on this host, from chip facts, or from a result made elsewhere. */
-typedef enum ic_provenance { IC_PROV_MEASURED, IC_PROV_MODELED, IC_PROV_IMPORTED } ic_provenance;
+/* How a figure was obtained: on this host, from chip facts, from a result made elsewhere, or
+ * measured on a slice of the layers and scaled to the whole model (`infercost run` on a model too
+ * big for memory writes "extrapolated"). */
+typedef enum ic_provenance {
+    IC_PROV_MEASURED,
+    IC_PROV_MODELED,
+    IC_PROV_IMPORTED,
+    IC_PROV_EXTRAPOLATED
+} ic_provenance;
 
 const char *ic_provenance_name(ic_provenance p);
+
+/* The weaker of two provenances, for a figure combined from both: modeled, then extrapolated, then
+ * imported, then measured. */
+ic_provenance ic_provenance_weakest(ic_provenance a, ic_provenance b);
 
 /* usd_per_hour / (tok_per_s * 3600) * 1e6: dollars per million tokens. NAN unless both are > 0. */
 double ic_usd_per_mtok(double usd_per_hour, double tok_per_s);
@@ -43,6 +54,7 @@ typedef struct ic_econ_measurement {
     ic_provenance provenance; /* as written; "measured" becomes imported for another host's file */
     double efficiency;        /* roofline.efficiency, 0 when absent */
     double bound_tok_per_s;   /* roofline.bound_tok_per_s, 0 when absent */
+    int baseline;             /* path "openblas_sgemm": a reference, not the harness's own figure */
 } ic_econ_measurement;
 
 /* A result file, reduced to what pricing needs. */
@@ -57,6 +69,9 @@ typedef struct ic_econ_result {
     double weight_bytes_per_token; /* 0 when absent */
     double flop_per_token;         /* 0 when absent */
     double read_bw_gbs;            /* probes.read_bw_gbs.value, 0 when absent */
+    double run_usd_per_hour;       /* pricing.usd_per_hour given at run time, 0 when absent */
+    char run_price_source[200];
+    char run_price_date[32];
     ic_econ_measurement *meas;
     size_t n_meas;
 } ic_econ_result;
@@ -68,12 +83,12 @@ int ic_econ_result_load(ic_econ_result *r, const char *path, char *err, size_t e
 
 void ic_econ_result_free(ic_econ_result *r);
 
-/* The provenance to print for a measurement: modeled stays modeled; a measured figure from another
- * host's file is imported. */
+/* The provenance to print for a measurement: modeled and extrapolated stay so; a measured figure
+ * from another host's file is imported. */
 ic_provenance ic_econ_figure_provenance(const ic_econ_result *r, const ic_econ_measurement *m);
 
 /* The representative figure of a kind: decode = batch 1 at the smallest context; prefill = the
- * longest prompt (largest batch). NULL when the result has none. */
+ * longest prompt (largest batch). OpenBLAS baseline rows are never picked. NULL when none. */
 const ic_econ_measurement *ic_econ_pick(const ic_econ_result *r, ic_meas_kind kind);
 
 /* Cost at a latency target: among decode and batch_decode measurements whose per-sequence

@@ -64,7 +64,7 @@ has "$tmp/out" "decode .* 0\.6689 " "spot decode \$/Mtok"
 expect 0 "cost savings-3y" -- "$bin" cost "$data/result-p5.json" --pricing savings-3y
 has "$tmp/out" "decode .* 0\.9556 " "savings-3y decode \$/Mtok"
 expect 0 "cost latency target" -- "$bin" cost "$data/result-c7i.json" --tpot-ms 100
-has "$tmp/out" "tpot<=100ms: b8 83\.3ms +96\.00 +0\.2582 " "tpot 100 picks batch 8"
+has "$tmp/out" "tpot<=100 b8 83ms +96\.00 +0\.2582 " "tpot 100 picks batch 8"
 expect 0 "cost latency target none" -- "$bin" cost "$data/result-c7i.json" --tpot-ms 10
 has "$tmp/out" "none: no decode configuration meets the target" "tpot 10 none"
 expect 0 "cost given price" -- "$bin" cost "$data/result-p5.json" --usd-per-hour 110.08
@@ -93,7 +93,21 @@ mkdir -p "$tmp/ec2/devices/virtual/dmi/id"
 echo "Amazon EC2" >"$tmp/ec2/devices/virtual/dmi/id/sys_vendor"
 echo "c7i.large" >"$tmp/ec2/devices/virtual/dmi/id/product_name"
 expect 0 "cost on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$data/result-p5.json"
-has "$tmp/out" "this host +EC2 c7i\.large \(from DMI\)" "DMI instance type shown"
+has "$tmp/out" "this host +EC2 c7i\.large \(from DMI" "DMI instance type shown"
+expect 0 "this host's typeless result on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$tmp/here.json"
+has "$tmp/out" "instance +c7i\.large \(this host, from DMI\)" "priced as the detected type"
+has "$tmp/out" "decode \(ctx 128\) +25\.00 +0\.99.* measured" "measured on this host"
+
+# A real result file written by 'infercost run' (model branch, qwen2.5-0.5b q8_0 --quick, ref kernels).
+expect 0 "cost of a run's result" -- "$bin" cost "$data/result-run-qwen.json" --instance c7i.large --tpot-ms 1000
+has "$tmp/out" "decode \(ctx 128\) +0\.97 +25\.6632 .* imported +2026-07-20" "run result decode"
+has "$tmp/out" "prefill \(16 tok\) +4\.83 +5\.1305 " "run result prefill"
+has "$tmp/out" "tpot<=1000 b1 408ms +2\.45 " "run result batch sweep"
+expect 0 "cost of a priced run" -- "$bin" cost "$data/result-run-priced.json"
+has "$tmp/out" "source: the result's pricing: price given on the command line.*date 2026-11-20" "the run's own price and date"
+has "$tmp/out" "price +.0\.500000/h" "the run's own price"
+expect 2 "priced run with --pricing spot" -- "$bin" cost "$data/result-run-priced.json" --pricing spot
+has "$tmp/err" "needs an instance type" "spot needs a type"
 
 # ---- compare-chips ----
 expect 0 "compare-chips" -- "$bin" compare-chips "$data/result-p5.json" "$data/result-c7i.json" "$data/result-c7g.json" "$data/result-other-model.json" --model llama-3.2-1b --dtype q8_0

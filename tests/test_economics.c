@@ -233,6 +233,43 @@ static void test_results(void) {
     CHECK(ic_econ_latency_pick(&r, 40) == NULL, "tpot 40 ms: none");
     ic_econ_result_free(&r);
 
+    /* What `infercost run` writes: an OpenBLAS prefill baseline that pricing must not pick, and
+     * "extrapolated" figures from a slice of the layers. */
+    write_file(
+        g_tmp, "run.json",
+        "{\"schema\":\"infercost-result\",\"schema_version\":1,\"env\":{\"host\":\"h\","
+        "\"instance_type\":null},\"model\":{\"name\":\"m\",\"dtype\":\"f32\"},"
+        "\"probes\":{\"read_bw_gbs\":\"unavailable: test\"},\"measurements\":["
+        "{\"kind\":\"prefill\",\"path\":\"kernels\",\"batch\":64,\"tok_per_s\":10,"
+        "\"provenance\":\"extrapolated\",\"roofline\":{\"bound_tok_per_s\":null}},"
+        "{\"kind\":\"prefill\",\"path\":\"openblas_sgemm\",\"batch\":128,\"tok_per_s\":99,"
+        "\"provenance\":\"extrapolated\"},"
+        "{\"kind\":\"decode\",\"batch\":1,\"context\":0,\"tok_per_s\":2,\"ms_per_token\":500,"
+        "\"provenance\":\"measured\",\"usd_per_mtok\":null}],\"pricing\":{\"usd_per_hour\":0.5,"
+        "\"source\":\"given\",\"date\":\"2026-11-20\"}}");
+    snprintf(path, sizeof path, "%s/run.json", g_tmp);
+    rc = ic_econ_result_load(&r, path, err, sizeof err);
+    CHECK(rc == 0, "run-style result: %s", err);
+    if (rc == 0) {
+        pf = ic_econ_pick(&r, IC_MEAS_PREFILL);
+        CHECK(pf && pf->tok_per_s == 10 && !pf->baseline, "the OpenBLAS baseline is not picked");
+        CHECK(pf && ic_econ_figure_provenance(&r, pf) == IC_PROV_EXTRAPOLATED, "extrapolated kept");
+        CHECK(r.run_usd_per_hour == 0.5 && strcmp(r.run_price_date, "2026-11-20") == 0,
+              "the run's price");
+        CHECK(r.read_bw_gbs == 0 && r.instance_type[0] == '\0', "absent probe and type");
+        CHECK(ic_provenance_weakest(IC_PROV_MEASURED, IC_PROV_EXTRAPOLATED) ==
+                      IC_PROV_EXTRAPOLATED &&
+                  ic_provenance_weakest(IC_PROV_MODELED, IC_PROV_IMPORTED) == IC_PROV_MODELED &&
+                  ic_provenance_weakest(IC_PROV_MEASURED, IC_PROV_IMPORTED) == IC_PROV_IMPORTED,
+              "weakest provenance");
+        ic_econ_result_free(&r);
+    }
+    snprintf(path, sizeof path, "%s/result-run-qwen.json", g_data);
+    rc = ic_econ_result_load(&r, path, err, sizeof err);
+    CHECK(rc == 0 && r.n_meas == 6 && strcmp(r.model, "qwen2.5-0.5b") == 0, "real run result: %s",
+          err);
+    if (rc == 0) ic_econ_result_free(&r);
+
     const struct {
         const char *file, *want;
     } bad[] = {

@@ -312,6 +312,23 @@ double ic_instance_peak_tflops(const ic_instance_info *inst, const ic_chip_info 
     return chip->peak_bf16_tflops * inst->accelerators;
 }
 
+json_t *ic_price_json(const ic_price *p) {
+    json_t *j = json_object();
+    json_object_set_new(j, "usd_per_hour", json_real(p->usd_per_hour));
+    json_object_set_new(j, "source", json_string(p->source));
+    json_object_set_new(j, "date", json_string(p->date));
+    json_object_set_new(j, "instance_type", json_string(p->instance_type));
+    json_object_set_new(j, "pricing", json_string(ic_pricing_name(p->pricing)));
+    json_object_set_new(j, "region", json_string(p->region));
+    json_object_set_new(j, "on_demand_usd_per_hour", json_real(p->on_demand_usd_per_hour));
+    json_object_set_new(j, "discount", json_real(p->discount));
+    if (p->discount > 0) {
+        json_object_set_new(j, "discount_source", json_string(p->discount_source));
+        json_object_set_new(j, "discount_date", json_string(p->discount_date));
+    }
+    return j;
+}
+
 /* ---- the unit-economics model ---- */
 
 static int bad_num(double v) {

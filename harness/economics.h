@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "catalog.h"
 
 /* How a figure was obtained: on this host, from chip facts, from a result made elsewhere, or
@@ -102,6 +104,11 @@ double ic_instance_mem_bw_gbs(const ic_instance_info *inst, const ic_chip_info *
 
 /* Peak bf16 FLOP/s of an instance in TFLOP/s (accelerators x per-device peak), 0 when unknown. */
 double ic_instance_peak_tflops(const ic_instance_info *inst, const ic_chip_info *chip);
+
+/* The result file's "pricing" object (results/SCHEMA.md) for a looked-up price: usd_per_hour,
+ * source, date, instance_type, pricing, region, plus the discount and its source and date. The
+ * caller owns the returned reference (json_decref). For `infercost run` to record its price. */
+json_t *ic_price_json(const ic_price *p);
 
 /* The unit-economics model's inputs (docs/economics.md defines each). */
 typedef struct ic_econ_inputs {

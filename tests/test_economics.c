@@ -111,6 +111,13 @@ static void test_catalog(void) {
               "%s discount source '%s'", ic_pricing_name(modes[i].mode), p.discount_source);
     }
     CHECK(near(ic_usd_per_mtok(27.52, 8000), 0.9555556, 1e-6), "savings-3y p5 $/Mtok");
+    json_t *pj = ic_price_json(&p);
+    CHECK(pj && json_real_value(json_object_get(pj, "usd_per_hour")) == 27.52 &&
+              strcmp(json_string_value(json_object_get(pj, "pricing")), "savings-3y") == 0 &&
+              strcmp(json_string_value(json_object_get(pj, "date")), "2026-07-20") == 0 &&
+              json_object_get(pj, "discount_source"),
+          "pricing object for a result file");
+    json_decref(pj);
     rc = ic_price_lookup(&cat, "z9.huge", "us-east-1", IC_PRICING_ON_DEMAND, &p, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "unknown instance type 'z9.huge'"), "unknown type: %d %s", rc,
           err);

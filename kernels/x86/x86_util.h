@@ -13,8 +13,11 @@
  * streams of weights keep the hardware prefetchers busy without running out of registers. */
 #define IC_X86_GEMV_ROWS 4
 
-/* The fp16 scale of a block, widened with F16C (exact, as ic_fp16_to_f32). */
-static inline float ic_x86_fp16(uint16_t h) { return _cvtsh_ss(h); }
+/* The fp16 scale of a block, widened with F16C (exact, as ic_fp16_to_f32). Not _cvtsh_ss: GCC 12
+ * at -O2 miscompiled it in these kernels (it returned the raw bits), seen in gemv_q8_0_avx2. */
+static inline float ic_x86_fp16(uint16_t h) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
+}
 
 #if defined(__AVX2__)
 static inline float ic_x86_hsum256(__m256 v) {

@@ -1,7 +1,7 @@
 /* The body of the 256-bit q8_0 and q4_0 GEMV kernels, shared by the AVX2 and AVX-VNNI files: they
  * differ only in the int8 dot product of one 32-byte block. Each includer defines
  * IC_Q_DOT(u, s) -> __m256i of 8 int32 partial sums of unsigned u times signed s bytes, and the
- * two function names. Not a public header: it is compiled once per including file, under that
+ * name of the one function it defines: IC_Q8_FN (q8_0 weights) or IC_Q4_FN (q4_0). Not a public header: it is compiled once per including file, under that
  * file's ISA flags.
  *
  * An earlier version prepared |x| for a whole row chunk in a stack buffer; GCC 12.2 at -O2 deleted
@@ -71,10 +71,14 @@ static inline __attribute__((always_inline)) void q_gemv(const void *w, const vo
     }
 }
 
+#if defined(IC_Q8_FN)
 void IC_Q8_FN(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
     q_gemv(w, x, y, k, r0, r1, 0);
 }
-
+#elif defined(IC_Q4_FN)
 void IC_Q4_FN(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
     q_gemv(w, x, y, k, r0, r1, 1);
 }
+#else
+#error "define IC_Q8_FN or IC_Q4_FN before including gemv_q_avx2_body.h"
+#endif

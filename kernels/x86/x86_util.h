@@ -19,6 +19,18 @@ static inline float ic_x86_fp16(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
 }
 
+/* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read at
+ * run time so that the GEMM blocking follows the machine, not a constant. */
+size_t ic_x86_l2_bytes(void);
+
+/* A k range for GEMM cache blocking: n activation rows of it, elem bytes each, take at most half
+ * of L2; a multiple of align, at least 256 elements. */
+static inline size_t ic_x86_k_chunk(size_t n, size_t elem, size_t align) {
+    size_t kc = ic_x86_l2_bytes() / 2 / (n * elem + 1);
+    kc = kc / align * align;
+    return kc < 256 ? 256 : kc;
+}
+
 #if defined(__AVX2__)
 static inline float ic_x86_hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

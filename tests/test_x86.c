@@ -69,9 +69,9 @@ static void test_long_paths(void) {
         if (kern->op == IC_OP_GEMV) {
             check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
         } else if (kern->op == IC_OP_GEMM) {
-            check(kern, 11, 1024, 5, &rng);   /* small n: the per-token path */
-            check(kern, 9, 1056, 20, &rng);   /* 33 blocks: a short last group */
-            check(kern, 6, 1024, 300, &rng);  /* several token batches and L2 k ranges */
+            check(kern, 11, 1024, 5, &rng);  /* small n: the per-token path */
+            check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
+            check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
         }
     }
 }
@@ -84,8 +84,8 @@ static void test_caps(void) {
         for (int op = 0; op < IC_OP_COUNT; op++)
             for (int t = 0; t < IC_DT_COUNT; t++) {
                 const ic_kernel *k = ic_select_for((ic_op)op, (ic_dtype)t, have, (ic_level)cap);
-                CHECK(k && (int)k->level <= cap && (k->features & ~have) == 0,
-                      "cap %s chose %s", ic_level_name((ic_level)cap), k ? k->name : "(null)");
+                CHECK(k && (int)k->level <= cap && (k->features & ~have) == 0, "cap %s chose %s",
+                      ic_level_name((ic_level)cap), k ? k->name : "(null)");
             }
     }
     const struct {

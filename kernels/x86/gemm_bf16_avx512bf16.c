@@ -14,8 +14,8 @@
 #define TT 4
 
 static inline __attribute__((always_inline)) void tile(const uint16_t *w, const uint16_t *x,
-                                                       size_t k, size_t j0, size_t j1, int R,
-                                                       int T, float *y, size_t ldy, int first) {
+                                                       size_t k, size_t j0, size_t j1, int R, int T,
+                                                       float *y, size_t ldy, int first) {
     __m512 acc[TR][TT];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -47,8 +47,8 @@ static inline __attribute__((always_inline)) void tile(const uint16_t *w, const 
     }
 }
 
-void ic_gemm_bf16_avx512bf16(const void *w, const void *x, float *y, size_t k, size_t n,
-                             size_t ldy, size_t r0, size_t r1) {
+void ic_gemm_bf16_avx512bf16(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
+                             size_t r0, size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && ldy >= r1);
     const uint16_t *wb = w, *xb = x;
     /* the n tokens' k range takes at most half of L2 */

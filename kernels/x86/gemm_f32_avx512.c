@@ -13,9 +13,9 @@
 #define TR 4
 #define TT 4
 
-static inline __attribute__((always_inline)) void tile(const float *w, const float *x,
-                                                       size_t k, size_t j0, size_t j1, int R,
-                                                       int T, float *y, size_t ldy, int first) {
+static inline __attribute__((always_inline)) void tile(const float *w, const float *x, size_t k,
+                                                       size_t j0, size_t j1, int R, int T, float *y,
+                                                       size_t ldy, int first) {
     __m512 acc[TR][TT];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -47,8 +47,8 @@ static inline __attribute__((always_inline)) void tile(const float *w, const flo
     }
 }
 
-void ic_gemm_f32_avx512(const void *w, const void *x, float *y, size_t k, size_t n,
-                        size_t ldy, size_t r0, size_t r1) {
+void ic_gemm_f32_avx512(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
+                        size_t r0, size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && ldy >= r1);
     const float *wb = w, *xb = x;
     /* the n tokens' k range takes at most half of L2 */

@@ -24,27 +24,27 @@ typedef ic_block_q4_0 wblock;
 typedef ic_block_q8_0 wblock;
 #endif
 
-#define GROUP 16       /* blocks per repacked group: one per 32-bit lane */
+#define GROUP       16 /* blocks per repacked group: one per 32-bit lane */
 #define TOKEN_BATCH 96 /* tokens repacked at a time: 96 * 640 B = 60 KiB of stack */
-#define TILE_R 4       /* weight rows per register tile */
-#define TILE_T 4       /* tokens per register tile: 16 accumulators */
+#define TILE_R      4  /* weight rows per register tile */
+#define TILE_T      4  /* tokens per register tile: 16 accumulators */
 
 typedef struct {
-    __m512i q[8];  /* the group's quants in lane = block layout */
-    __m512i init;  /* accumulator start: the offset correction */
-    __m512 scale;  /* the 16 block scales (0 past the end of the row) */
+    __m512i q[8]; /* the group's quants in lane = block layout */
+    __m512i init; /* accumulator start: the offset correction */
+    __m512 scale; /* the 16 block scales (0 past the end of the row) */
 } packed;
 
 static inline __m512i block_offsets(size_t bytes, int add) {
-    return _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                                                 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32((int)bytes)),
-                            _mm512_set1_epi32(add));
+    return _mm512_add_epi32(
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)bytes)),
+        _mm512_set1_epi32(add));
 }
 
 static inline __m512 gather_scales(const void *blocks, size_t bytes, __mmask16 m) {
-    __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, block_offsets(bytes, 0),
-                                            blocks, 1);
+    __m512i d =
+        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, block_offsets(bytes, 0), blocks, 1);
     return _mm512_maskz_mov_ps(m, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
 }
 
@@ -52,9 +52,8 @@ static inline __m512 gather_scales(const void *blocks, size_t bytes, __mmask16 m
 static inline void pack_x(const ic_block_q8_0 *x, __mmask16 m, packed *p) {
     __m512i sum = _mm512_setzero_si512();
     for (int j = 0; j < 8; j++) {
-        __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m,
-                                                block_offsets(sizeof(ic_block_q8_0), 2 + 4 * j),
-                                                x, 1);
+        __m512i v = _mm512_mask_i32gather_epi32(
+            _mm512_setzero_si512(), m, block_offsets(sizeof(ic_block_q8_0), 2 + 4 * j), x, 1);
 #if IC_GEMM_Q4
         p->q[j] = v;
         sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(8), v);
@@ -133,8 +132,8 @@ static inline __attribute__((always_inline)) void tile(const packed *pw, const p
  * per token, so the GEMV kernel runs per token instead. */
 #define MIN_TOKENS 16
 
-void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
-                size_t r0, size_t r1) {
+void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy, size_t r0,
+                size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0 && ldy >= r1);
     if (n < MIN_TOKENS) {
         for (size_t t = 0; t < n; t++)
@@ -157,7 +156,8 @@ void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size
                 size_t t = 0;
                 for (; t + TILE_T <= nt; t += TILE_T)
                     tile(pw, px + t, TILE_R, TILE_T, y + (t0 + t) * ldy + r, ldy, g == 0);
-                for (; t < nt; t++) tile(pw, px + t, TILE_R, 1, y + (t0 + t) * ldy + r, ldy, g == 0);
+                for (; t < nt; t++)
+                    tile(pw, px + t, TILE_R, 1, y + (t0 + t) * ldy + r, ldy, g == 0);
             }
             for (; r < r1; r++) {
                 pack_w(wb + r * nb + g, m, &pw[0]);

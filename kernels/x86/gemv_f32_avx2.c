@@ -52,7 +52,8 @@ void ic_gemv_f32_avx2(const void *w, const void *x, float *y, size_t k, size_t r
         const float *wr = (const float *)w + r * k;
         __m256 a = _mm256_setzero_ps();
         size_t j = 0;
-        for (; j < k8; j += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(wr + j), _mm256_loadu_ps(xf + j), a);
+        for (; j < k8; j += 8)
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(wr + j), _mm256_loadu_ps(xf + j), a);
         float s = ic_x86_hsum256(a);
         for (; j < k; j++) s += wr[j] * xf[j];
         y[r] = s;

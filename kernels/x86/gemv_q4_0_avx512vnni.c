@@ -32,8 +32,8 @@ static void prepare_x(const ic_block_q8_0 *x, size_t nb, xprep *p) {
     const __m512i ones = _mm512_set1_epi8(1);
     for (size_t b = 0; b < nb; b += 2) {
         __m256i lo = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        __m256i hi = b + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[b + 1].qs)
-                                : _mm256_setzero_si256();
+        __m256i hi =
+            b + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[b + 1].qs) : _mm256_setzero_si256();
         __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         _mm512_store_si512(p->xr + b * IC_QK, _mm512_permutexvar_epi64(idx, v));
         /* per-block sums of x: vpdpbusd with ones, then the 8 lanes of each half */
@@ -68,13 +68,13 @@ static inline __m512i load_pair(const ic_block_q4_0 *w, int two) {
 }
 
 static inline __attribute__((always_inline)) void rows_dot(const ic_block_q4_0 *const *wr, int R,
-                                                           const xprep *p, size_t nb,
-                                                           __m512 *acc) {
+                                                           const xprep *p, size_t nb, __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512();
     for (size_t g = 0; g < nb; g += 16) {
         size_t ng = nb - g < 16 ? nb - g : 16;
         __mmask16 gm = (__mmask16)((1u << ng) - 1);
-        __m512 dx = _mm512_maskz_load_ps(gm, p->dx + g), corr = _mm512_maskz_load_ps(gm, p->corr + g);
+        __m512 dx = _mm512_maskz_load_ps(gm, p->dx + g),
+               corr = _mm512_maskz_load_ps(gm, p->corr + g);
         __m512 sv[IC_X86_GEMV_ROWS];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {

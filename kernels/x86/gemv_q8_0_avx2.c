@@ -6,5 +6,5 @@
 #endif
 
 #define IC_Q_DOT(a, s) _mm256_madd_epi16(_mm256_maddubs_epi16((a), (s)), _mm256_set1_epi16(1))
-#define IC_Q8_FN ic_gemv_q8_0_avx2
+#define IC_Q8_FN       ic_gemv_q8_0_avx2
 #include "gemv_q_avx2_body.h"

@@ -25,15 +25,15 @@
 
 typedef struct {
     uint8_t ax[CHUNK_BLOCKS * IC_QK] __attribute__((aligned(64))); /* |x|, two blocks per 64 B */
-    uint64_t neg[CHUNK_BLOCKS / 2];                                 /* x < 0, per block pair */
-    float dx[CHUNK_BLOCKS] __attribute__((aligned(64)));            /* activation scales */
+    uint64_t neg[CHUNK_BLOCKS / 2];                                /* x < 0, per block pair */
+    float dx[CHUNK_BLOCKS] __attribute__((aligned(64)));           /* activation scales */
 } xprep;
 
 static void prepare_x(const ic_block_q8_0 *x, size_t nb, xprep *p) {
     for (size_t b = 0; b < nb; b += 2) {
         __m256i lo = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        __m256i hi = b + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[b + 1].qs)
-                                : _mm256_setzero_si256();
+        __m256i hi =
+            b + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[b + 1].qs) : _mm256_setzero_si256();
         __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
         _mm512_store_si512(p->ax + b * IC_QK, _mm512_abs_epi8(v));
         p->neg[b / 2] = _mm512_movepi8_mask(v);
@@ -59,8 +59,7 @@ static inline __m512 load_scales(const ic_block_q8_0 *w, size_t ng) {
 
 /* Dot products of R rows with prepared blocks [b0, b0 + nb) of x, added into acc. */
 static inline __attribute__((always_inline)) void rows_dot(const ic_block_q8_0 *const *wr, int R,
-                                                           const xprep *p, size_t nb,
-                                                           __m512 *acc) {
+                                                           const xprep *p, size_t nb, __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512();
     for (size_t g = 0; g < nb; g += 16) {
         size_t ng = nb - g < 16 ? nb - g : 16;
@@ -75,9 +74,9 @@ static inline __attribute__((always_inline)) void rows_dot(const ic_block_q8_0 *
             const __m512i ax = _mm512_load_si512(p->ax + b * IC_QK);
             const __mmask64 neg = p->neg[b / 2];
             /* lanes 0-7 hold block q's sums, lanes 8-15 block q + 1's */
-            const __m512i idx = _mm512_add_epi32(
-                _mm512_set1_epi32((int)q),
-                _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+            const __m512i idx =
+                _mm512_add_epi32(_mm512_set1_epi32((int)q),
+                                 _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
 #pragma GCC unroll 4
             for (int r = 0; r < R; r++) {
                 _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);

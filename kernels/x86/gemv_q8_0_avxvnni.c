@@ -6,5 +6,5 @@
 #endif
 
 #define IC_Q_DOT(a, s) _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), (a), (s))
-#define IC_Q8_FN ic_gemv_q8_0_avxvnni
+#define IC_Q8_FN       ic_gemv_q8_0_avxvnni
 #include "gemv_q_avx2_body.h"

@@ -1,8 +1,8 @@
 /* The body of the 256-bit q8_0 and q4_0 GEMV kernels, shared by the AVX2 and AVX-VNNI files: they
  * differ only in the int8 dot product of one 32-byte block. Each includer defines
  * IC_Q_DOT(u, s) -> __m256i of 8 int32 partial sums of unsigned u times signed s bytes, and the
- * name of the one function it defines: IC_Q8_FN (q8_0 weights) or IC_Q4_FN (q4_0). Not a public header: it is compiled once per including file, under that
- * file's ISA flags.
+ * name of the one function it defines: IC_Q8_FN (q8_0 weights) or IC_Q4_FN (q4_0). Not a public
+ * header: it is compiled once per including file, under that file's ISA flags.
  *
  * An earlier version prepared |x| for a whole row chunk in a stack buffer; GCC 12.2 at -O2 deleted
  * that preparation outright (the kernels returned zeros, and the tests caught it), so the
@@ -21,9 +21,8 @@ static inline __m256i unpack_q4(const ic_block_q4_0 *w) {
 
 /* q8_0: |x| times the weight with x's sign (exact for weights in [-127, 127], see the AVX-512
  * kernel). q4_0: |w| times x with w's sign: w is in [-8, 7], always exact. */
-static inline __attribute__((always_inline)) void q_rows(const void *const *wr, int R, int q4,
-                                                         const ic_block_q8_0 *x, size_t nb,
-                                                         __m256 *acc) {
+static inline __attribute__((always_inline)) void
+q_rows(const void *const *wr, int R, int q4, const ic_block_q8_0 *x, size_t nb, __m256 *acc) {
     const size_t wsz = q4 ? sizeof(ic_block_q4_0) : sizeof(ic_block_q8_0);
     for (size_t b = 0; b < nb; b++) {
         const __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);

@@ -19,8 +19,8 @@ static inline float ic_x86_fp16(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
 }
 
-/* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read at
- * run time so that the GEMM blocking follows the machine, not a constant. */
+/* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read
+ * at run time so that the GEMM blocking follows the machine, not a constant. */
 size_t ic_x86_l2_bytes(void);
 
 /* A k range for GEMM cache blocking: n activation rows of it, elem bytes each, take at most half

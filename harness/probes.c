@@ -84,13 +84,17 @@ size_t ic_probe_default_read_bytes(void) {
 
 /* A big buffer straight from the kernel, with transparent huge pages asked for, so TLB misses
  * do not lower the bandwidth figure. */
-static void *big_alloc(size_t bytes) {
+void *ic_big_alloc(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
 #ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     return p;
+}
+
+void ic_big_free(void *p, size_t bytes) {
+    if (p) munmap(p, bytes);
 }
 
 typedef struct {
@@ -188,7 +192,7 @@ int ic_probe_run_loop(ic_pool *pool, const ic_probe_loop *loop, size_t bytes, do
     if (loop->kind == IC_PROBE_READ) {
         if (bytes == 0) bytes = ic_probe_default_read_bytes();
         bytes = (bytes + 4095) / 4096 * 4096;
-        c.buf = big_alloc(bytes);
+        c.buf = ic_big_alloc(bytes);
         if (c.buf == NULL) {
             snprintf(err, errlen, "out of memory: the read probe needs a %zu MiB buffer (%s)",
                      bytes >> 20, strerror(errno));
@@ -258,7 +262,7 @@ int ic_probe_read_check(ic_pool *pool, size_t bytes, double min_time_s, ic_read_
     probe_ctx c;
     memset(&c, 0, sizeof c);
     c.loop = loop;
-    c.buf = big_alloc(bytes);
+    c.buf = ic_big_alloc(bytes);
     if (c.buf == NULL) {
         snprintf(err, errlen, "out of memory: the read check needs a %zu MiB buffer (%s)",
                  bytes >> 20, strerror(errno));

@@ -9,6 +9,8 @@
 #include "ic_dispatch.h"
 #include "ic_test.h"
 
+#if defined(IC_ARCH_X86)
+
 static void quant(ic_dtype t, const float *src, void *dst, size_t k) {
     ic_select_for(IC_OP_QUANTIZE, t, 0, IC_LVL_REF)->fn.quantize(src, dst, k);
 }
@@ -135,6 +137,8 @@ static void test_env_avx2(void) {
               k ? k->name : "(null)");
     }
 }
+
+#endif
 
 int main(int argc, char **argv) {
 #if !defined(IC_ARCH_X86)

@@ -21,14 +21,22 @@ static inline float ic__dot_f32(const float *w, const float *x, size_t k) {
 
 /* One weight row against four activation rows xs floats apart. */
 static inline void ic__dot4_f32(const float *w, const float *x, size_t xs, size_t k, float out[4]) {
-    float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+    /* Named accumulators: an array indexed in a loop was kept in memory (the instruction counts
+     * showed three times the work of the GEMV). */
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     size_t j = 0;
     for (; j + 4 <= k; j += 4) {
         float32x4_t wv = vld1q_f32(w + j);
-        for (int t = 0; t < 4; t++) a[t] = vfmaq_f32(a[t], wv, vld1q_f32(x + (size_t)t * xs + j));
+        a0 = vfmaq_f32(a0, wv, vld1q_f32(x0 + j));
+        a1 = vfmaq_f32(a1, wv, vld1q_f32(x1 + j));
+        a2 = vfmaq_f32(a2, wv, vld1q_f32(x2 + j));
+        a3 = vfmaq_f32(a3, wv, vld1q_f32(x3 + j));
     }
-    for (int t = 0; t < 4; t++)
-        out[t] = ic__tail_f32(vaddvq_f32(a[t]), w, x + (size_t)t * xs, j, k);
+    out[0] = ic__tail_f32(vaddvq_f32(a0), w, x0, j, k);
+    out[1] = ic__tail_f32(vaddvq_f32(a1), w, x1, j, k);
+    out[2] = ic__tail_f32(vaddvq_f32(a2), w, x2, j, k);
+    out[3] = ic__tail_f32(vaddvq_f32(a3), w, x3, j, k);
 }
 
 static inline float ic__tail_bf16(float s, const uint16_t *w, const float *x, size_t j, size_t k) {
@@ -50,18 +58,21 @@ static inline float ic__dot_bf16(const uint16_t *w, const float *x, size_t k) {
 
 static inline void ic__dot4_bf16(const uint16_t *w, const float *x, size_t xs, size_t k,
                                  float out[4]) {
-    float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    const float *x0 = x, *x1 = x + xs, *x2 = x + 2 * xs, *x3 = x + 3 * xs;
     size_t j = 0;
     for (; j + 8 <= k; j += 8) {
         uint16x8_t wv = vld1q_u16(w + j);
         float32x4_t lo = ic__bf16_lo(wv), hi = ic__bf16_hi(wv);
-        for (int t = 0; t < 4; t++) {
-            const float *xt = x + (size_t)t * xs + j;
-            a[t] = vfmaq_f32(vfmaq_f32(a[t], lo, vld1q_f32(xt)), hi, vld1q_f32(xt + 4));
-        }
+        a0 = vfmaq_f32(vfmaq_f32(a0, lo, vld1q_f32(x0 + j)), hi, vld1q_f32(x0 + j + 4));
+        a1 = vfmaq_f32(vfmaq_f32(a1, lo, vld1q_f32(x1 + j)), hi, vld1q_f32(x1 + j + 4));
+        a2 = vfmaq_f32(vfmaq_f32(a2, lo, vld1q_f32(x2 + j)), hi, vld1q_f32(x2 + j + 4));
+        a3 = vfmaq_f32(vfmaq_f32(a3, lo, vld1q_f32(x3 + j)), hi, vld1q_f32(x3 + j + 4));
     }
-    for (int t = 0; t < 4; t++)
-        out[t] = ic__tail_bf16(vaddvq_f32(a[t]), w, x + (size_t)t * xs, j, k);
+    out[0] = ic__tail_bf16(vaddvq_f32(a0), w, x0, j, k);
+    out[1] = ic__tail_bf16(vaddvq_f32(a1), w, x1, j, k);
+    out[2] = ic__tail_bf16(vaddvq_f32(a2), w, x2, j, k);
+    out[3] = ic__tail_bf16(vaddvq_f32(a3), w, x3, j, k);
 }
 
 #endif

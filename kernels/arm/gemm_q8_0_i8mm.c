@@ -37,8 +37,8 @@ void ic_gemm_q8_0_i8mm(const void *w, const void *x, float *y, size_t k, size_t 
                     s = vmmlaq_s32(s, zip_lo(a0, a1), zip_lo(b0, b1));
                     s = vmmlaq_s32(s, zip_hi(a0, a1), zip_hi(b0, b1));
                 }
-                float dw0 = ic_fp16_to_f32(w0[i].d), dw1 = ic_fp16_to_f32(w1[i].d);
-                float dx0 = ic_fp16_to_f32(x0[i].d), dx1 = ic_fp16_to_f32(x1[i].d);
+                float dw0 = ic__fp16_to_f32(w0[i].d), dw1 = ic__fp16_to_f32(w1[i].d);
+                float dx0 = ic__fp16_to_f32(x0[i].d), dx1 = ic__fp16_to_f32(x1[i].d);
                 const float sc[4] = {dw0 * dx0, dw0 * dx1, dw1 * dx0, dw1 * dx1};
                 acc = vfmaq_f32(acc, vcvtq_f32_s32(s), vld1q_f32(sc));
             }

@@ -7,6 +7,7 @@
 #include <arm_neon.h>
 
 #include "../ic_dispatch.h"
+#include "arm_common.h"
 
 /* bf16 is the top half of an f32: widening is a shift into the high 16 bits. */
 static inline float32x4_t ic__bf16_lo(uint16x8_t v) {

@@ -18,7 +18,7 @@ static inline float ic__dot_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0 *x,
         int32x4_t s = vdupq_n_s32(0);
         s = IC__SDOT(s, vld1q_s8(w[i].qs), vld1q_s8(x[i].qs));
         s = IC__SDOT(s, vld1q_s8(w[i].qs + 16), vld1q_s8(x[i].qs + 16));
-        float d = ic_fp16_to_f32(w[i].d) * ic_fp16_to_f32(x[i].d);
+        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
         acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), d);
     }
     return vaddvq_f32(acc);
@@ -28,19 +28,23 @@ static inline float ic__dot_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0 *x,
  * once for four tokens. */
 static inline void ic__dot4_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0 *x, size_t xs,
                                  size_t nb, float out[4]) {
-    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
-                          vdupq_n_f32(0.0f)};
+    /* Named accumulators, one step per token: kept in registers. */
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i < nb; i++) {
         int8x16_t w0 = vld1q_s8(w[i].qs), w1 = vld1q_s8(w[i].qs + 16);
-        float dw = ic_fp16_to_f32(w[i].d);
-        for (int t = 0; t < 4; t++) {
-            const ic_block_q8_0 *xb = x + (size_t)t * xs + i;
-            int32x4_t s = IC__SDOT(vdupq_n_s32(0), w0, vld1q_s8(xb->qs));
-            s = IC__SDOT(s, w1, vld1q_s8(xb->qs + 16));
-            acc[t] = vfmaq_n_f32(acc[t], vcvtq_f32_s32(s), dw * ic_fp16_to_f32(xb->d));
-        }
+        const float dw = ic__fp16_to_f32(w[i].d);
+        const ic_block_q8_0 *xb = x + i;
+#define IC__STEP(acc)                                                                              \
+    acc = vfmaq_n_f32(acc,                                                                         \
+                      vcvtq_f32_s32(IC__SDOT(IC__SDOT(vdupq_n_s32(0), w0, vld1q_s8(xb->qs)), w1,   \
+                                             vld1q_s8(xb->qs + 16))),                              \
+                      dw * ic__fp16_to_f32(xb->d));                                                \
+    xb += xs;
+        IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
+#undef IC__STEP
     }
-    for (int t = 0; t < 4; t++) out[t] = vaddvq_f32(acc[t]);
+    out[0] = vaddvq_f32(a0), out[1] = vaddvq_f32(a1);
+    out[2] = vaddvq_f32(a2), out[3] = vaddvq_f32(a3);
 }
 
 /* q4_0 weights against q8_0 activations: low nibbles meet values 0..15, high nibbles 16..31. */
@@ -51,7 +55,7 @@ static inline float ic__dot_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0 *x,
         ic__q4_0_unpack(w[i].qs, &lo, &hi);
         int32x4_t s = IC__SDOT(vdupq_n_s32(0), lo, vld1q_s8(x[i].qs));
         s = IC__SDOT(s, hi, vld1q_s8(x[i].qs + 16));
-        float d = ic_fp16_to_f32(w[i].d) * ic_fp16_to_f32(x[i].d);
+        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
         acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), d);
     }
     return vaddvq_f32(acc);
@@ -59,20 +63,24 @@ static inline float ic__dot_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0 *x,
 
 static inline void ic__dot4_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0 *x, size_t xs,
                                  size_t nb, float out[4]) {
-    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
-                          vdupq_n_f32(0.0f)};
+    /* Named accumulators, one step per token: kept in registers. */
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i < nb; i++) {
-        int8x16_t lo, hi;
-        ic__q4_0_unpack(w[i].qs, &lo, &hi);
-        float dw = ic_fp16_to_f32(w[i].d);
-        for (int t = 0; t < 4; t++) {
-            const ic_block_q8_0 *xb = x + (size_t)t * xs + i;
-            int32x4_t s = IC__SDOT(vdupq_n_s32(0), lo, vld1q_s8(xb->qs));
-            s = IC__SDOT(s, hi, vld1q_s8(xb->qs + 16));
-            acc[t] = vfmaq_n_f32(acc[t], vcvtq_f32_s32(s), dw * ic_fp16_to_f32(xb->d));
-        }
+        int8x16_t w0, w1;
+        ic__q4_0_unpack(w[i].qs, &w0, &w1);
+        const float dw = ic__fp16_to_f32(w[i].d);
+        const ic_block_q8_0 *xb = x + i;
+#define IC__STEP(acc)                                                                              \
+    acc = vfmaq_n_f32(acc,                                                                         \
+                      vcvtq_f32_s32(IC__SDOT(IC__SDOT(vdupq_n_s32(0), w0, vld1q_s8(xb->qs)), w1,   \
+                                             vld1q_s8(xb->qs + 16))),                              \
+                      dw * ic__fp16_to_f32(xb->d));                                                \
+    xb += xs;
+        IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
+#undef IC__STEP
     }
-    for (int t = 0; t < 4; t++) out[t] = vaddvq_f32(acc[t]);
+    out[0] = vaddvq_f32(a0), out[1] = vaddvq_f32(a1);
+    out[2] = vaddvq_f32(a2), out[3] = vaddvq_f32(a3);
 }
 
 #endif

@@ -7,6 +7,7 @@
 #include <arm_sve.h>
 
 #include "../ic_dispatch.h"
+#include "arm_common.h"
 
 /* e^x to about 1 ulp (Cephes expf polynomial on |r| <= ln2/2); FSCALE applies 2^n, so overflow
  * gives inf and small results go through the subnormals as expf does. NaN stays NaN. */
@@ -29,12 +30,23 @@ static inline svfloat32_t ic__sve_exp(svbool_t pg, svfloat32_t x) {
 /* Dot products of one weight row with one activation row, and with four rows xs elements (or
  * blocks) apart so that each weight vector is loaded once per four tokens. */
 static inline float ic__sve_dot_f32(const float *w, const float *x, size_t k) {
-    svfloat32_t a = svdup_n_f32(0.0f);
-    for (size_t j = 0; j < k; j += svcntw()) {
-        svbool_t pg = svwhilelt_b32_u64(j, k);
-        a = svmla_f32_m(pg, a, svld1_f32(pg, w + j), svld1_f32(pg, x + j));
+    /* Whole vectors four at a time with an all-true predicate and four accumulators, then a
+     * predicated tail: a WHILELT per vector cost twice NEON's instructions at 128 bits. */
+    const svbool_t all = svptrue_b32();
+    const size_t vl = svcntw();
+    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    size_t j = 0;
+    for (; j + 4 * vl <= k; j += 4 * vl) {
+        a0 = svmla_f32_x(all, a0, svld1_f32(all, w + j), svld1_f32(all, x + j));
+        a1 = svmla_f32_x(all, a1, svld1_f32(all, w + j + vl), svld1_f32(all, x + j + vl));
+        a2 = svmla_f32_x(all, a2, svld1_f32(all, w + j + 2 * vl), svld1_f32(all, x + j + 2 * vl));
+        a3 = svmla_f32_x(all, a3, svld1_f32(all, w + j + 3 * vl), svld1_f32(all, x + j + 3 * vl));
     }
-    return svaddv_f32(svptrue_b32(), a);
+    for (; j < k; j += vl) {
+        svbool_t pg = svwhilelt_b32_u64(j, k);
+        a0 = svmla_f32_m(pg, a0, svld1_f32(pg, w + j), svld1_f32(pg, x + j));
+    }
+    return svaddv_f32(all, svadd_f32_x(all, svadd_f32_x(all, a0, a1), svadd_f32_x(all, a2, a3)));
 }
 
 static inline void ic__sve_dot4_f32(const float *w, const float *x, size_t xs, size_t k,
@@ -60,12 +72,19 @@ static inline svfloat32_t ic__sve_ld_bf16(svbool_t pg, const uint16_t *w) {
 }
 
 static inline float ic__sve_dot_bf16(const uint16_t *w, const float *x, size_t k) {
-    svfloat32_t a = svdup_n_f32(0.0f);
-    for (size_t j = 0; j < k; j += svcntw()) {
-        svbool_t pg = svwhilelt_b32_u64(j, k);
-        a = svmla_f32_m(pg, a, ic__sve_ld_bf16(pg, w + j), svld1_f32(pg, x + j));
+    const svbool_t all = svptrue_b32();
+    const size_t vl = svcntw();
+    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0;
+    size_t j = 0;
+    for (; j + 2 * vl <= k; j += 2 * vl) {
+        a0 = svmla_f32_x(all, a0, ic__sve_ld_bf16(all, w + j), svld1_f32(all, x + j));
+        a1 = svmla_f32_x(all, a1, ic__sve_ld_bf16(all, w + j + vl), svld1_f32(all, x + j + vl));
     }
-    return svaddv_f32(svptrue_b32(), a);
+    for (; j < k; j += vl) {
+        svbool_t pg = svwhilelt_b32_u64(j, k);
+        a0 = svmla_f32_m(pg, a0, ic__sve_ld_bf16(pg, w + j), svld1_f32(pg, x + j));
+    }
+    return svaddv_f32(all, svadd_f32_x(all, a0, a1));
 }
 
 static inline void ic__sve_dot4_bf16(const uint16_t *w, const float *x, size_t xs, size_t k,
@@ -88,11 +107,10 @@ static inline void ic__sve_dot4_bf16(const uint16_t *w, const float *x, size_t x
  * loads as zeros), two at 128 bits. SDOT sums four products per int32 lane; the integer sum is
  * scaled into a float accumulator per block, reduced once per row. */
 static inline svint32_t ic__sve_block_dot(const int8_t *a, const int8_t *b) {
-    svint32_t s = svdup_n_s32(0);
-    for (size_t j = 0; j < IC_QK; j += svcntb()) {
-        svbool_t pb = svwhilelt_b8_u64(j, IC_QK);
-        s = svdot_s32(s, svld1_s8(pb, a + j), svld1_s8(pb, b + j));
-    }
+    const svbool_t pb = svwhilelt_b8_u64(0, IC_QK); /* the first 32 bytes, or the whole vector */
+    svint32_t s = svdot_s32(svdup_n_s32(0), svld1_s8(pb, a), svld1_s8(pb, b));
+    if (svcntb() < IC_QK) /* 128-bit SVE: the second half (the only length below 256 bits) */
+        s = svdot_s32(s, svld1_s8(pb, a + 16), svld1_s8(pb, b + 16));
     return s;
 }
 
@@ -100,7 +118,7 @@ static inline float ic__sve_dot_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0
     const svbool_t all = svptrue_b32();
     svfloat32_t acc = svdup_n_f32(0.0f);
     for (size_t i = 0; i < nb; i++) {
-        float d = ic_fp16_to_f32(w[i].d) * ic_fp16_to_f32(x[i].d);
+        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
         svint32_t s = ic__sve_block_dot(w[i].qs, x[i].qs);
         acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, s), d);
     }
@@ -113,11 +131,11 @@ static inline void ic__sve_dot4_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0
     const svbool_t all = svptrue_b32();
     svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i < nb; i++) {
-        float dw = ic_fp16_to_f32(w[i].d);
+        float dw = ic__fp16_to_f32(w[i].d);
         const ic_block_q8_0 *xb = x + i;
 #define IC__STEP(acc)                                                                              \
     acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, ic__sve_block_dot(w[i].qs, xb->qs)),        \
-                        dw * ic_fp16_to_f32(xb->d));                                               \
+                        dw * ic__fp16_to_f32(xb->d));                                              \
     xb += xs;
         IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
 #undef IC__STEP
@@ -138,9 +156,10 @@ static inline svint8_t ic__sve_q4_0_part(const uint8_t *qs, size_t j) {
 }
 
 static inline svint32_t ic__sve_block_dot_q4(const uint8_t *qs, const int8_t *b) {
-    svint32_t s = svdup_n_s32(0);
-    for (size_t j = 0; j < IC_QK; j += svcntb())
-        s = svdot_s32(s, ic__sve_q4_0_part(qs, j), svld1_s8(svwhilelt_b8_u64(j, IC_QK), b + j));
+    const svbool_t pb = svwhilelt_b8_u64(0, IC_QK);
+    svint32_t s = svdot_s32(svdup_n_s32(0), ic__sve_q4_0_part(qs, 0), svld1_s8(pb, b));
+    if (svcntb() < IC_QK) /* 128-bit SVE: values 16..31 are the high nibbles */
+        s = svdot_s32(s, ic__sve_q4_0_part(qs, 16), svld1_s8(pb, b + 16));
     return s;
 }
 
@@ -148,7 +167,7 @@ static inline float ic__sve_dot_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0
     const svbool_t all = svptrue_b32();
     svfloat32_t acc = svdup_n_f32(0.0f);
     for (size_t i = 0; i < nb; i++) {
-        float d = ic_fp16_to_f32(w[i].d) * ic_fp16_to_f32(x[i].d);
+        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
         svint32_t s = ic__sve_block_dot_q4(w[i].qs, x[i].qs);
         acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, s), d);
     }
@@ -161,11 +180,11 @@ static inline void ic__sve_dot4_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0
     const svbool_t all = svptrue_b32();
     svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i < nb; i++) {
-        float dw = ic_fp16_to_f32(w[i].d);
+        float dw = ic__fp16_to_f32(w[i].d);
         const ic_block_q8_0 *xb = x + i;
 #define IC__STEP(acc)                                                                              \
     acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, ic__sve_block_dot_q4(w[i].qs, xb->qs)),     \
-                        dw * ic_fp16_to_f32(xb->d));                                               \
+                        dw * ic__fp16_to_f32(xb->d));                                              \
     xb += xs;
         IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
 #undef IC__STEP

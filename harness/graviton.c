@@ -38,8 +38,9 @@ const char *ic_graviton_infer(uint64_t features, size_t sve_vl_bytes, char *basi
                  sve2 ? "sve2" : "sve", bits, (features & IC_F_I8MM) ? "with" : "without",
                  (features & IC_F_BF16) ? "with" : "without");
     else
-        snprintf(basis, basis_len, "%s: no generation has this feature set",
-                 simd ? "asimd" : "no asimd");
+        snprintf(basis, basis_len, "%s%s%s%s without sve: no generation has this feature set",
+                 simd ? "asimd" : "no asimd", dot ? ", asimddp" : "",
+                 (features & IC_F_I8MM) ? ", i8mm" : "", (features & IC_F_BF16) ? ", bf16" : "");
     return "none";
 }
 

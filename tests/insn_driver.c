@@ -1,5 +1,5 @@
 /* Runs one kernel variant once at a fixed, realistic shape, for counting the instructions it
- * executes (ci/arm_insn_count.sh runs this under qemu-aarch64 with the exec log filtered to the
+ * executes (ci/arm_insn_count.py runs this under qemu-aarch64 with the exec log filtered to the
  * variant's own code). Prints "outputs=<n> shape=<text>" so the count can be divided by the number
  * of output elements. Not a ctest: it checks nothing. Exit 2 for an unknown variant. */
 #include <stdio.h>

@@ -11,6 +11,7 @@
 static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 4095, 4096, 4097};
 /* IC_TEST_QUICK=1 (ci/aarch64.sh under qemu): the same tails around a smaller power of two. */
 static const size_t g_sizes_quick[] = {1, 31, 32, 33, 64, 255, 256, 257};
+_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_any, "the quick list replaces the full one entry for entry");
 static const size_t g_rows[] = {1, 7, 33};
 
 /* Kernel arithmetic error bound for a k-term dot product: recursive summation in float is within

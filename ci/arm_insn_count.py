@@ -128,7 +128,7 @@ def main():
                 p = line.split("\t")
                 base[p[0]] = [float(v) for v in p[2:] if v.strip() not in ("", "-")]
     print("instructions executed per output element, counted under qemu-aarch64 7.2 (-cpu max), "
-          "variant code only")
+          "the variant and what it calls")
     print("%-26s %-20s %12s %12s %12s  %s" % ("variant", "shape", "VL128", "VL256", "VL512",
                                               "vs baseline"))
     for name, shape, per in rows:

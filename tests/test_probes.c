@@ -75,7 +75,13 @@ int main(void) {
                rc.note);
         if (rc.ratio > best_ratio) best_ratio = rc.ratio;
     }
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer checks every load of the probe loop, not OpenBLAS's: no fair race. */
+    printf("  read check ratio %.3f not asserted: built with AddressSanitizer\n", best_ratio);
+    PASS();
+#else
     CHECK(best_ratio >= 0.9, "read probe reaches only %.3f of the best other read", best_ratio);
+#endif
     ic_pool_destroy(pool);
     return ic_test_finish("test_probes");
 }

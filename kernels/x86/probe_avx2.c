@@ -29,9 +29,9 @@ double ic_probe_read_avx2(const void *buf, size_t bytes) {
     for (size_t j = 4 * n; j < bytes / sizeof *p; j++)
         s0 = _mm256_add_epi64(s0, _mm256_load_si256(p + j));
     __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
-    long long out[4];
+    uint64_t out[4];
     _mm256_storeu_si256((__m256i *)out, s);
-    return (double)(out[0] + out[1] + out[2] + out[3]);
+    return (double)(out[0] + out[1] + out[2] + out[3]); /* unsigned: may wrap on huge buffers */
 }
 
 double ic_probe_fma_f32_avx2(uint64_t iters, double *ops_per_iter) {

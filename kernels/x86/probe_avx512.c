@@ -31,7 +31,11 @@ double ic_probe_read_avx512(const void *buf, size_t bytes) {
     for (size_t j = 4 * n; j < bytes / sizeof *p; j++)
         s0 = _mm512_add_epi64(s0, _mm512_load_si512(p + j));
     __m512i s = _mm512_add_epi64(_mm512_add_epi64(s0, s1), _mm512_add_epi64(s2, s3));
-    return (double)_mm512_reduce_add_epi64(s);
+    /* Unsigned: the lanes wrap on huge buffers, which is fine for a sink but not for signed C. */
+    uint64_t lanes[8], t = 0;
+    _mm512_storeu_si512(lanes, s);
+    for (int j = 0; j < 8; j++) t += lanes[j];
+    return (double)t;
 }
 
 double ic_probe_fma_f32_avx512(uint64_t iters, double *ops_per_iter) {

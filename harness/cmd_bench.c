@@ -427,8 +427,11 @@ static void bench_body(ic_bench_state *st, void *user) {
         rc = wl_vector(it->kind, it->wtype, it->n, err, sizeof err);
         break;
     case B_PROBE:
+        if (it->loop->kind == IC_PROBE_READ) rc = wl_buffer(err, sizeof err);
+        break;
     case B_STREAM_SUM:
     case B_STREAM_TRIAD:
+        rc = wl_buffer(err, sizeof err);
         break;
     }
     if (rc != 0) {

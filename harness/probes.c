@@ -211,15 +211,22 @@ int ic_probe_run_loop(ic_pool *pool, const ic_probe_loop *loop, size_t bytes, do
                  loop->name, bytes >> 20, ic_topology_llc_bytes(ic_topology_get()) >> 20, nt,
                  passes);
     } else {
-        /* Grow the iteration count until one pass takes about a tenth of the time asked. */
-        double ops = 0;
-        c.iters = 1024;
+        /* Grow the iteration count until a pass takes a tenth of the time asked (at least 2 ms),
+         * judging each count by its fastest of three passes: on a shared machine one pass can
+         * be stretched by the scheduler, and stopping early would leave passes so short that
+         * waking the workers dominates them. */
+        double ops = 0, target = min_time_s / 10 > 2e-3 ? min_time_s / 10 : 2e-3;
+        c.iters = 16384;
         for (;;) {
-            double t0 = ic_now_s();
-            ic_pool_run(pool, probe_task, &c);
-            double dt = ic_now_s() - t0;
-            if (dt >= min_time_s / 10 || c.iters > (1ull << 40)) break;
-            c.iters *= dt > 0 && dt < min_time_s / 100 ? 8 : 2;
+            double dt = 1e30;
+            for (int r = 0; r < 3; r++) {
+                double t0 = ic_now_s();
+                ic_pool_run(pool, probe_task, &c);
+                double d = ic_now_s() - t0;
+                if (d < dt) dt = d;
+            }
+            if (dt >= target || c.iters > (1ull << 40)) break;
+            c.iters *= dt < target / 8 ? 8 : 2;
         }
         loop->peak(1, &ops);
         double t = best_pass_s(pool, &c, min_time_s, &passes);

@@ -20,6 +20,9 @@
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 2048
 #endif
+#ifndef PREFETCH_HINT
+#define PREFETCH_HINT _MM_HINT_T0
+#endif
 
 typedef struct {
     int8_t xr[CHUNK_BLOCKS * IC_QK] __attribute__((aligned(64))); /* pair layout, see below */
@@ -108,7 +111,7 @@ rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *ac
                              _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
             const __m512i z = load_quad(wr[r] + b);
             const __m512i lo = _mm512_and_si512(z, m4);
             const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
@@ -162,7 +165,7 @@ rows_dot(const ic_block_q4_0 *const *wr, int R, const xprep *p, size_t b0, size_
                                  _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1));
 #pragma GCC unroll 4
             for (int r = 0; r < R; r++) {
-                _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);
+                _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
                 __m512i wv = load_pair(wr[r] + b, two);
                 __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, wv, xv));
                 acc[r] = _mm512_fmadd_ps(f, _mm512_permutexvar_ps(idx, sv[r]), acc[r]);

@@ -23,6 +23,9 @@
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 2048
 #endif
+#ifndef PREFETCH_HINT
+#define PREFETCH_HINT _MM_HINT_T0
+#endif
 
 typedef struct {
     uint8_t ax[CHUNK_BLOCKS * IC_QK] __attribute__((aligned(64))); /* |x|, two blocks per 64 B */
@@ -91,7 +94,7 @@ rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *ac
                              _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
             __m512i wv = load_pair(wr[r] + b, 1);
             wv = _mm512_mask_sub_epi8(wv, neg, zero, wv);
             __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, ax, wv));
@@ -123,7 +126,7 @@ rows_dot(const ic_block_q8_0 *const *wr, int R, const xprep *p, size_t b0, size_
                                  _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
 #pragma GCC unroll 4
             for (int r = 0; r < R; r++) {
-                _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);
+                _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
                 __m512i wv = load_pair(wr[r] + b, two);
                 wv = _mm512_mask_sub_epi8(wv, neg, zero, wv);
                 __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, ax, wv));

@@ -65,25 +65,109 @@ static inline void pack_x(const ic_block_q8_0 *x, __mmask16 m, packed *p) {
     p->scale = gather_scales(x, sizeof(ic_block_q8_0), m);
 }
 
-/* Weights, blocks w[0..ng) of one row. */
+/* The fp16 scales of 16 full blocks: packed four to a 64-bit register with integer loads and
+ * shifts, then one vcvtph2ps (no gather, no stack round trip). */
+static inline __m512 scales16(const wblock *w) {
+    uint64_t q[4];
+    for (int i = 0; i < 4; i++)
+        q[i] = (uint64_t)w[4 * i].d | (uint64_t)w[4 * i + 1].d << 16 |
+               (uint64_t)w[4 * i + 2].d << 32 | (uint64_t)w[4 * i + 3].d << 48;
+    const __m128i lo = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[0]), (long long)q[1], 1);
+    const __m128i hi = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[2]), (long long)q[3], 1);
+    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+}
+
+#if IC_GEMM_Q4
+/* 16 full q4_0 blocks into the lane = block layout with shuffles: four blocks' 16 bytes per
+ * vector (128-bit lane L = block 4a + L), a 4x4 dword transpose inside each vector so that lane
+ * j holds dword j of its four blocks, then a 4x4 transpose of 128-bit lanes across the vectors.
+ * out[j] lane i = dword j of block i. 24 shuffles instead of 4 vpgatherdd. */
+static inline void transpose_q4(const wblock *w, __m512i *out) {
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i z[4];
+    for (int a = 0; a < 4; a++) {
+        const wblock *b = w + 4 * a;
+        __m256i lo = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)b[0].qs)),
+            _mm_loadu_si128((const __m128i *)b[1].qs), 1);
+        __m256i hi = _mm256_inserti128_si256(
+            _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)b[2].qs)),
+            _mm_loadu_si128((const __m128i *)b[3].qs), 1);
+        z[a] = _mm512_permutexvar_epi32(idx, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+    }
+    /* z[a] lane j = dword j of blocks 4a..4a+3; out[j] lane a = z[a] lane j */
+    const __m512i p0 = _mm512_shuffle_i64x2(z[0], z[1], 0x44); /* z0.0 z0.1 z1.0 z1.1 */
+    const __m512i p1 = _mm512_shuffle_i64x2(z[0], z[1], 0xee); /* z0.2 z0.3 z1.2 z1.3 */
+    const __m512i p2 = _mm512_shuffle_i64x2(z[2], z[3], 0x44);
+    const __m512i p3 = _mm512_shuffle_i64x2(z[2], z[3], 0xee);
+    out[0] = _mm512_shuffle_i64x2(p0, p2, 0x88); /* z0.0 z1.0 z2.0 z3.0 */
+    out[1] = _mm512_shuffle_i64x2(p0, p2, 0xdd);
+    out[2] = _mm512_shuffle_i64x2(p1, p3, 0x88);
+    out[3] = _mm512_shuffle_i64x2(p1, p3, 0xdd);
+}
+#else
+/* 16 full q8_0 blocks into the lane = block layout with shuffles: two blocks per vector, dwords
+ * interleaved so that qword j holds dword j of both, then an 8x8 qword transpose (unpack, two
+ * rounds of 128-bit lane shuffles). out[j] lane i = dword j of block i. 40 shuffles instead of
+ * 8 vpgatherdd. */
+static inline void transpose_q8(const wblock *w, __m512i *out) {
+    const __m512i idx = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    __m512i z[8], x[8];
+    for (int i = 0; i < 8; i++) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)w[2 * i].qs);
+        __m256i b = _mm256_loadu_si256((const __m256i *)w[2 * i + 1].qs);
+        z[i] = _mm512_permutexvar_epi32(idx, _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1));
+    }
+    /* z[i] qword j = dword j of blocks 2i, 2i+1; want out[j] qword i = z[i] qword j */
+    for (int a = 0; a < 4; a++) {
+        x[a] = _mm512_unpacklo_epi64(z[2 * a], z[2 * a + 1]);     /* lane L: column 2L */
+        x[a + 4] = _mm512_unpackhi_epi64(z[2 * a], z[2 * a + 1]); /* lane L: column 2L + 1 */
+    }
+    for (int h = 0; h < 2; h++) {
+        const __m512i *X = x + 4 * h;
+        const __m512i p0 = _mm512_shuffle_i64x2(X[0], X[1], 0x88); /* X0.0 X0.2 X1.0 X1.2 */
+        const __m512i p1 = _mm512_shuffle_i64x2(X[0], X[1], 0xdd); /* X0.1 X0.3 X1.1 X1.3 */
+        const __m512i q0 = _mm512_shuffle_i64x2(X[2], X[3], 0x88);
+        const __m512i q1 = _mm512_shuffle_i64x2(X[2], X[3], 0xdd);
+        out[0 + h] = _mm512_shuffle_i64x2(p0, q0, 0x88); /* lane 0 of X0..X3: column 0 + h */
+        out[4 + h] = _mm512_shuffle_i64x2(p0, q0, 0xdd); /* lane 2: column 4 + h */
+        out[2 + h] = _mm512_shuffle_i64x2(p1, q1, 0x88); /* lane 1: column 2 + h */
+        out[6 + h] = _mm512_shuffle_i64x2(p1, q1, 0xdd); /* lane 3: column 6 + h */
+    }
+}
+#endif
+
+/* Weights, blocks w[0..ng) of one row. A full group is transposed with shuffles; a short last
+ * group is gathered (vpgatherdd is slow on AMD Zen, but that group is at most one per row). */
 static inline void pack_w(const wblock *w, __mmask16 m, packed *p) {
     __m512i sum = _mm512_setzero_si512();
+    const int full = m == (__mmask16)0xffff;
 #if IC_GEMM_Q4
-    for (int j = 0; j < 4; j++) {
-        __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m,
-                                                block_offsets(sizeof(wblock), 2 + 4 * j), w, 1);
-        p->q[j] = _mm512_and_si512(v, _mm512_set1_epi8(0x0f));
-        p->q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0f));
+    if (full) {
+        transpose_q4(w, p->q);
+        for (int j = 0; j < 4; j++) {
+            p->q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(p->q[j], 4), _mm512_set1_epi8(0x0f));
+            p->q[j] = _mm512_and_si512(p->q[j], _mm512_set1_epi8(0x0f));
+        }
+    } else {
+        for (int j = 0; j < 4; j++) {
+            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m,
+                                                    block_offsets(sizeof(wblock), 2 + 4 * j), w, 1);
+            p->q[j] = _mm512_and_si512(v, _mm512_set1_epi8(0x0f));
+            p->q[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(0x0f));
+        }
     }
 #else
+    if (full) transpose_q8(w, p->q);
     for (int j = 0; j < 8; j++) {
-        p->q[j] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m,
-                                              block_offsets(sizeof(wblock), 2 + 4 * j), w, 1);
+        if (!full)
+            p->q[j] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m,
+                                                  block_offsets(sizeof(wblock), 2 + 4 * j), w, 1);
         sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8((char)0x80), p->q[j]);
     }
 #endif
     p->init = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
-    p->scale = gather_scales(w, sizeof(wblock), m);
+    p->scale = full ? scales16(w) : gather_scales(w, sizeof(wblock), m);
 }
 
 /* One R x T register tile over one group; adds (first: stores) into y[t * ldy + r]. */

@@ -25,7 +25,8 @@ typedef ic_block_q8_0 wblock;
 #endif
 
 #define GROUP       16 /* blocks per repacked group: one per 32-bit lane */
-#define TOKEN_BATCH 96 /* tokens repacked at a time: 96 * 640 B = 60 KiB of stack */
+#define TOKEN_BATCH 48 /* tokens repacked at a time */
+#define KGROUPS     2  /* groups per k step: 48 * 2 * 640 B = 60 KiB of packed activations */
 #define TILE_R      4  /* weight rows per register tile */
 #define TILE_T      4  /* tokens per register tile: 16 accumulators */
 
@@ -170,42 +171,57 @@ static inline void pack_w(const wblock *w, __mmask16 m, packed *p) {
     p->scale = full ? scales16(w) : gather_scales(w, sizeof(wblock), m);
 }
 
-/* One R x T register tile over one group; adds (first: stores) into y[t * ldy + r]. */
-static inline __attribute__((always_inline)) void tile(const packed *pw, const packed *px, int R,
-                                                       int T, float *y, size_t ldy, int first) {
-    __m512i acc[TILE_R][TILE_T];
+/* One R x T register tile over kg consecutive groups; adds (first: stores) into y[t * ldy + r].
+ * pw[r * kg + g] and px[t * kg + g] are row r's and token t's packed group g. The integer sums
+ * are scaled per group into float accumulators, and the 16 lanes are reduced once per call, not
+ * once per group (the horizontal sums had cost about as much as the vpdpbusd). */
+static inline __attribute__((always_inline)) void
+tile(const packed *pw, const packed *px, int kg, int R, int T, float *y, size_t ldy, int first) {
+    __m512 f[TILE_R][TILE_T];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++) acc[r][t] = IC_GEMM_Q4 ? px[t].init : pw[r].init;
+        for (int t = 0; t < T; t++) f[r][t] = _mm512_setzero_ps();
+    for (int g = 0; g < kg; g++) {
+        __m512i acc[TILE_R][TILE_T];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++)
+                acc[r][t] = IC_GEMM_Q4 ? px[t * kg + g].init : pw[r * kg + g].init;
 #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 8; j++) {
 #pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
+            for (int r = 0; r < R; r++) {
 #pragma GCC unroll 4
-            for (int t = 0; t < T; t++) {
+                for (int t = 0; t < T; t++) {
 #if IC_GEMM_Q4
-                acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], pw[r].q[j], px[t].q[j]);
+                    acc[r][t] =
+                        _mm512_dpbusd_epi32(acc[r][t], pw[r * kg + g].q[j], px[t * kg + g].q[j]);
 #else
-                acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], px[t].q[j], pw[r].q[j]);
+                    acc[r][t] =
+                        _mm512_dpbusd_epi32(acc[r][t], px[t * kg + g].q[j], pw[r * kg + g].q[j]);
 #endif
+                }
             }
         }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++)
+                f[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][t]),
+                                          _mm512_mul_ps(pw[r * kg + g].scale, px[t * kg + g].scale),
+                                          f[r][t]);
     }
 #pragma GCC unroll 4
     for (int t = 0; t < T; t++) {
-        __m512 f[TILE_R];
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++)
-            f[r] = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][t]),
-                                 _mm512_mul_ps(pw[r].scale, px[t].scale));
         float *yt = y + (size_t)t * ldy;
         if (R == TILE_R) {
-            __m128 s = ic_x86_hsum512_x4(f[0], f[1], f[2], f[3]);
+            __m128 s = ic_x86_hsum512_x4(f[0][t], f[1][t], f[2][t], f[3][t]);
             if (!first) s = _mm_add_ps(s, _mm_loadu_ps(yt));
             _mm_storeu_ps(yt, s);
         } else {
-            float s = _mm512_reduce_add_ps(f[0]);
+            float s = _mm512_reduce_add_ps(f[0][t]);
             yt[0] = first ? s : yt[0] + s;
         }
     }
@@ -227,28 +243,46 @@ void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size
     const size_t nb = k / IC_QK;
     const wblock *wb = w;
     const ic_block_q8_0 *xb = x;
-    packed px[TOKEN_BATCH], pw[TILE_R];
-    for (size_t g = 0; g < nb; g += GROUP) {
-        const size_t ng = nb - g < GROUP ? nb - g : GROUP;
-        const __mmask16 m = (__mmask16)((1u << ng) - 1);
+    packed px[TOKEN_BATCH * KGROUPS], pw[TILE_R * KGROUPS];
+    for (size_t g0 = 0; g0 < nb; g0 += GROUP * KGROUPS) {
+        /* groups [g0, g0 + kg * GROUP) of every row and token: kg full or partial groups */
+        const size_t span = nb - g0 < GROUP * KGROUPS ? nb - g0 : GROUP * KGROUPS;
+        const int kg = (int)((span + GROUP - 1) / GROUP);
         for (size_t t0 = 0; t0 < n; t0 += TOKEN_BATCH) {
             const size_t nt = n - t0 < TOKEN_BATCH ? n - t0 : TOKEN_BATCH;
-            for (size_t t = 0; t < nt; t++) pack_x(xb + (t0 + t) * nb + g, m, &px[t]);
+            for (size_t t = 0; t < nt; t++)
+                for (int g = 0; g < kg; g++) {
+                    const size_t b = g0 + (size_t)g * GROUP, ng = nb - b < GROUP ? nb - b : GROUP;
+                    pack_x(xb + (t0 + t) * nb + b, (__mmask16)((1u << ng) - 1),
+                           &px[t * (size_t)kg + (size_t)g]);
+                }
             size_t r = r0;
-            for (; r + TILE_R <= r1; r += TILE_R) {
-                for (int i = 0; i < TILE_R; i++) pack_w(wb + (r + (size_t)i) * nb + g, m, &pw[i]);
+            for (; r < r1;) {
+                const int R = r1 - r >= TILE_R ? TILE_R : 1;
+                for (int i = 0; i < R; i++)
+                    for (int g = 0; g < kg; g++) {
+                        const size_t b = g0 + (size_t)g * GROUP,
+                                     ng = nb - b < GROUP ? nb - b : GROUP;
+                        pack_w(wb + (r + (size_t)i) * nb + b, (__mmask16)((1u << ng) - 1),
+                               &pw[i * kg + g]);
+                    }
                 size_t t = 0;
-                for (; t + TILE_T <= nt; t += TILE_T)
-                    tile(pw, px + t, TILE_R, TILE_T, y + (t0 + t) * ldy + r, ldy, g == 0);
-                for (; t < nt; t++)
-                    tile(pw, px + t, TILE_R, 1, y + (t0 + t) * ldy + r, ldy, g == 0);
-            }
-            for (; r < r1; r++) {
-                pack_w(wb + r * nb + g, m, &pw[0]);
-                size_t t = 0;
-                for (; t + TILE_T <= nt; t += TILE_T)
-                    tile(pw, px + t, 1, TILE_T, y + (t0 + t) * ldy + r, ldy, g == 0);
-                for (; t < nt; t++) tile(pw, px + t, 1, 1, y + (t0 + t) * ldy + r, ldy, g == 0);
+                if (R == TILE_R) {
+                    for (; t + TILE_T <= nt; t += TILE_T)
+                        tile(pw, px + t * (size_t)kg, kg, TILE_R, TILE_T, y + (t0 + t) * ldy + r,
+                             ldy, g0 == 0);
+                    for (; t < nt; t++)
+                        tile(pw, px + t * (size_t)kg, kg, TILE_R, 1, y + (t0 + t) * ldy + r, ldy,
+                             g0 == 0);
+                } else {
+                    for (; t + TILE_T <= nt; t += TILE_T)
+                        tile(pw, px + t * (size_t)kg, kg, 1, TILE_T, y + (t0 + t) * ldy + r, ldy,
+                             g0 == 0);
+                    for (; t < nt; t++)
+                        tile(pw, px + t * (size_t)kg, kg, 1, 1, y + (t0 + t) * ldy + r, ldy,
+                             g0 == 0);
+                }
+                r += (size_t)R;
             }
         }
     }

@@ -72,7 +72,8 @@ static void test_long_paths(void) {
             check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
             check(kern, 6, 32 * 44, 1, &rng);   /* 2 full 16-block groups, then 12 blocks */
         } else if (kern->op == IC_OP_GEMM) {
-            check(kern, 11, 1024, 5, &rng);  /* small n: the per-token path */
+            check(kern, 11, 1024, 3, &rng);  /* n < 4: the per-token GEMV path */
+            check(kern, 11, 1024, 5, &rng);  /* small n: a 4-token tile and a single token */
             check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
             check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
         }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ic_dispatch.h"
+#include "topology.h"
 
 static const char g_usage[] =
     "usage: infercost list [--json]\n"
@@ -72,6 +73,7 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     if (cpu->amx_note[0]) json_object_set_new(jcpu, "amx_note", json_string(cpu->amx_note));
     json_object_set_new(root, "cpu", jcpu);
     json_object_set_new(root, "isa_cap", json_string(ic_level_name(cap)));
+    json_object_set_new(root, "topology", ic_topology_json(ic_topology_get()));
 
     json_t *deps = json_object();
     for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
@@ -121,6 +123,7 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     printf("ISA cap    %s%s\n", ic_level_name(cap),
            getenv("IC_ISA") && getenv("IC_ISA")[0] ? " (from IC_ISA)" : " (IC_ISA unset: no cap)");
 
+    ic_topology_print(stdout, ic_topology_get());
     printf("\nbuild dependencies\n");
     for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
         printf("  %-10s %s%s%s\n", g_deps[i].name, g_deps[i].have ? "available" : "unavailable: ",

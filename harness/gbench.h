@@ -102,7 +102,12 @@ typedef void ic_bench_report_fn(const ic_bench_report *r, void *user);
 /* Runs the registered benchmarks that --benchmark_filter selects, printing through the library's
  * own reporters (--benchmark_format, --benchmark_out, --benchmark_out_format), and calls hook
  * for every run and aggregate. argv is scanned for --benchmark_* flags; unknown --benchmark_*
- * flags are an error. Returns the number of runs reported, or -1 with a message. */
+ * flags are an error, and so is any argument that is not a --benchmark_* flag (strip the
+ * command's own options first). The hook sees what the display reporter sees, so with
+ * --benchmark_display_aggregates_only only the aggregates. A --benchmark_out file is written to a
+ * temporary name beside it and renamed when the run ends. Flags do not carry over between calls.
+ * For the "cv" aggregate, real_time_ns and cpu_time_ns hold the ratio (stddev / mean) instead.
+ * Returns the number of runs reported (0 when the filter matched none), or -1 with a message. */
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen);
 

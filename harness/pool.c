@@ -1,6 +1,7 @@
 /* A fixed pool of spinning workers, driven by a generation counter. */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "topology.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +23,12 @@ struct ic_pool {
     _Atomic int remaining; /* workers (other than the caller) still running the task */
     _Atomic int stop;
     unsigned long spin_limit; /* pause-spins before yielding: none when threads outnumber CPUs */
+    _Atomic int started;      /* workers that have bound themselves (or failed to) */
+    _Atomic int bind_failed;  /* the first failing worker writes bind_err */
+    char bind_err[256];
+    char (*where)[64];    /* per worker: where it is bound, e.g. "core 1 (PU 1)" */
+    char *detail;         /* "worker 0: core 0 (PU 0); worker 1: ..." */
+    void *caller_binding; /* the caller's binding before the pool, restored on destroy */
 };
 
 typedef struct {
@@ -60,6 +67,12 @@ static void *worker_main(void *arg) {
     ic_pool *p = wa->pool;
     int tid = wa->tid;
     free(wa);
+    char err[256];
+    if (ic_topology_bind_thread(p->bind, tid, p->where[tid], sizeof p->where[tid], err,
+                                sizeof err) != 0 &&
+        atomic_exchange(&p->bind_failed, 1) == 0)
+        snprintf(p->bind_err, sizeof p->bind_err, "%s", err);
+    atomic_fetch_add_explicit(&p->started, 1, memory_order_release);
     unsigned seen = 0;
     for (;;) {
         seen = wait_gen(p, seen);
@@ -76,13 +89,14 @@ int ic_pool_create(ic_pool **out, int nthreads, ic_bind bind, char *err, size_t 
         snprintf(err, errlen, "thread count %d is out of range (1 to 4096)", nthreads);
         return -1;
     }
-    if (bind != IC_BIND_NONE) {
-        snprintf(err, errlen, "--bind %s needs hwloc binding, which this build lacks",
-                 ic_bind_name(bind));
-        return -1;
-    }
     ic_pool *p = calloc(1, sizeof *p);
-    if (p == NULL || (p->threads = calloc((size_t)nthreads, sizeof *p->threads)) == NULL) {
+    if (p == NULL || (p->threads = calloc((size_t)nthreads, sizeof *p->threads)) == NULL ||
+        (p->where = calloc((size_t)nthreads, sizeof *p->where)) == NULL ||
+        (p->detail = calloc((size_t)nthreads, 80)) == NULL) {
+        if (p) {
+            free(p->threads);
+            free(p->where);
+        }
         free(p);
         snprintf(err, errlen, "out of memory creating a pool of %d threads", nthreads);
         return -1;
@@ -91,6 +105,13 @@ int ic_pool_create(ic_pool **out, int nthreads, ic_bind bind, char *err, size_t 
     p->bind = bind;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     p->spin_limit = (cpus > 0 && nthreads > cpus) ? 0 : (1ul << 16);
+    /* The caller is worker 0: bind it too, and give its old binding back on destroy. */
+    if (bind != IC_BIND_NONE) p->caller_binding = ic_topology_save_binding();
+    if (ic_topology_bind_thread(bind, 0, p->where[0], sizeof p->where[0], err, errlen) != 0) {
+        p->n = 1;
+        ic_pool_destroy(p);
+        return -1;
+    }
     for (int t = 1; t < nthreads; t++) {
         worker_arg *wa = malloc(sizeof *wa);
         int rc = wa ? 0 : -1;
@@ -108,6 +129,17 @@ int ic_pool_create(ic_pool **out, int nthreads, ic_bind bind, char *err, size_t 
             return -1;
         }
     }
+    /* Wait until every worker has tried its binding, so a refusal is an error here. */
+    while (atomic_load_explicit(&p->started, memory_order_acquire) < nthreads - 1) sched_yield();
+    if (atomic_load(&p->bind_failed)) {
+        snprintf(err, errlen, "%s", p->bind_err);
+        ic_pool_destroy(p);
+        return -1;
+    }
+    size_t used = 0, cap = (size_t)nthreads * 80;
+    for (int t = 0; t < nthreads && used < cap; t++)
+        used += (size_t)snprintf(p->detail + used, cap - used, "%sworker %d: %s", t ? "; " : "", t,
+                                 p->where[t]);
     *out = p;
     return 0;
 }
@@ -131,24 +163,38 @@ void ic_pool_run(ic_pool *p, ic_task_fn *fn, void *ctx) {
     }
 }
 
-int ic_pool_threads(const ic_pool *p) { return p->n; }
+int ic_pool_threads(const ic_pool *p) {
+    return p->n;
+}
 
-ic_bind ic_pool_binding(const ic_pool *p) { return p->bind; }
+ic_bind ic_pool_binding(const ic_pool *p) {
+    return p->bind;
+}
+
+const char *ic_pool_binding_detail(const ic_pool *p) {
+    return p->detail;
+}
 
 void ic_pool_destroy(ic_pool *p) {
     if (p == NULL) return;
     atomic_store_explicit(&p->stop, 1, memory_order_release);
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     for (int t = 1; t < p->n; t++) pthread_join(p->threads[t], NULL);
+    ic_topology_restore_binding(p->caller_binding);
     free(p->threads);
+    free(p->where);
+    free(p->detail);
     free(p);
 }
 
 const char *ic_bind_name(ic_bind b) {
     switch (b) {
-    case IC_BIND_NONE: return "none";
-    case IC_BIND_CORE: return "core";
-    case IC_BIND_NUMA: return "numa";
+    case IC_BIND_NONE:
+        return "none";
+    case IC_BIND_CORE:
+        return "core";
+    case IC_BIND_NUMA:
+        return "numa";
     }
     return "?";
 }

@@ -1,0 +1,406 @@
+// The C API over Google Benchmark declared in gbench.h: the project's one C++ file. Every entry
+// point catches every C++ exception, so none unwinds into C frames (undefined behaviour).
+#include "gbench.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+benchmark::State &S(ic_bench_state *st) {
+    return *reinterpret_cast<benchmark::State *>(st);
+}
+const benchmark::State &S(const ic_bench_state *st) {
+    return *reinterpret_cast<const benchmark::State *>(st);
+}
+
+void set_err(char *err, size_t errlen, const char *what, const char *detail) {
+    if (err != nullptr && errlen > 0) std::snprintf(err, errlen, "%s%s", what, detail);
+}
+
+benchmark::Counter::Flags to_flags(int f) {
+    int out = benchmark::Counter::kDefaults;
+    if (f & IC_COUNTER_RATE) out |= benchmark::Counter::kIsRate;
+    if (f & IC_COUNTER_AVG_THREADS) out |= benchmark::Counter::kAvgThreads;
+    if (f & IC_COUNTER_AVG_ITERATIONS) out |= benchmark::Counter::kAvgIterations;
+    if (f & IC_COUNTER_INVERT) out |= benchmark::Counter::kInvert;
+    return static_cast<benchmark::Counter::Flags>(out);
+}
+
+double ns_per_unit(benchmark::TimeUnit u) {
+    switch (u) {
+    case benchmark::kNanosecond:
+        return 1.0;
+    case benchmark::kMicrosecond:
+        return 1e3;
+    case benchmark::kMillisecond:
+        return 1e6;
+    case benchmark::kSecond:
+        return 1e9;
+    }
+    return 1.0;
+}
+
+// Passes everything to the display reporter that --benchmark_format chose, then hands each run and
+// aggregate to the C hook. The library's own reporters keep the output byte for byte.
+class TeeReporter : public benchmark::BenchmarkReporter {
+  public:
+    TeeReporter(benchmark::BenchmarkReporter *inner, ic_bench_report_fn *hook, void *user)
+        : inner_(inner), hook_(hook), user_(user) {}
+
+    bool ReportContext(const Context &context) override { return inner_->ReportContext(context); }
+
+    void ReportRuns(const std::vector<Run> &runs) override {
+        inner_->ReportRuns(runs);
+        for (const Run &r : runs) {
+            reported_++;
+            if (hook_ != nullptr) Hand(r);
+        }
+    }
+
+    void Finalize() override { inner_->Finalize(); }
+
+    int reported() const { return reported_; }
+
+  private:
+    void Hand(const Run &r) {
+        std::string name = r.benchmark_name();
+        std::vector<const char *> names;
+        std::vector<double> values;
+        for (const auto &kv : r.counters) {
+            names.push_back(kv.first.c_str());
+            values.push_back(kv.second.value);
+        }
+        ic_bench_report rep;
+        std::memset(&rep, 0, sizeof rep);
+        rep.name = name.c_str();
+        bool agg = r.run_type == Run::RT_Aggregate;
+        rep.aggregate = agg ? r.aggregate_name.c_str() : nullptr;
+        rep.repetition_index = static_cast<int>(r.repetition_index);
+        rep.repetitions = static_cast<int>(r.repetitions);
+        rep.iterations = static_cast<int64_t>(r.iterations);
+        // A percentage aggregate (cv) carries a ratio, not a time: pass it unscaled.
+        if (agg && r.aggregate_unit == benchmark::kPercentage) {
+            rep.real_time_ns = r.real_accumulated_time;
+            rep.cpu_time_ns = r.cpu_accumulated_time;
+        } else {
+            rep.real_time_ns = r.GetAdjustedRealTime() * ns_per_unit(r.time_unit);
+            rep.cpu_time_ns = r.GetAdjustedCPUTime() * ns_per_unit(r.time_unit);
+        }
+        rep.skipped = r.error_occurred ? 1 : 0;
+        rep.skip_message = r.error_occurred ? r.error_message.c_str() : nullptr;
+        rep.n_counters = static_cast<int>(names.size());
+        rep.counter_names = names.data();
+        rep.counter_values = values.data();
+        hook_(&rep, user_);
+    }
+
+    benchmark::BenchmarkReporter *inner_;
+    ic_bench_report_fn *hook_;
+    void *user_;
+    int reported_ = 0;
+};
+
+bool starts_with(const char *s, const char *prefix) {
+    return std::strncmp(s, prefix, std::strlen(prefix)) == 0;
+}
+
+// The value of "--benchmark_<flag>=value" in arg, or nullptr when arg is another flag.
+const char *flag_value(const char *arg, const char *flag) {
+    std::string f = std::string("--benchmark_") + flag + "=";
+    return starts_with(arg, f.c_str()) ? arg + f.size() : nullptr;
+}
+
+// The library's spelling of a true boolean flag.
+bool is_true(const std::string &v) {
+    return v == "true" || v == "1" || v == "yes" || v == "t" || v == "y" || v == "on" || v.empty();
+}
+
+} // namespace
+
+extern "C" {
+
+int ic_bench_register(const char *name, ic_bench_fn *fn, void *user, const ic_bench_config *cfg,
+                      char *err, size_t errlen) {
+    try {
+        if (name == nullptr || name[0] == '\0') {
+            set_err(err, errlen, "benchmark name is empty", "");
+            return -1;
+        }
+        if (fn == nullptr) {
+            set_err(err, errlen, "no function given for benchmark ", name);
+            return -1;
+        }
+        ic_bench_config zero;
+        std::memset(&zero, 0, sizeof zero);
+        const ic_bench_config &c = cfg ? *cfg : zero;
+        if (c.n_args < 0 || c.n_args > IC_BENCH_MAX_ARGS) {
+            char msg[96];
+            std::snprintf(msg, sizeof msg, "%d arguments (0 to %d allowed) for ", c.n_args,
+                          IC_BENCH_MAX_ARGS);
+            set_err(err, errlen, msg, name);
+            return -1;
+        }
+        if (c.repetitions < 0 || c.threads < 0 || c.min_time_s < 0) {
+            set_err(err, errlen, "negative repetitions, threads or min_time for ", name);
+            return -1;
+        }
+        auto body = [fn, user](benchmark::State &st) {
+            fn(reinterpret_cast<ic_bench_state *>(&st), user);
+            // A body that returns early would trip the library's check and abort the process:
+            // report it as an error run instead.
+            if (!st.error_occurred() && st.iterations() < st.max_iterations)
+                st.SkipWithError("benchmark body returned before its iteration loop finished");
+        };
+        benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(name, body);
+        if (c.n_args > 0) {
+            std::vector<int64_t> args(c.args, c.args + c.n_args);
+            std::vector<std::string> names;
+            bool named = false;
+            for (int i = 0; i < c.n_args; i++) {
+                names.push_back(c.arg_names[i] ? c.arg_names[i] : "");
+                named = named || c.arg_names[i] != nullptr;
+            }
+            b->Args(args);
+            if (named) b->ArgNames(names);
+        }
+        if (c.min_time_s > 0) b->MinTime(c.min_time_s);
+        if (c.repetitions > 0) b->Repetitions(c.repetitions);
+        if (c.threads > 0) b->Threads(c.threads);
+        if (c.manual_time) b->UseManualTime();
+        if (c.aggregates_only) b->ReportAggregatesOnly(true);
+        return 0;
+    } catch (const std::exception &e) {
+        set_err(err, errlen, "registering a benchmark failed: ", e.what());
+    } catch (...) {
+        set_err(err, errlen, "registering a benchmark failed: unknown C++ exception", "");
+    }
+    return -1;
+}
+
+// benchmark::State::KeepRunning is inline-only in the library; this is its exported wrapper.
+int ic_bench_keep_running(ic_bench_state *st) {
+    return S(st).KeepRunning() ? 1 : 0;
+}
+
+int64_t ic_bench_arg(const ic_bench_state *st, int index) {
+    try {
+        return S(st).range(static_cast<size_t>(index));
+    } catch (...) {
+        return 0;
+    }
+}
+
+int64_t ic_bench_iterations(const ic_bench_state *st) {
+    return static_cast<int64_t>(S(st).iterations());
+}
+
+int ic_bench_thread_index(const ic_bench_state *st) {
+    return S(st).thread_index();
+}
+
+void ic_bench_pause(ic_bench_state *st) {
+    S(st).PauseTiming();
+}
+
+void ic_bench_resume(ic_bench_state *st) {
+    S(st).ResumeTiming();
+}
+
+void ic_bench_set_bytes_processed(ic_bench_state *st, int64_t bytes) {
+    try {
+        S(st).SetBytesProcessed(bytes);
+    } catch (...) {
+    }
+}
+
+void ic_bench_set_items_processed(ic_bench_state *st, int64_t items) {
+    try {
+        S(st).SetItemsProcessed(items);
+    } catch (...) {
+    }
+}
+
+void ic_bench_set_counter(ic_bench_state *st, const char *name, double value, int flags) {
+    if (name == nullptr) return;
+    try {
+        S(st).counters[name] = benchmark::Counter(value, to_flags(flags));
+    } catch (...) {
+    }
+}
+
+void ic_bench_set_iteration_time(ic_bench_state *st, double seconds) {
+    S(st).SetIterationTime(seconds);
+}
+
+void ic_bench_skip(ic_bench_state *st, const char *message) {
+    try {
+        S(st).SkipWithError(message ? message : "skipped");
+    } catch (...) {
+    }
+}
+
+void ic_bench_set_label(ic_bench_state *st, const char *label) {
+    try {
+        S(st).SetLabel(label ? label : "");
+    } catch (...) {
+    }
+}
+
+void ic_bench_add_context(const char *key, const char *value) {
+    if (key == nullptr || value == nullptr) return;
+    try {
+        benchmark::AddCustomContext(key, value);
+    } catch (...) {
+    }
+}
+
+int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
+                 size_t errlen) {
+    std::string out_final, out_tmp;
+    try {
+        // Flags persist between calls inside the library, so each run starts from the defaults;
+        // the caller's flags come after and win. Only --benchmark_* flags reach the library:
+        // its parser treats a bare --help as "print help and exit".
+        std::vector<std::string> args = {
+            argc > 0 && argv[0] ? argv[0] : "infercost",
+            "--benchmark_filter=.",
+            "--benchmark_format=console",
+            "--benchmark_out_format=json",
+            "--benchmark_repetitions=1",
+            "--benchmark_min_time=0.5",
+            "--benchmark_min_warmup_time=0",
+            "--benchmark_list_tests=false",
+            "--benchmark_report_aggregates_only=false",
+            "--benchmark_display_aggregates_only=false",
+            "--benchmark_counters_tabular=false",
+            "--benchmark_enable_random_interleaving=false",
+        };
+        std::string format = "console", color = "auto", tabular = "false";
+        for (int i = 1; i < argc; i++) {
+            const char *a = argv[i];
+            if (a == nullptr) continue;
+            if (const char *v = flag_value(a, "format")) format = v;
+            if (const char *v = flag_value(a, "color")) color = v;
+            if (const char *v = flag_value(a, "counters_tabular")) tabular = v;
+            if (!starts_with(a, "--benchmark_") && !starts_with(a, "--v=")) {
+                set_err(err, errlen, "not a Google Benchmark flag: ", a);
+                return -1;
+            }
+            // The library exits the process on a bad format name; catch it first.
+            const char *fmt = flag_value(a, "format");
+            if (fmt == nullptr) fmt = flag_value(a, "out_format");
+            if (fmt && std::strcmp(fmt, "console") && std::strcmp(fmt, "json") &&
+                std::strcmp(fmt, "csv")) {
+                set_err(err, errlen, "expected console, json or csv in ", a);
+                return -1;
+            }
+            const char *unit = flag_value(a, "time_unit");
+            if (unit && std::strcmp(unit, "ns") && std::strcmp(unit, "us") &&
+                std::strcmp(unit, "ms") && std::strcmp(unit, "s")) {
+                set_err(err, errlen, "expected ns, us, ms or s in ", a);
+                return -1;
+            }
+            const char *out = flag_value(a, "out");
+            if (out != nullptr) {
+                // Written beside its final name and renamed when the run ends: a failed or
+                // interrupted run leaves the previous file whole.
+                out_final = out;
+                if (out_final.empty()) {
+                    out_tmp.clear();
+                    args.push_back(a);
+                    continue;
+                }
+                out_tmp = out_final + ".tmp." + std::to_string(static_cast<long>(getpid()));
+                args.push_back("--benchmark_out=" + out_tmp);
+                continue;
+            }
+            args.push_back(a);
+        }
+        if (out_final.empty()) args.insert(args.begin() + 1, "--benchmark_out=");
+        if (!out_tmp.empty()) {
+            // The library exits the process when it cannot open the file: try it first.
+            std::FILE *probe = std::fopen(out_tmp.c_str(), "w");
+            if (probe == nullptr) {
+                std::string why = out_final + ": " + std::strerror(errno);
+                set_err(err, errlen, "cannot write --benchmark_out file ", why.c_str());
+                return -1;
+            }
+            std::fclose(probe);
+        }
+        std::vector<char *> cargv;
+        for (auto &s : args) cargv.push_back(&s[0]);
+        cargv.push_back(nullptr);
+        int cargc = static_cast<int>(args.size());
+        benchmark::Initialize(&cargc, cargv.data());
+        if (cargc > 1) {
+            if (!out_tmp.empty()) std::remove(out_tmp.c_str());
+            set_err(err, errlen, "unrecognized or malformed benchmark flag: ", cargv[1]);
+            return -1;
+        }
+        // Not CreateDefaultDisplayReporter: it builds one reporter per process and keeps it, so a
+        // second run would ignore its own --benchmark_format.
+        std::unique_ptr<benchmark::BenchmarkReporter> display;
+        if (format == "json") {
+            display.reset(new benchmark::JSONReporter);
+        } else if (format == "csv") {
+            // Deprecated upstream but still a --benchmark_format value the library accepts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+            display.reset(new benchmark::CSVReporter);
+#pragma GCC diagnostic pop
+        } else {
+            int opts = benchmark::ConsoleReporter::OO_None;
+            bool tty = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+            if (is_true(color) || (color == "auto" && tty))
+                opts |= benchmark::ConsoleReporter::OO_Color;
+            if (is_true(tabular)) opts |= benchmark::ConsoleReporter::OO_Tabular;
+            display.reset(new benchmark::ConsoleReporter(
+                static_cast<benchmark::ConsoleReporter::OutputOptions>(opts)));
+        }
+        TeeReporter tee(display.get(), hook, user);
+        benchmark::RunSpecifiedBenchmarks(&tee);
+        int reported = tee.reported();
+        if (!out_tmp.empty()) {
+            if (std::rename(out_tmp.c_str(), out_final.c_str()) != 0) {
+                std::string why = out_final + ": " + std::strerror(errno);
+                std::remove(out_tmp.c_str());
+                set_err(err, errlen, "could not write --benchmark_out file ", why.c_str());
+                return -1;
+            }
+        }
+        return reported;
+    } catch (const std::exception &e) {
+        set_err(err, errlen, "benchmark run failed: ", e.what());
+    } catch (...) {
+        set_err(err, errlen, "benchmark run failed: unknown C++ exception", "");
+    }
+    if (!out_tmp.empty()) std::remove(out_tmp.c_str());
+    return -1;
+}
+
+void ic_bench_clear(void) {
+    try {
+        benchmark::ClearRegisteredBenchmarks();
+    } catch (...) {
+    }
+}
+
+const char *ic_bench_library_version(void) {
+#ifdef IC_BENCHMARK_VERSION
+    return IC_BENCHMARK_VERSION;
+#else
+    return "unknown";
+#endif
+}
+
+} // extern "C"

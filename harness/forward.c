@@ -97,6 +97,7 @@ struct ic_forward {
     float *moe_wt;      /* per row: their weights */
     /* per-op timing */
     double op_ns[IC_FOP_COUNT];
+    double layers_ns; /* of which inside the layer loop, for extrapolating a slice */
     uint64_t clock_reads;
     uint64_t reads_per_step;
 };
@@ -588,6 +589,7 @@ static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
 static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t head_from) {
     const size_t d = f->d, qd = f->qd, kvd = f->kvd, ff = f->ff, hd = f->m.head_dim;
     const float theta = (float)f->m.rope_theta;
+    const double layers_t0 = now_ns();
     for (uint32_t l = 0; l < f->cfg.n_layer_run; l++) {
         const layer_w *w = &f->layers[l];
         OP_BEGIN();
@@ -637,6 +639,8 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
         OP_END(RESIDUAL);
     }
     OP_BEGIN();
+    f->layers_ns += op_t0_ - layers_t0;
+    f->clock_reads += 1;
     size_t m = n - head_from;
     rmsnorm_rows(f, f->x + head_from * d, f->out_norm, f->xn, m);
     OP_NEXT(RMSNORM);
@@ -684,7 +688,10 @@ void ic_forward_op_ns(const ic_forward *f, double ns[IC_FOP_COUNT]) {
 
 void ic_forward_reset_op_ns(ic_forward *f) {
     memset(f->op_ns, 0, sizeof f->op_ns);
+    f->layers_ns = 0;
 }
+
+double ic_forward_layers_ns(const ic_forward *f) { return f->layers_ns; }
 
 uint64_t ic_forward_clock_reads_per_step(const ic_forward *f) {
     return f->reads_per_step;

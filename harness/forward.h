@@ -108,6 +108,10 @@ const float *ic_forward_decode_batch(ic_forward *f, const uint32_t *tokens, size
 void ic_forward_op_ns(const ic_forward *f, double ns[IC_FOP_COUNT]);
 void ic_forward_reset_op_ns(ic_forward *f);
 
+/* Nanoseconds of the above spent inside the layer loop (the rest, embedding, final norm and LM
+ * head, does not scale with depth): extrapolating a slice of K layers to L uses it. */
+double ic_forward_layers_ns(const ic_forward *f);
+
 /* Clock reads taken per decode step, for stating the timing overhead. */
 uint64_t ic_forward_clock_reads_per_step(const ic_forward *f);
 

@@ -1,0 +1,86 @@
+/* AVX2 probe loops: read bandwidth, 256-bit FMA peak, and the int8 dot product without VNNI
+ * (vpmaddubsw to int16 pairs, vpmaddwd to int32, vpaddd), as AVX2 int8 GEMV kernels do it. */
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "probe_avx2.c needs -mavx2 -mfma (cmake/isa.cmake gives them by the file name)"
+#endif
+#include <immintrin.h>
+
+#include "ic_probe.h"
+
+double ic_probe_read_avx2(const void *buf, size_t bytes) {
+    const __m256i *p = buf;
+    size_t n = bytes / sizeof *p;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        s0 = _mm256_add_epi64(s0, _mm256_load_si256(p + i));
+        s1 = _mm256_add_epi64(s1, _mm256_load_si256(p + i + 1));
+        s2 = _mm256_add_epi64(s2, _mm256_load_si256(p + i + 2));
+        s3 = _mm256_add_epi64(s3, _mm256_load_si256(p + i + 3));
+        s0 = _mm256_add_epi64(s0, _mm256_load_si256(p + i + 4));
+        s1 = _mm256_add_epi64(s1, _mm256_load_si256(p + i + 5));
+        s2 = _mm256_add_epi64(s2, _mm256_load_si256(p + i + 6));
+        s3 = _mm256_add_epi64(s3, _mm256_load_si256(p + i + 7));
+    }
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+    long long out[4];
+    _mm256_storeu_si256((__m256i *)out, s);
+    return (double)(out[0] ^ out[1] ^ out[2] ^ out[3]);
+}
+
+double ic_probe_fma_f32_avx2(uint64_t iters, double *ops_per_iter) {
+    /* 12 chains: FMA latency (4-5 cycles) times two FMA pipes needs at least 10 in flight. */
+    __m256 a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(1e-7f);
+    __m256 c0 = _mm256_set1_ps(0.f), c1 = _mm256_set1_ps(1.f), c2 = _mm256_set1_ps(2.f),
+           c3 = _mm256_set1_ps(3.f), c4 = _mm256_set1_ps(4.f), c5 = _mm256_set1_ps(5.f),
+           c6 = _mm256_set1_ps(6.f), c7 = _mm256_set1_ps(7.f), c8 = _mm256_set1_ps(8.f),
+           c9 = _mm256_set1_ps(9.f), c10 = _mm256_set1_ps(10.f), c11 = _mm256_set1_ps(11.f);
+    for (uint64_t i = 0; i < iters; i++) {
+        c0 = _mm256_fmadd_ps(c0, a, b);
+        c1 = _mm256_fmadd_ps(c1, a, b);
+        c2 = _mm256_fmadd_ps(c2, a, b);
+        c3 = _mm256_fmadd_ps(c3, a, b);
+        c4 = _mm256_fmadd_ps(c4, a, b);
+        c5 = _mm256_fmadd_ps(c5, a, b);
+        c6 = _mm256_fmadd_ps(c6, a, b);
+        c7 = _mm256_fmadd_ps(c7, a, b);
+        c8 = _mm256_fmadd_ps(c8, a, b);
+        c9 = _mm256_fmadd_ps(c9, a, b);
+        c10 = _mm256_fmadd_ps(c10, a, b);
+        c11 = _mm256_fmadd_ps(c11, a, b);
+    }
+    *ops_per_iter = 12.0 * 8 * 2;
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                             _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
+    float out[8];
+    _mm256_storeu_ps(out, s);
+    return out[0] + out[7];
+}
+
+double ic_probe_dot_int8_avx2(uint64_t iters, double *ops_per_iter) {
+    __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
+            c7 = c0;
+    for (uint64_t i = 0; i < iters; i++) {
+        /* Opaque inputs: without this the compiler hoists the loop-invariant products. */
+        __asm__ volatile("" : "+x"(a), "+x"(b));
+#define IC_STEP(c) c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones))
+        IC_STEP(c0);
+        IC_STEP(c1);
+        IC_STEP(c2);
+        IC_STEP(c3);
+        __asm__ volatile("" : "+x"(a), "+x"(b));
+        IC_STEP(c4);
+        IC_STEP(c5);
+        IC_STEP(c6);
+        IC_STEP(c7);
+#undef IC_STEP
+    }
+    *ops_per_iter = 8.0 * 32 * 2;
+    __m256i s =
+        _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3)),
+                         _mm256_add_epi32(_mm256_add_epi32(c4, c5), _mm256_add_epi32(c6, c7)));
+    int out[8];
+    _mm256_storeu_si256((__m256i *)out, s);
+    return (double)out[0];
+}

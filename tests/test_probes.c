@@ -1,0 +1,57 @@
+/* The probes: every usable loop gives a finite positive figure marked "measured", unusable ones
+ * are refused, and the read probe comes within 10% of the best of a STREAM-style sum and triad
+ * and cblas_sgemv measured in the same run (up to three tries: the machine is shared). */
+#include <math.h>
+#include <string.h>
+
+#include "ic_test.h"
+#include "probes.h"
+#include "topology.h"
+
+int main(void) {
+    char err[256];
+    ic_pool *pool = NULL;
+    int nt = ic_default_threads();
+    CHECK(ic_pool_create(&pool, nt, IC_BIND_NONE, err, sizeof err) == 0, "%s", err);
+    if (pool == NULL) return ic_test_finish("test_probes");
+    size_t n;
+    const ic_probe_loop *loops = ic_probe_loops(&n);
+    for (size_t i = 0; i < n; i++) {
+        ic_probe_result r;
+        int usable = ic_probe_loop_usable(&loops[i]);
+        int rc = ic_probe_run_loop(pool, &loops[i], (size_t)64 << 20, 0.05, &r, err, sizeof err);
+        if (!usable) {
+            CHECK(rc == -1 && strstr(err, loops[i].name), "%s should be refused", loops[i].name);
+            continue;
+        }
+        CHECK(rc == 0 && r.available && isfinite(r.value) && r.value > 0 &&
+                  strcmp(r.provenance, "measured") == 0,
+              "%s: rc %d value %g (%s)", loops[i].name, rc, r.value, err);
+        printf("  %-22s %10.1f %-8s %s\n", loops[i].name, r.value, r.unit, r.note);
+    }
+    /* The best loop per kind; bf16 exists exactly when the CPU has avx512_bf16. */
+    for (int k = 0; k < IC_PROBE_KIND_COUNT; k++) {
+        ic_probe_result r;
+        CHECK(ic_probe_measure(pool, (ic_probe_kind)k, (size_t)64 << 20, 0.05, &r, err,
+                               sizeof err) == 0,
+              "kind %d: %s", k, err);
+        if (k == IC_PROBE_BF16 && !ic_probe_best_loop(IC_PROBE_BF16))
+            CHECK(!r.available && strstr(r.note, "unavailable: "), "bf16 note %s", r.note);
+        else
+            CHECK(r.available && r.value > 0, "kind %d unavailable: %s", k, r.note);
+    }
+    ic_read_check rc;
+    double best_ratio = 0;
+    for (int attempt = 0; attempt < 3 && best_ratio < 0.9; attempt++) {
+        CHECK(ic_probe_read_check(pool, (size_t)512 << 20, 0.15, &rc, err, sizeof err) == 0, "%s",
+              err);
+        printf("  read check: probe %.1f GB/s, stream sum %.1f, triad %.1f, sgemv %.1f: ratio "
+               "%.3f (%s)\n",
+               rc.probe_gbs, rc.stream_sum_gbs, rc.stream_triad_gbs, rc.sgemv_gbs, rc.ratio,
+               rc.note);
+        if (rc.ratio > best_ratio) best_ratio = rc.ratio;
+    }
+    CHECK(best_ratio >= 0.9, "read probe reaches only %.3f of the best other read", best_ratio);
+    ic_pool_destroy(pool);
+    return ic_test_finish("test_probes");
+}

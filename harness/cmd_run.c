@@ -7,6 +7,7 @@
 #include "ic_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -22,12 +23,7 @@
 #include "model.h"
 #include "pool.h"
 #include "topology.h"
-#if __has_include("probes.h")
 #include "probes.h"
-#define IC_RUN_HAVE_PROBES 1
-#else
-#define IC_RUN_HAVE_PROBES 0
-#endif
 
 static const char g_usage[] =
     "usage: infercost run [options] [--benchmark_* flags]\n"
@@ -63,7 +59,8 @@ typedef struct {
     size_t batches[MAX_LIST];
     int n_batches;
     long prefill; /* -1: default */
-    long layers;  /* 0: all, or chosen automatically */
+    int prefill_given;
+    long layers; /* 0: all, or chosen automatically */
     int blas;
     int repetitions;
     double usd_per_hour; /* < 0: none given */
@@ -127,7 +124,8 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
     return 0;
 }
 
-/* ---- benchmark bodies: one iteration is one token (decode), one prefill, or one batch step ---- */
+/* ---- benchmark bodies: one iteration is one token (decode), one prefill, or one batch step ----
+ */
 
 typedef struct {
     run_ctx *rc;
@@ -328,7 +326,9 @@ static int write_json_atomic(json_t *root, const char *path, char *err, size_t e
 
 /* ---- the command ---- */
 
-static int is_tty_err(void) { return isatty(STDERR_FILENO); }
+static int is_tty_err(void) {
+    return isatty(STDERR_FILENO);
+}
 
 /* MemAvailable from /proc/meminfo in bytes; 0 when it cannot be read. */
 static uint64_t mem_available_bytes(void) {
@@ -342,7 +342,9 @@ static uint64_t mem_available_bytes(void) {
     return (uint64_t)kb * 1024;
 }
 
-static double gib(uint64_t b) { return (double)b / 1073741824.0; }
+static double gib(uint64_t b) {
+    return (double)b / 1073741824.0;
+}
 
 /* Chooses how many layers to run. Returns 0 with *k set, or an exit code with the message
  * printed. */
@@ -422,50 +424,51 @@ typedef struct {
     int available;
     double value;
     char loop[64];
-    char note[200];
+    char note[400];
 } ceiling;
 
-static void measure_ceilings(ic_pool *pool, ic_dtype atype, double min_s, ceiling *read,
-                             ceiling *peak, const char **peak_kind) {
-    memset(read, 0, sizeof *read);
-    memset(peak, 0, sizeof *peak);
-    *peak_kind = atype == IC_DT_F32 ? "f32" : atype == IC_DT_BF16 ? "bf16" : "int8";
-#if IC_RUN_HAVE_PROBES
+/* Fills c from one probe: the measured value, or "unavailable: <why>". */
+static void probe_one(ic_pool *pool, ic_probe_kind kind, double min_s, ceiling *c) {
     char err[256];
     ic_probe_result r;
-    if (ic_probe_measure(pool, IC_PROBE_READ, 0, min_s, &r, err, sizeof err) == 0 && r.available) {
-        read->available = 1;
-        read->value = r.value;
-        snprintf(read->loop, sizeof read->loop, "%s", r.loop ? r.loop : "?");
-        snprintf(read->note, sizeof read->note, "%s", r.note);
+    memset(c, 0, sizeof *c);
+    memset(&r, 0, sizeof r);
+    if (ic_probe_measure(pool, kind, 0, min_s, &r, err, sizeof err) != 0) {
+        snprintf(c->note, sizeof c->note, "unavailable: %s", err);
+    } else if (!r.available) {
+        snprintf(c->note, sizeof c->note, "%s%s",
+                 strncmp(r.note, "unavailable", 11) == 0 ? "" : "unavailable: ", r.note);
     } else {
-        snprintf(read->note, sizeof read->note, "unavailable: %s",
-                 r.available ? err : r.note);
+        c->available = 1;
+        c->value = r.value;
+        snprintf(c->loop, sizeof c->loop, "%s", r.loop ? r.loop : "?");
+        snprintf(c->note, sizeof c->note, "%s", r.note);
     }
-    ic_probe_kind kind = atype == IC_DT_F32 ? IC_PROBE_F32 : atype == IC_DT_BF16 ? IC_PROBE_BF16
-                                                                                  : IC_PROBE_INT8;
-    if (ic_probe_measure(pool, kind, 0, min_s, &r, err, sizeof err) == 0 && r.available) {
-        peak->available = 1;
-        peak->value = r.value;
-        snprintf(peak->loop, sizeof peak->loop, "%s", r.loop ? r.loop : "?");
-        snprintf(peak->note, sizeof peak->note, "%s", r.note);
-    } else {
-        snprintf(peak->note, sizeof peak->note, "unavailable: %s", r.available ? err : r.note);
-    }
-#else
-    (void)pool;
-    (void)min_s;
-    snprintf(read->note, sizeof read->note, "unavailable: this build has no probes");
-    snprintf(peak->note, sizeof peak->note, "unavailable: this build has no probes");
-#endif
+}
+
+/* The read bandwidth, and the peak of the arithmetic the prefill GEMM does: int8 dot products
+ * for q8_0/q4_0 (activations in q8_0), bf16 for a bf16-activation GEMM, else f32 FMA. */
+static void measure_ceilings(ic_pool *pool, ic_dtype atype, double min_s, ceiling *read,
+                             ceiling *peak, const char **peak_kind) {
+    *peak_kind = atype == IC_DT_F32 ? "f32" : atype == IC_DT_BF16 ? "bf16" : "int8";
+    probe_one(pool, IC_PROBE_READ, min_s, read);
+    probe_one(pool,
+              atype == IC_DT_F32    ? IC_PROBE_F32
+              : atype == IC_DT_BF16 ? IC_PROBE_BF16
+                                    : IC_PROBE_INT8,
+              min_s, peak);
 }
 
 static const char *kind_name(meas_kind k) {
     switch (k) {
-    case K_PREFILL: return "prefill";
-    case K_PREFILL_BLAS: return "prefill";
-    case K_DECODE: return "decode";
-    case K_BATCH: return "batch_decode";
+    case K_PREFILL:
+        return "prefill";
+    case K_PREFILL_BLAS:
+        return "prefill";
+    case K_DECODE:
+        return "decode";
+    case K_BATCH:
+        return "batch_decode";
     }
     return "?";
 }
@@ -532,8 +535,8 @@ static int run(const run_opts *o_in) {
     for (int i = 0; i < o.n_batches; i++)
         if (o.batches[i] > max_batch) max_batch = o.batches[i];
     ic_fwd_config cfg = {.model = &m,
-                         .ctx_cap = max_ctx + 1 > (size_t)o.prefill ? max_ctx + 1
-                                                                     : (size_t)o.prefill,
+                         .ctx_cap =
+                             max_ctx + 1 > (size_t)o.prefill ? max_ctx + 1 : (size_t)o.prefill,
                          .max_rows = (size_t)o.prefill > max_batch ? (size_t)o.prefill : max_batch,
                          .batch_seqs = max_batch,
                          .batch_ctx_cap = o.n_batches ? o.contexts[0] + 1 : 1,
@@ -561,8 +564,10 @@ static int run(const run_opts *o_in) {
     ic_fwd_bytes fb;
     ic_forward_bytes(&cfg, nthreads, &fb, err, sizeof err);
     if (progress)
-        fprintf(stderr, "infercost run: allocating %.2f GiB (%u of %u layers) and filling "
-                "synthetic weights\n", gib(fb.total), k_run, m.n_layer);
+        fprintf(stderr,
+                "infercost run: allocating %.2f GiB (%u of %u layers) and filling "
+                "synthetic weights\n",
+                gib(fb.total), k_run, m.n_layer);
     ic_forward *f = NULL;
     if (ic_forward_create(&f, &cfg, &ks, pool, err, sizeof err)) {
         ic_error("%s", err);
@@ -570,6 +575,28 @@ static int run(const run_opts *o_in) {
         return IC_EXIT_FAIL;
     }
     ic_forward_fill_kv(f, max_ctx);
+
+    /* One untimed token warms the pages and caches and tells how slow these kernels are: a
+     * default prefill is shortened to stay near a time budget (ref kernels are slow). */
+    char prefill_note[200] = "";
+    {
+        double t0 = ic_now_s();
+        ic_forward_decode(f, 1, 0);
+        double t1 = ic_now_s() - t0;
+        double budget_s = o.quick ? 6.0 : 30.0;
+        if (!o.prefill_given && o.prefill > 4 && t1 > 0 &&
+            t1 * (double)o.prefill * o.repetitions > budget_s) {
+            long n = (long)(budget_s / (t1 * o.repetitions)) / 4 * 4;
+            if (n < 4) n = 4;
+            if (n < o.prefill) {
+                snprintf(prefill_note, sizeof prefill_note,
+                         "prefill shortened from %ld to %ld tokens: one decode step takes %.0f ms "
+                         "with these kernels (--prefill N sets it)",
+                         o.prefill, n, t1 * 1e3);
+                o.prefill = n;
+            }
+        }
+    }
 
     /* One measurement per figure. */
     meas ms[2 + MAX_LIST * 2];
@@ -588,8 +615,7 @@ static int run(const run_opts *o_in) {
     }
     for (int i = 0; i < o.n_contexts; i++) {
         ms[n_ms] = (meas){.kind = K_DECODE, .context = o.contexts[i], .batch = 1};
-        snprintf(ms[n_ms].bench_name, sizeof ms[n_ms].bench_name, "decode/ctx:%zu",
-                 o.contexts[i]);
+        snprintf(ms[n_ms].bench_name, sizeof ms[n_ms].bench_name, "decode/ctx:%zu", o.contexts[i]);
         n_ms++;
     }
     for (int i = 0; i < o.n_batches; i++) {
@@ -606,7 +632,7 @@ static int run(const run_opts *o_in) {
         bargs[i] = (body_arg){&rctx, &ms[i]};
         ic_bench_config bc = {.repetitions = user_reps ? 0 : o.repetitions,
                               .min_time_s = user_min_time ? 0 : (o.quick ? 0.01 : 0.2)};
-        ic_bench_fn *fn = ms[i].kind == K_DECODE ? body_decode
+        ic_bench_fn *fn = ms[i].kind == K_DECODE  ? body_decode
                           : ms[i].kind == K_BATCH ? body_batch
                                                   : body_prefill;
         if (ms[i].kind == K_PREFILL_BLAS) {
@@ -646,17 +672,23 @@ static int run(const run_opts *o_in) {
     /* Google Benchmark's own table goes to stderr as progress on a terminal, else nowhere:
      * stdout carries infercost's table. --benchmark_out=FILE keeps its JSON. */
     fflush(stdout);
-    int saved_out = dup(STDOUT_FILENO);
-    FILE *sink = progress ? NULL : fopen("/dev/null", "w");
-    if (saved_out >= 0) dup2(progress ? STDERR_FILENO : (sink ? fileno(sink) : STDERR_FILENO),
-                             STDOUT_FILENO);
+    fflush(stderr);
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    int devnull = progress ? -1 : open("/dev/null", O_WRONLY);
+    if (saved_out >= 0 && saved_err >= 0) {
+        dup2(progress ? STDERR_FILENO : devnull, STDOUT_FILENO);
+        if (!progress) dup2(devnull, STDERR_FILENO);
+    }
     int nrep = ic_bench_run(o.bench_argc, o.bench_argv, hook, &rctx, err, sizeof err);
     fflush(stdout);
-    if (saved_out >= 0) {
+    fflush(stderr);
+    if (saved_out >= 0 && saved_err >= 0) {
         dup2(saved_out, STDOUT_FILENO);
-        close(saved_out);
+        dup2(saved_err, STDERR_FILENO);
     }
-    if (sink) fclose(sink);
+    if (saved_out >= 0) close(saved_out);
+    if (saved_err >= 0) close(saved_err);
+    if (devnull >= 0) close(devnull);
     if (nrep < 0) {
         ic_error("%s", err);
         rc = IC_EXIT_USAGE;
@@ -671,29 +703,30 @@ static int run(const run_opts *o_in) {
     ic_kset_describe(&ks, kdesc, sizeof kdesc);
     printf("infercost run: %s (%s)\n", desc, m.source);
     printf("kernels: %s\n", kdesc);
-    printf("read bandwidth: %s\n", read_bw.available ? "" : read_bw.note);
     if (read_bw.available)
-        printf("  %.1f GB/s (measured on this host: %s, %d threads; %s)\n", read_bw.value,
-               read_bw.loop, nthreads, read_bw.note);
-    printf("peak %s: ", peak_kind);
-    if (peak.available)
-        printf("%.1f G%s/s (measured on this host: %s, %d threads)\n", peak.value,
-               strcmp(peak_kind, "int8") == 0 ? "OP" : "FLOP", peak.loop, nthreads);
+        printf("read bandwidth: %.1f GB/s (measured on this host: %s, %d threads; %s)\n",
+               read_bw.value, read_bw.loop, nthreads, read_bw.note);
     else
-        printf("%s\n", peak.note);
+        printf("read bandwidth: %s\n", read_bw.note);
+    if (peak.available)
+        printf("peak %s: %.1f G%s/s (measured on this host: %s, %d threads)\n", peak_kind,
+               peak.value, strcmp(peak_kind, "int8") == 0 ? "OP" : "FLOP", peak.loop, nthreads);
+    else
+        printf("peak %s: %s\n", peak_kind, peak.note);
     printf("memory: %.2f GiB planned (weights %.2f, KV cache %.2f, activations %.2f); "
            "MemAvailable %.2f GiB\n",
            gib(fb.total), gib(fb.weights), gib(fb.kv_cache), gib(fb.activations), gib(avail));
+    if (prefill_note[0]) printf("note: %s\n", prefill_note);
     if (slice)
         printf("slice: the full model does not fit; ran %u of %u layers, every tok/s and ms/tok "
-               "below is %s\n", k_run, m.n_layer, slice_note);
+               "below is %s\n",
+               k_run, m.n_layer, slice_note);
     printf("\n%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "model", "dtype",
-           "thr", "phase", "ctx", "n", "tok/s", "ms/tok", "wGB/tok", "bound tok/s", "limit",
-           "eff", "$/Mtok");
+           "thr", "phase", "ctx", "n", "tok/s", "ms/tok", "wGB/tok", "bound tok/s", "limit", "eff",
+           "$/Mtok");
     const char *tp = slice ? "extrap." : "measured";
-    printf("%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "(source)", "", "",
-           "", "", "", tp, tp, "modeled", "modeled", "", "ratio",
-           o.usd_per_hour >= 0 ? "given" : "-");
+    printf("%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "(source)", "", "", "",
+           "", "", tp, tp, "modeled", "modeled", "", "ratio", o.usd_per_hour >= 0 ? "given" : "-");
     figures figs[2 + MAX_LIST * 2];
     for (int i = 0; i < n_ms; i++) {
         meas *x = &ms[i];
@@ -702,12 +735,12 @@ static int run(const run_opts *o_in) {
                             : x->kind == K_DECODE     ? "decode"
                                                       : "batch decode";
         char ctxs[16], ns[16];
-        snprintf(ctxs, sizeof ctxs, "%zu", x->kind == K_DECODE || x->kind == K_BATCH ? x->context
-                                                                                     : (size_t)0);
+        snprintf(ctxs, sizeof ctxs, "%zu",
+                 x->kind == K_DECODE || x->kind == K_BATCH ? x->context : (size_t)0);
         snprintf(ns, sizeof ns, "%zu", x->batch);
         if (x->skipped || !x->have_median) {
-            printf("%-14s %-5s %3d  %-13s %6s %5s  %s\n", m.name, ic_dtype_name(m.dtype),
-                   nthreads, phase, ctxs, ns,
+            printf("%-14s %-5s %3d  %-13s %6s %5s  %s\n", m.name, ic_dtype_name(m.dtype), nthreads,
+                   phase, ctxs, ns,
                    x->skipped ? x->skip_message : "unavailable: no measurement was reported");
             continue;
         }
@@ -741,7 +774,8 @@ static int run(const run_opts *o_in) {
                blas_note[0] ? "; " : "", blas_note);
     if (o.usd_per_hour >= 0)
         printf("$/Mtok: price given on the command line, $%.4f/h (--usd-per-hour), divided by "
-               "the tok/s column\n", o.usd_per_hour);
+               "the tok/s column\n",
+               o.usd_per_hour);
     else
         printf("$/Mtok: no price; add --usd-per-hour X (this machine's $/hour) for $ per million "
                "tokens\n");
@@ -877,9 +911,8 @@ static int run(const run_opts *o_in) {
             figures *g = &figs[i];
             json_t *e = json_object();
             json_object_set_new(e, "kind", json_string(kind_name(x->kind)));
-            json_object_set_new(e, "path", json_string(x->kind == K_PREFILL_BLAS
-                                                           ? "openblas_sgemm"
-                                                           : "kernels"));
+            json_object_set_new(
+                e, "path", json_string(x->kind == K_PREFILL_BLAS ? "openblas_sgemm" : "kernels"));
             json_object_set_new(e, "context", json_integer((json_int_t)x->context));
             json_object_set_new(e, "batch", json_integer((json_int_t)x->batch));
             json_object_set_new(e, "tok_per_s", json_real(g->tok_per_s));
@@ -927,8 +960,9 @@ static int run(const run_opts *o_in) {
             char today[16];
             strftime(today, sizeof today, "%Y-%m-%d", &tmv);
             json_object_set_new(pr, "usd_per_hour", json_real(o.usd_per_hour));
-            json_object_set_new(pr, "source", json_string("price given on the command line "
-                                                          "(--usd-per-hour)"));
+            json_object_set_new(pr, "source",
+                                json_string("price given on the command line "
+                                            "(--usd-per-hour)"));
             json_object_set_new(pr, "date", json_string(today));
             json_object_set_new(pr, "instance_type", json_null());
             json_object_set_new(pr, "pricing", json_null());
@@ -954,25 +988,38 @@ done:
 }
 
 int ic_cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"dtype", required_argument, 0, 'd'},
-        {"threads", required_argument, 0, 't'}, {"bind", required_argument, 0, 'B'},
-        {"context", required_argument, 0, 'c'}, {"batch", required_argument, 0, 'b'},
-        {"prefill", required_argument, 0, 'p'}, {"layers", required_argument, 0, 'L'},
-        {"blas", no_argument, 0, 'O'},          {"repetitions", required_argument, 0, 'r'},
-        {"usd-per-hour", required_argument, 0, 'u'},
-        {"json", required_argument, 0, 'j'},    {"quick", no_argument, 0, 'q'},
-        {"seed", required_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    run_opts o = {.model_spec = "llama-3.2-1b", .dtype = -1, .threads = 0, .bind = IC_BIND_NONE,
-                  .prefill = -1, .repetitions = 0, .usd_per_hour = -1, .seed = 1};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"dtype", required_argument, 0, 'd'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"bind", required_argument, 0, 'B'},
+                                         {"context", required_argument, 0, 'c'},
+                                         {"batch", required_argument, 0, 'b'},
+                                         {"prefill", required_argument, 0, 'p'},
+                                         {"layers", required_argument, 0, 'L'},
+                                         {"blas", no_argument, 0, 'O'},
+                                         {"repetitions", required_argument, 0, 'r'},
+                                         {"usd-per-hour", required_argument, 0, 'u'},
+                                         {"json", required_argument, 0, 'j'},
+                                         {"quick", no_argument, 0, 'q'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    run_opts o = {.model_spec = "llama-3.2-1b",
+                  .dtype = -1,
+                  .threads = 0,
+                  .bind = IC_BIND_NONE,
+                  .prefill = -1,
+                  .repetitions = 0,
+                  .usd_per_hour = -1,
+                  .seed = 1};
     o.bench_argv[o.bench_argc++] = "infercost-run";
     /* --benchmark_* flags pass through to Google Benchmark; pull them out before getopt. */
     char *args[256];
     int nargs = 0;
     for (int i = 0; i < argc && nargs < 255; i++) {
         if (i > 0 && strncmp(argv[i], "--benchmark_", 12) == 0) {
-            if (o.bench_argc >= 31) return ic_usage_error("run", g_usage, "too many --benchmark_ flags");
+            if (o.bench_argc >= 31)
+                return ic_usage_error("run", g_usage, "too many --benchmark_ flags");
             o.bench_argv[o.bench_argc++] = argv[i];
         } else {
             args[nargs++] = argv[i];
@@ -985,7 +1032,9 @@ int ic_cmd_run(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(nargs, args, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': o.model_spec = optarg; break;
+        case 'm':
+            o.model_spec = optarg;
+            break;
         case 'd': {
             ic_dtype t;
             if (ic_dtype_parse(optarg, &t))
@@ -1022,13 +1071,16 @@ int ic_cmd_run(int argc, char **argv) {
             if (parse_long(optarg, 0, 65536, &o.prefill))
                 return ic_usage_error("run", g_usage, "--prefill '%s': expected 0 to 65536",
                                       optarg);
+            o.prefill_given = 1;
             break;
         case 'L':
             if (parse_long(optarg, 1, IC_MODEL_MAX_LAYERS, &o.layers))
                 return ic_usage_error("run", g_usage, "--layers '%s': expected a positive count",
                                       optarg);
             break;
-        case 'O': o.blas = 1; break;
+        case 'O':
+            o.blas = 1;
+            break;
         case 'r':
             if (parse_long(optarg, 1, 64, &v))
                 return ic_usage_error("run", g_usage, "--repetitions '%s': expected 1 to 64",
@@ -1046,17 +1098,24 @@ int ic_cmd_run(int argc, char **argv) {
             o.usd_per_hour = x;
             break;
         }
-        case 'j': o.json_path = optarg; break;
-        case 'q': o.quick = 1; break;
+        case 'j':
+            o.json_path = optarg;
+            break;
+        case 'q':
+            o.quick = 1;
+            break;
         case 's':
             if (parse_long(optarg, 0, 0x7fffffffL, &v))
                 return ic_usage_error("run", g_usage, "--seed '%s': expected a number", optarg);
             o.seed = (uint64_t)v;
             break;
-        case 'h': fputs(g_usage, stdout); return IC_EXIT_OK;
+        case 'h':
+            fputs(g_usage, stdout);
+            return IC_EXIT_OK;
         case ':':
             return ic_usage_error("run", g_usage, "option '%s' needs a value", args[optind - 1]);
-        default: return ic_usage_error("run", g_usage, "unknown option '%s'", args[optind - 1]);
+        default:
+            return ic_usage_error("run", g_usage, "unknown option '%s'", args[optind - 1]);
         }
     }
     if (optind < nargs)

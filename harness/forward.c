@@ -97,7 +97,8 @@ struct ic_forward {
     float *moe_wt;      /* per row: their weights */
     /* per-op timing */
     double op_ns[IC_FOP_COUNT];
-    double layers_ns; /* of which inside the layer loop, for extrapolating a slice */
+    double layers_ns;        /* of which inside the layer loop, for extrapolating a slice */
+    double quant_ns_pending; /* quantize time inside the op being timed, charged to QUANTIZE */
     uint64_t clock_reads;
     uint64_t reads_per_step;
 };
@@ -112,7 +113,8 @@ static inline double now_ns(void) {
 #define OP_END(op)                                                                                 \
     do {                                                                                           \
         double op_t1_ = now_ns();                                                                  \
-        f->op_ns[IC_FOP_##op] += op_t1_ - op_t0_;                                                  \
+        f->op_ns[IC_FOP_##op] += op_t1_ - op_t0_ - f->quant_ns_pending;                            \
+        f->quant_ns_pending = 0;                                                                   \
         f->clock_reads += 2;                                                                       \
         op_t0_ = op_t1_;                                                                           \
     } while (0)
@@ -483,10 +485,15 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
     const ic_kernel *q = n == 1 ? f->ks.quant_gemv : f->ks.quant_gemm;
     const void *x = in;
     if (kern->atype != IC_DT_F32 || (n > 1 && in_stride != k)) {
+        double t0 = now_ns();
         size_t rb = ic_row_bytes(kern->atype, k);
         for (size_t t = 0; t < n; t++)
             q->fn.quantize(in + t * in_stride, (unsigned char *)f->xq + t * rb, k);
         x = f->xq;
+        double dt = now_ns() - t0;
+        f->op_ns[IC_FOP_QUANTIZE] += dt;
+        f->quant_ns_pending += dt;
+        f->clock_reads += 2;
     }
     mm_task mt = {kern, w, x, y, k, n, ldy, rows};
     ic_pool_run(f->pool, mm_run, &mt);
@@ -691,7 +698,9 @@ void ic_forward_reset_op_ns(ic_forward *f) {
     f->layers_ns = 0;
 }
 
-double ic_forward_layers_ns(const ic_forward *f) { return f->layers_ns; }
+double ic_forward_layers_ns(const ic_forward *f) {
+    return f->layers_ns;
+}
 
 uint64_t ic_forward_clock_reads_per_step(const ic_forward *f) {
     return f->reads_per_step;

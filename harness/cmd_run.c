@@ -239,7 +239,9 @@ static void finish_meas(meas *m) {
 
 /* ---- figures ---- */
 
-double ic_run_usd_per_mtok(double usd_per_hour, double tok_per_s) {
+/* $ per million tokens from a price per hour: the one place this is computed (economics will
+ * bring catalog prices to it). NAN without a price or a rate. */
+static double usd_per_mtok(double usd_per_hour, double tok_per_s) {
     if (!(usd_per_hour >= 0) || !(tok_per_s > 0)) return NAN;
     return usd_per_hour / (tok_per_s * 3600.0) * 1e6;
 }
@@ -294,7 +296,7 @@ static figures compute(const meas *m, const ic_model *model, uint32_t k, double 
         g.limit = "compute";
     }
     g.efficiency = g.bound_tok_per_s > 0 ? g.tok_per_s / g.bound_tok_per_s : NAN;
-    g.usd_per_mtok = ic_run_usd_per_mtok(usd_per_hour, g.tok_per_s);
+    g.usd_per_mtok = usd_per_mtok(usd_per_hour, g.tok_per_s);
     return g;
 }
 
@@ -664,10 +666,14 @@ static int run(const run_opts *o_in) {
             goto done;
         }
     }
-    char desc[512];
+    char desc[512], kdesc[512];
     ic_model_describe(&m, desc, sizeof desc);
+    ic_kset_describe(&ks, kdesc, sizeof kdesc);
     ic_bench_add_context("infercost_model", desc);
-    ic_bench_add_context("infercost_threads", nthreads == 1 ? "1" : "n");
+    char nthr[16];
+    snprintf(nthr, sizeof nthr, "%d", nthreads);
+    ic_bench_add_context("infercost_threads", nthr);
+    ic_bench_add_context("infercost_kernels", kdesc);
     if (slice) ic_bench_add_context("infercost_slice", slice_note);
     /* Google Benchmark's own table goes to stderr as progress on a terminal, else nowhere:
      * stdout carries infercost's table. --benchmark_out=FILE keeps its JSON. */
@@ -699,8 +705,6 @@ static int run(const run_opts *o_in) {
     /* ---- the table ---- */
     double read_gbs = read_bw.available ? read_bw.value : 0;
     double peak_g = peak.available ? peak.value : 0;
-    char kdesc[512];
-    ic_kset_describe(&ks, kdesc, sizeof kdesc);
     printf("infercost run: %s (%s)\n", desc, m.source);
     printf("kernels: %s\n", kdesc);
     if (read_bw.available)

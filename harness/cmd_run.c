@@ -722,9 +722,9 @@ static int run(const run_opts *o_in) {
            gib(fb.total), gib(fb.weights), gib(fb.kv_cache), gib(fb.activations), gib(avail));
     if (prefill_note[0]) printf("note: %s\n", prefill_note);
     if (slice)
-        printf("slice: the full model does not fit; ran %u of %u layers, every tok/s and ms/tok "
-               "below is %s\n",
-               k_run, m.n_layer, slice_note);
+        printf("slice: %s; ran %u of %u layers, every tok/s and ms/tok below is %s\n",
+               o.layers > 0 ? "--layers given" : "the full model does not fit", k_run, m.n_layer,
+               slice_note);
     printf("\n%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "model", "dtype",
            "thr", "phase", "ctx", "n", "tok/s", "ms/tok", "wGB/tok", "bound tok/s", "limit", "eff",
            "$/Mtok");

@@ -205,6 +205,28 @@ int main(void) {
     CHECK(load(&b3, b3.n, 1, &m, err, sizeof err) == 0, "q4_K with --dtype: %s", err);
     free(b3.p);
 
+    /* Random corruption: flip bytes of the valid file; every result is a clean accept or a
+     * clean error (run under the sanitizer build, this is a small fuzzer). */
+    ic_test_rng rng = {2024};
+    buf fz = make(good);
+    int fuzz_ok = 1;
+    for (int i = 0; i < 3000 && fuzz_ok; i++) {
+        buf c = {0};
+        put(&c, fz.p, fz.n);
+        int flips = 1 + (int)(ic_test_next(&rng) % 4);
+        for (int j = 0; j < flips; j++)
+            c.p[ic_test_next(&rng) % c.n] = (unsigned char)ic_test_next(&rng);
+        err[0] = '\0';
+        rc = load(&c, c.n, 0, &m, err, sizeof err);
+        if (!(rc == 0 || (rc == -1 && err[0] != '\0'))) {
+            CHECK(0, "fuzz case %d: rc %d with no message", i, rc);
+            fuzz_ok = 0;
+        }
+        free(c.p);
+    }
+    if (fuzz_ok) PASS();
+    free(fz.p);
+
     /* A string whose length is absurd. */
     buf h = {0};
     put(&h, "GGUF", 4);

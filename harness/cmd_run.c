@@ -276,10 +276,17 @@ static figures compute(const meas *m, const ic_model *model, uint32_t k, double 
                          : step_ns / 1e6;
     if (m->kind == K_DECODE || m->kind == K_BATCH) {
         double seqs = m->kind == K_BATCH ? (double)m->batch : 1.0;
-        /* A batch step reads the weights once and every sequence's KV cache. */
-        g.bytes_per_token = ((double)ic_model_weight_bytes_per_token(model) +
-                             seqs * (double)ic_model_kv_bytes(model, m->context + 1)) /
-                            seqs;
+        /* A batch step reads the weights once and every sequence's KV cache. With experts,
+         * the sequences may pick different ones: at most min(n_expert, seqs x n_used). */
+        double wbytes = (double)ic_model_weight_bytes_per_token(model);
+        if (model->n_expert && m->kind == K_BATCH) {
+            double used = seqs * model->n_expert_used;
+            if (used > model->n_expert) used = model->n_expert;
+            wbytes += model->n_layer * (used - model->n_expert_used) *
+                      (double)ic_model_expert_bytes(model);
+        }
+        g.bytes_per_token =
+            (wbytes + seqs * (double)ic_model_kv_bytes(model, m->context + 1)) / seqs;
         g.flop_per_token = ic_model_flop_per_token(model, m->context);
         double mem_bound = read_gbs > 0 ? read_gbs * 1e9 / g.bytes_per_token : 0;
         double cmp_bound = peak_gops > 0 ? peak_gops * 1e9 / g.flop_per_token : 0;

@@ -373,6 +373,10 @@ uint64_t ic_model_weight_bytes_per_token(const ic_model *m) {
     return m->n_layer * layer + (uint64_t)m->d_model * sizeof(float) + lm_head + embed_row;
 }
 
+uint64_t ic_model_expert_bytes(const ic_model *m) {
+    return ffn_bytes(m);
+}
+
 uint64_t ic_model_kv_bytes(const ic_model *m, uint64_t ctx) {
     return (uint64_t)m->n_layer * 2 * ctx * m->n_head_kv * m->head_dim * sizeof(float);
 }

@@ -65,6 +65,9 @@ uint64_t ic_model_nonlayer_bytes(const ic_model *m);
  * n_expert_used experts), the norm weights, the LM head, and one embedding row. */
 uint64_t ic_model_weight_bytes_per_token(const ic_model *m);
 
+/* Bytes of one expert's FFN (gate, up, down) as stored; the dense FFN for a dense model. */
+uint64_t ic_model_expert_bytes(const ic_model *m);
+
 /* Bytes of the f32 KV cache read by one decode step over ctx cached positions (all layers). */
 uint64_t ic_model_kv_bytes(const ic_model *m, uint64_t ctx);
 

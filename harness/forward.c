@@ -161,10 +161,11 @@ static int layout(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *b, char 
     if (qd > widest) widest = (double)qd;
     double act = rows * sizeof(float) *
                      ((double)d * 3 + (double)(qd + 2 * kvd) + (double)qd + 2.0 * (double)ff +
-                      (double)vocab + (double)d * 2 + (double)m->n_expert) +
+                      (double)d * 2 + (double)m->n_expert) +
                  rows * widest * sizeof(float) + /* quantized activations (f32 is the widest) */
                  (double)nthreads * ((double)cfg->ctx_cap + 16) * sizeof(float) +
-                 (double)vocab * sizeof(float) + 4096.0 * 16;
+                 /* logits: one row per batch sequence (prefill keeps only its last token's) */
+                 (double)cfg->batch_seqs * (double)vocab * sizeof(float) + 4096.0 * 16;
     if (kv > 1e18 || act > 1e18) {
         snprintf(err, errlen, "forward pass: the request is absurdly large");
         return -1;
@@ -399,7 +400,7 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->out = aligned_alloc(64, align64(R * f->d * 4));
     f->moe_acc = aligned_alloc(64, align64(R * f->d * 4));
     f->moe_in = aligned_alloc(64, align64(R * f->d * 4));
-    f->logits = aligned_alloc(64, align64(R * f->vocab * 4));
+    f->logits = aligned_alloc(64, align64(cfg->batch_seqs * f->vocab * 4));
     f->xq = aligned_alloc(64, R * f->xq_row);
     f->scratch = aligned_alloc(64, (size_t)nt * f->scratch_stride * 4);
     f->router_logits = calloc(R * (f->n_exp + 1), sizeof(float));

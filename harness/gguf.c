@@ -371,11 +371,14 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
     m->rope_theta = theta ? theta->d : 10000.0; /* ggml's default when the key is absent */
     const kv_num *eps = find_num(s, "attention.layer_norm_rms_epsilon");
     m->norm_eps = eps ? eps->d : 1e-5;
-    uint64_t vocab = s->embd_vocab ? s->embd_vocab : s->tokens_count;
+    uint64_t vocab = s->embd_vocab;
+    const kv_num *vs = find_num(s, "vocab_size");
+    if (vocab == 0 && vs && !vs->is_float && !vs->negative) vocab = vs->u;
+    if (vocab == 0) vocab = s->tokens_count;
     if (vocab == 0 || vocab > IC_MODEL_MAX_VOCAB) {
         snprintf(r->err, r->errlen,
                  "%s: vocabulary size %llu is %s (from token_embd.weight, else "
-                 "tokenizer.ggml.tokens)",
+                 "<arch>.vocab_size, else tokenizer.ggml.tokens)",
                  r->path, (unsigned long long)vocab, vocab ? "absurd" : "missing");
         return -1;
     }

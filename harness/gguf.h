@@ -32,7 +32,8 @@ const char *ic_ggml_type_name(uint32_t type);
 /* Reads the shape of the model in a GGUF file: general.architecture, then <arch>.block_count,
  * .embedding_length, .attention.head_count(_kv), .attention.key_length (else d / heads),
  * .feed_forward_length, .rope.freq_base, .attention.layer_norm_rms_epsilon, .expert_count,
- * .expert_used_count; the vocabulary from token_embd.weight (else tokenizer.ggml.tokens); tied
+ * .expert_used_count; the vocabulary from token_embd.weight (else <arch>.vocab_size, else
+ * tokenizer.ggml.tokens); tied
  * embeddings when there is no output.weight; the weight type from the attention and FFN
  * matrices. When dtype_given is 0 the weight type must be one infercost has kernels for.
  * Returns 0, or -1 with a message naming the file, the byte offset or the key at fault. */

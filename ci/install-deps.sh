@@ -13,7 +13,18 @@ packages=(
   libsqlite3-dev sqlite3                # history store
   python3 python3-scipy python3-numpy python3-pandas   # compare.py reads our JSON in the tests
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, run under qemu
+  binutils-aarch64-linux-gnu            # nm/objdump for ci/arm_insn_count.py
+  libjansson-dev:arm64                  # jansson for the aarch64 infercost (multiarch, see below)
 )
+
+# The aarch64 cross build links Debian's arm64 jansson: that needs the arm64 architecture in dpkg
+# (once; apt then fetches its package lists on the update below).
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: adding the arm64 architecture to dpkg (for libjansson-dev:arm64)"
+  $sudo dpkg --add-architecture arm64
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,8 +39,6 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

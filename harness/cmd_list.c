@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "graviton.h"
 #include "ic_dispatch.h"
 #include "topology.h"
 
@@ -71,6 +72,7 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     json_object_set_new(jcpu, "features_absent", absent);
     if (cpu->sve_vl_bytes) json_object_set_new(jcpu, "sve_vl_bits", json_integer((json_int_t)cpu->sve_vl_bytes * 8));
     if (cpu->amx_note[0]) json_object_set_new(jcpu, "amx_note", json_string(cpu->amx_note));
+    ic_graviton_add_json(jcpu, cpu->features, cpu->sve_vl_bytes);
     json_object_set_new(root, "cpu", jcpu);
     json_object_set_new(root, "isa_cap", json_string(ic_level_name(cap)));
     json_object_set_new(root, "topology", ic_topology_json(ic_topology_get()));
@@ -120,6 +122,7 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     printf("\n");
     if (cpu->amx_note[0]) printf("  note: AMX unusable: %s\n", cpu->amx_note);
     if (cpu->sve_vl_bytes) printf("  SVE vector length: %zu bits\n", cpu->sve_vl_bytes * 8);
+    ic_graviton_print(stdout, cpu->features, cpu->sve_vl_bytes);
     printf("ISA cap    %s%s\n", ic_level_name(cap),
            getenv("IC_ISA") && getenv("IC_ISA")[0] ? " (from IC_ISA)" : " (IC_ISA unset: no cap)");
 

@@ -177,6 +177,7 @@ int ic_bench_register(const char *name, ic_bench_fn *fn, void *user, const ic_be
         if (c.repetitions > 0) b->Repetitions(c.repetitions);
         if (c.threads > 0) b->Threads(c.threads);
         if (c.manual_time) b->UseManualTime();
+        if (c.real_time && !c.manual_time) b->UseRealTime();
         if (c.aggregates_only) b->ReportAggregatesOnly(true);
         return 0;
     } catch (const std::exception &e) {

@@ -34,6 +34,8 @@ typedef struct ic_bench_config {
     int threads;                              /* Google Benchmark threads (the harness pool is separate) */
     int manual_time;                          /* time comes from ic_bench_set_iteration_time */
     int aggregates_only;                      /* report only the aggregates of repetitions */
+    int real_time; /* time and rates from the wall clock, not the calling thread's CPU time:
+                    * for work spread over a pool (added by issue 3; zero keeps CPU time) */
 } ic_bench_config;
 
 /* Registers fn under name. Returns 0, or -1 with a message (name empty, too many args...). */

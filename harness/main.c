@@ -18,13 +18,24 @@ static const struct {
 #undef IC_COMMAND
 };
 
+/* A command's CLI name: its C identifier with '_' as '-' ("compare_chips" -> "compare-chips"). */
+static const char *cli_name(const char *id, char *buf, size_t len) {
+    size_t i = 0;
+    for (; id[i] && i + 1 < len; i++) buf[i] = id[i] == '_' ? '-' : id[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: infercost <command> [options]\n"
             "       infercost --help | --version\n\n"
             "Measures what one generated token costs on this machine.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
-        fprintf(out, "  %-14s %s\n", g_commands[i].name, g_commands[i].summary);
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++) {
+        char name[64];
+        fprintf(out, "  %-14s %s\n", cli_name(g_commands[i].name, name, sizeof name),
+                g_commands[i].summary);
+    }
     fprintf(out, "\n'infercost <command> --help' describes a command's options.\n"
                  "environment: IC_ISA=<level> caps the kernel ISA (e.g. avx2, ref); "
                  "IC_DEBUG=1 logs each kernel choice.\n");
@@ -73,8 +84,11 @@ int main(int argc, char **argv) {
         printf("infercost %s (commit %s)\n", IC_VERSION, IC_GIT_COMMIT);
         return IC_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++)
-        if (strcmp(cmd, g_commands[i].name) == 0) return g_commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++) {
+        char name[64];
+        if (strcmp(cmd, cli_name(g_commands[i].name, name, sizeof name)) == 0)
+            return g_commands[i].fn(argc - 1, argv + 1);
+    }
     if (cmd[0] == '-')
         fprintf(stderr, "infercost: unknown option '%s'\n", cmd);
     else

@@ -83,6 +83,11 @@ int ic_probe_read_check(ic_pool *pool, size_t bytes, double min_time_s, ic_read_
 double ic_stream_sum(const float *a, size_t begin, size_t end);
 void ic_stream_triad(float *a, const float *b, const float *c, float s, size_t begin, size_t end);
 
+/* A large zeroed buffer from mmap with transparent huge pages requested (so TLB misses do not
+ * lower bandwidth figures), or NULL; free it with ic_big_free and the same size. */
+void *ic_big_alloc(size_t bytes);
+void ic_big_free(void *p, size_t bytes);
+
 /* Wall-clock seconds (CLOCK_MONOTONIC). */
 double ic_now_s(void);
 

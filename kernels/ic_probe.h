@@ -2,8 +2,9 @@
  * and integer OP/s per ISA). They are not ops of the model, so they stay out of the variant lists;
  * the harness (harness/probes.c) calls them directly after checking the CPU features.
  *
- * Read loops: sum `bytes` bytes at buf (64-byte aligned, bytes a multiple of 256) and return a
- * value that depends on every byte, so the loads cannot be dropped.
+ * Read loops: read `bytes` bytes at buf (64-byte aligned, bytes a multiple of 64) and return the
+ * sum of its 64-bit words (exact while it stays below 2^53), so no load can be dropped and tests
+ * can check that every byte was read.
  * Peak loops: run iters iterations of independent multiply-accumulate chains on registers only,
  * set *ops_per_iter to the arithmetic operations per iteration (a fused multiply-add, or one
  * integer product plus its accumulation, counts as 2), and return a value depending on all chains.

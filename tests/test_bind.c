@@ -17,7 +17,7 @@ typedef struct {
     int ok[MAX_WORKERS];
 } seen_t;
 
-static void probe_binding(void *arg, int tid, int nt) {
+static __attribute__((unused)) void probe_binding(void *arg, int tid, int nt) {
     seen_t *s = arg;
     char err[128];
     (void)nt;

@@ -7,14 +7,18 @@
 #include "ic_dispatch.h"
 #include "ic_test.h"
 
-static const size_t g_sizes[] = {1, 31, 32, 33, 4095, 4096, 4097};
+static const size_t g_sizes_full[] = {1, 31, 32, 33, 4095, 4096, 4097};
+/* IC_TEST_QUICK=1 (ci/aarch64.sh under qemu): the same tails around a smaller power of two. */
+static const size_t g_sizes_quick[] = {1, 31, 32, 33, 255, 256, 257};
+_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_full, "the quick list replaces the full one entry for entry");
+static const size_t *g_sizes = g_sizes_full;
 
 static int close_rel(double got, double want, double tol) {
     return fabs(got - want) <= tol * (1.0 + fabs(want));
 }
 
 static void test_rmsnorm(const ic_kernel *k, ic_test_rng *rng) {
-    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+    for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
         float *x = malloc(n * 4), *w = malloc(n * 4), *y = malloc(n * 4);
         for (size_t i = 0; i < n; i++) x[i] = 3 * ic_test_uniform(rng), w[i] = ic_test_uniform(rng);
@@ -64,7 +68,7 @@ static void test_rope(const ic_kernel *k, ic_test_rng *rng) {
 }
 
 static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
-    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+    for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
         float *x = malloc(n * 4), *orig = malloc(n * 4);
         for (size_t i = 0; i < n; i++) orig[i] = x[i] = 20 * ic_test_uniform(rng);
@@ -98,7 +102,7 @@ static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
 }
 
 static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
-    for (size_t si = 0; si < sizeof g_sizes / sizeof g_sizes[0]; si++) {
+    for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
         float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc(n * 4);
         for (size_t i = 0; i < n; i++) g[i] = 12 * ic_test_uniform(rng), u[i] = ic_test_uniform(rng);
@@ -169,6 +173,8 @@ int main(void) {
     const ic_kernel *table = ic_kernel_table(&count);
     uint64_t features = ic_cpu()->features;
     ic_test_rng rng = {1234};
+    const char *quick = getenv("IC_TEST_QUICK");
+    if (quick && quick[0] == '1') g_sizes = g_sizes_quick;
     int tested[IC_OP_COUNT] = {0};
     for (size_t i = 0; i < count; i++) {
         const ic_kernel *k = &table[i];

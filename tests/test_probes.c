@@ -8,8 +8,32 @@
 #include "probes.h"
 #include "topology.h"
 
+/* Every read loop reads every word, for sizes that leave tails in each of its streams. */
+static void check_read_loops(void) {
+    size_t n;
+    const ic_probe_loop *loops = ic_probe_loops(&n);
+    const size_t sizes[] = {64, 256, 64 * 7, 64 * 13, 4096 + 192, (1u << 20) + 64 * 5};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t bytes = sizes[si], words = bytes / 8;
+        uint64_t *buf = aligned_alloc(64, bytes);
+        double want = 0;
+        for (size_t i = 0; i < words; i++) {
+            buf[i] = i % 1000 + 1;
+            want += (double)buf[i];
+        }
+        for (size_t l = 0; l < n; l++) {
+            if (loops[l].kind != IC_PROBE_READ || !ic_probe_loop_usable(&loops[l])) continue;
+            double got = loops[l].read(buf, bytes);
+            CHECK(got == want, "%s over %zu bytes: sum %.0f, want %.0f", loops[l].name, bytes, got,
+                  want);
+        }
+        free(buf);
+    }
+}
+
 int main(void) {
     char err[256];
+    check_read_loops();
     ic_pool *pool = NULL;
     int nt = ic_default_threads();
     CHECK(ic_pool_create(&pool, nt, IC_BIND_NONE, err, sizeof err) == 0, "%s", err);
@@ -51,7 +75,13 @@ int main(void) {
                rc.note);
         if (rc.ratio > best_ratio) best_ratio = rc.ratio;
     }
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer checks every load of the probe loop, not OpenBLAS's: no fair race. */
+    printf("  read check ratio %.3f not asserted: built with AddressSanitizer\n", best_ratio);
+    PASS();
+#else
     CHECK(best_ratio >= 0.9, "read probe reaches only %.3f of the best other read", best_ratio);
+#endif
     ic_pool_destroy(pool);
     return ic_test_finish("test_probes");
 }

@@ -5,13 +5,14 @@
 
 double ic_probe_read_ref(const void *buf, size_t bytes) {
     const uint64_t *p = buf;
-    size_t n = bytes / sizeof *p;
+    size_t n = bytes / sizeof *p, i = 0;
     /* Eight independent sums, so the loop is bound by loads, not by one add chain. */
     uint64_t s[8] = {0};
-    for (size_t i = 0; i + 8 <= n; i += 8)
+    for (; i + 8 <= n; i += 8)
         for (int j = 0; j < 8; j++) s[j] += p[i + j];
+    for (; i < n; i++) s[0] += p[i];
     uint64_t t = 0;
-    for (int j = 0; j < 8; j++) t ^= s[j];
+    for (int j = 0; j < 8; j++) t += s[j];
     return (double)t;
 }
 

@@ -29,5 +29,8 @@ double ic_probe_dot_int8_avx512vnni(uint64_t iters, double *ops_per_iter) {
         _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
                          _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
     s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
-    return (double)_mm512_reduce_add_epi32(s);
+    uint32_t lanes[16], t = 0;
+    _mm512_storeu_si512(lanes, s);
+    for (int j = 0; j < 16; j++) t += lanes[j]; /* unsigned: wraps without undefined behaviour */
+    return (double)t;
 }

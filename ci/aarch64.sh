@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# aarch64 without Arm hardware: cross-compiles infercost, the kernels and their tests with
+# aarch64-linux-gnu-gcc (static, so qemu needs no sysroot), then runs them under qemu-aarch64 on
+# every CPU model below. In each it prints the SVE vector length, the Graviton generation
+# `infercost list` infers, and the variants the tests checked, and it FAILS when a variant that
+# the model's features allow was not checked. Then IC_ISA capping with IC_DEBUG, and the
+# instruction counts per output element (ci/arm_insn_count.py) against ci/arm_insn_baseline.tsv.
+#
+# The cross build turns the optional dependencies (benchmark, hwloc, PAPI, OpenBLAS, CUDA, Neuron)
+# OFF; jansson, which the harness needs, comes from Debian's arm64 multiarch package
+# libjansson-dev:arm64 (ci/install-deps.sh). Usage: bash ci/aarch64.sh   (build dir:
+# build-aarch64/, or $IC_AARCH64_BUILD_DIR). Exit 0 when everything passed, 1 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${IC_AARCH64_BUILD_DIR:-build-aarch64}
+jobs=$(nproc 2>/dev/null || echo 2)
+t0=$(date +%s)
+
+for tool in aarch64-linux-gnu-gcc qemu-aarch64 aarch64-linux-gnu-nm aarch64-linux-gnu-objdump python3; do
+  command -v "$tool" >/dev/null || { echo "aarch64: $tool not found: run ci/install-deps.sh" >&2; exit 1; }
+done
+if [ ! -f /usr/lib/aarch64-linux-gnu/libjansson.a ]; then
+  echo "aarch64: libjansson-dev:arm64 is not installed (/usr/lib/aarch64-linux-gnu/libjansson.a): run ci/install-deps.sh" >&2
+  exit 1
+fi
+
+echo "== aarch64 cross build ($build)"
+cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFERCOST_WERROR=ON \
+  -DINFERCOST_WITH_BENCHMARK=OFF -DINFERCOST_WITH_HWLOC=OFF -DINFERCOST_WITH_PAPI=OFF \
+  -DINFERCOST_WITH_OPENBLAS=OFF -DINFERCOST_WITH_CUDA=OFF -DINFERCOST_WITH_NEURON=OFF >/dev/null
+cmake --build "$build" -j "$jobs" --target infercost test_kernels test_ops test_dispatch \
+  test_graviton insn_driver
+if command -v file >/dev/null; then file "$build/harness/infercost" | sed "s/, BuildID[^,]*//"; fi
+
+ic=$build/harness/infercost
+tests=$build/tests
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# The issue's six models, then two more that split features differently: max without SVE (i8mm
+# and bf16 on NEON only) and A64FX (512-bit SVE without dotprod).
+configs=(
+  "max,sve-default-vector-length=16"
+  "max,sve-default-vector-length=32"
+  "max,sve-default-vector-length=64"
+  "max,sve-default-vector-length=256"
+  "neoverse-n1"
+  "cortex-a72"
+  "max,sve=off"
+  "a64fx"
+)
+
+# Variants the model can run (infercost list --json, no IC_ISA cap), less dequantize: its only
+# variants are the references the tests dequantize with.
+available() {
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in d["kernels"]:
+    if k["available"] and k["op"] != "dequantize":
+        print(k["name"])' "$1"
+}
+cpu_line() {
+  python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["cpu"]
+vl = c.get("sve_vl_bits")
+g = c.get("graviton_inferred", {})
+print("SVE %s, features: %s; Graviton (inferred): %s (%s)" % (
+    "%d-bit" % vl if vl else "absent", " ".join(c["features"]), g.get("generation"), g.get("basis")))' "$1"
+}
+
+summary=()
+for cfg in "${configs[@]}"; do
+  q=(qemu-aarch64 -cpu "$cfg")
+  log=$tmp/${cfg//[^a-z0-9]/_}
+  ok=1
+  "${q[@]}" "$ic" list --json >"$log.json" 2>"$log.err" || { echo "infercost list failed under -cpu $cfg" >&2; cat "$log.err" >&2; ok=0; }
+  for t in test_kernels test_ops test_dispatch; do
+    if ! IC_TEST_QUICK=1 "${q[@]}" "$tests/$t" >"$log.$t" 2>&1; then
+      echo "FAIL: $t under -cpu $cfg:" >&2
+      grep -E 'failed' "$log.$t" | tail -20 >&2
+      ok=0
+    fi
+  done
+  if ! IC_ISA=ref "${q[@]}" "$tests/test_dispatch" env-ref >"$log.envref" 2>&1; then
+    echo "FAIL: test_dispatch env-ref under -cpu $cfg" >&2; ok=0
+  fi
+  grep -hoE '^  [a-z0-9_]+ +checked' "$log.test_kernels" "$log.test_ops" | awk '{print $1}' | sort -u >"$log.checked"
+  available "$log.json" | sort -u >"$log.avail"
+  missing=$(comm -23 "$log.avail" "$log.checked")
+  if [ -n "$missing" ]; then
+    echo "FAIL: under -cpu $cfg these usable variants were not tested: $missing" >&2
+    ok=0
+  fi
+  echo
+  echo "-- -cpu $cfg: $(cpu_line "$log.json")"
+  echo "   tested: $(grep -v '_ref$' "$log.checked" | tr '\n' ' ')"
+  echo "   (and the $(grep -c '_ref$' "$log.checked") reference variants); $(tail -1 "$log.test_kernels"); $(tail -1 "$log.test_ops")"
+  summary+=("$(printf '%-34s %6s %6s  %s' "$cfg" "$(wc -l <"$log.checked")" "$(wc -l <"$log.avail")" "$([ $ok = 1 ] && echo ok || echo FAIL)")")
+  [ $ok = 1 ] || fail=1
+done
+
+echo
+echo "== test_graviton (pure inference from feature masks)"
+qemu-aarch64 -cpu max "$tests/test_graviton" || fail=1
+
+echo
+echo "== infercost list under -cpu max,sve-default-vector-length=16 (Graviton4-like)"
+qemu-aarch64 -cpu max,sve-default-vector-length=16 "$ic" list | sed -n '1,12p'
+
+# IC_ISA caps: neon on an SVE model picks NEON variants; sve on Neoverse N1 (no SVE) picks the best
+# NEON-family variant, and IC_DEBUG=1 says why each other one was passed over.
+echo
+echo "== IC_ISA=neon IC_DEBUG=1 on -cpu max,sve-default-vector-length=32"
+IC_ISA=neon IC_DEBUG=1 qemu-aarch64 -cpu max,sve-default-vector-length=32 "$ic" list --json \
+  >"$tmp/neon.json" 2>"$tmp/neon.err"
+grep -E 'gemv q8_0|gemm_q8_0_(sve|dotprod|i8mm)' "$tmp/neon.err" | head -6
+bad=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+chosen = [k["name"] for k in d["kernels"] if k["chosen"]]
+print(" ".join(n for n in chosen if not (n.endswith("_neon") or n.endswith("_ref"))))
+if not any(n.endswith("_neon") for n in chosen): print("no-neon-variant-chosen")' "$tmp/neon.json")
+if [ -n "$bad" ] || ! grep -q 'passed over gemv_q8_0_sve: above the IC_ISA cap neon' "$tmp/neon.err"; then
+  echo "FAIL: IC_ISA=neon chose $bad, or IC_DEBUG did not say the SVE variant was above the cap" >&2
+  fail=1
+else
+  echo "ok: every chosen variant is _neon or _ref"
+fi
+
+echo
+echo "== IC_ISA=sve IC_DEBUG=1 on -cpu neoverse-n1"
+IC_ISA=sve IC_DEBUG=1 qemu-aarch64 -cpu neoverse-n1 "$ic" list --json >"$tmp/n1.json" 2>"$tmp/n1.err"
+grep -A5 -E '^infercost: gemv q8_0' "$tmp/n1.err"
+if grep -q 'gemv q8_0 -> gemv_q8_0_dotprod' "$tmp/n1.err" &&
+   grep -q 'passed over gemv_q8_0_sve: missing sve' "$tmp/n1.err" &&
+   grep -q 'IC_ISA cap sve' "$tmp/n1.err"; then
+  echo "ok: capped at sve, Neoverse N1 gets the dotprod variant, and the log says why"
+else
+  echo "FAIL: IC_ISA=sve on neoverse-n1 did not choose gemv_q8_0_dotprod with the reasons logged" >&2
+  fail=1
+fi
+
+echo
+echo "== instructions per output element"
+python3 ci/arm_insn_count.py "$build" --baseline ci/arm_insn_baseline.tsv || fail=1
+
+echo
+printf '%-34s %6s %6s  %s\n' "configuration" "tested" "usable" "result"
+printf '%s\n' "${summary[@]}"
+echo "aarch64: $(( $(date +%s) - t0 )) s; $([ $fail = 0 ] && echo PASSED || echo FAILED)"
+exit $fail

@@ -1,0 +1,991 @@
+/* infercost bench: every variant of every op in the kernel table, OpenBLAS beside them, and the
+ * probes, at LLM shapes, measured through Google Benchmark. Names are regular
+ * (gemv/q8_0/avx512vnni/m:4096/k:14336/threads:2) so --benchmark_filter selects them. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "ic_config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if IC_HAVE_BENCHMARK
+#include "counters.h"
+#include "gbench.h"
+#include "ic_dispatch.h"
+#include "pool.h"
+#include "probes.h"
+#include "topology.h"
+#if IC_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#endif
+
+static const char g_usage[] =
+    "usage: infercost bench [--threads N] [--bind none|core|numa] [--counters] [--benchmark_*...]\n"
+    "  --threads N     worker threads for GEMV, GEMM, attention and the probes (default: one per\n"
+    "                  physical core, from hwloc)\n"
+    "  --bind MODE     pin workers: none, core (one core each, round-robin) or numa (the NUMA\n"
+    "                  node of that core); default core with hwloc, none without\n"
+    "  --counters      add PAPI cycles, instructions and LLC misses per iteration, with IPC and\n"
+    "                  bytes per instruction, where the machine exposes them\n"
+    "  --benchmark_*   Google Benchmark's own flags, unchanged: --benchmark_filter=REGEX,\n"
+    "                  --benchmark_format=console|json|csv, --benchmark_out=FILE,\n"
+    "                  --benchmark_repetitions=N, --benchmark_min_time=S (default here 0.1) ...\n"
+    "Every figure is measured on this host. Names: gemv/<type>/<isa>/m:M/k:K/threads:T,\n"
+    "gemm/<type>/<isa>/m:M/k:K/n:N/threads:T, blas/sgemv/..., attention/<isa>/ctx:C/...,\n"
+    "probe/read_bw/<loop>/..., probe/peak_<type>/<loop>/...\n";
+
+#if !IC_HAVE_BENCHMARK
+
+int ic_cmd_bench(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(g_usage, stdout);
+            return IC_EXIT_OK;
+        }
+    ic_error("bench: unavailable: built without libbenchmark (%s)", IC_WHY_NO_BENCHMARK);
+    return IC_EXIT_FAIL;
+}
+
+#else
+
+/* ---- shapes (decode GEMV, prefill GEMM, attention contexts), from the issue ---- */
+static const size_t g_gemv_shapes[][2] = {
+    {4096, 4096}, {14336, 4096}, {4096, 14336}, {128256, 4096}};
+static const size_t g_gemm_mk[2] = {4096, 4096};
+static const size_t g_gemm_n[] = {8, 64, 512};
+static const size_t g_attn_ctx[] = {512, 4096, 32768};
+enum { ATTN_HEADS = 32, ATTN_KV_HEADS = 8, ATTN_HEAD_DIM = 128, ELEM_N = 4096 };
+
+typedef struct {
+    int n;
+    int64_t v[IC_BENCH_MAX_ARGS];
+    const char *names[IC_BENCH_MAX_ARGS];
+} argset;
+
+static void arg_add(argset *a, const char *name, int64_t v) {
+    a->names[a->n] = name;
+    a->v[a->n++] = v;
+}
+
+/* One registered benchmark. */
+typedef enum {
+    B_GEMV,
+    B_GEMM,
+    B_SGEMV,
+    B_SGEMM,
+    B_ATTN,
+    B_RMSNORM,
+    B_ROPE,
+    B_SOFTMAX,
+    B_SWIGLU,
+    B_QUANT,
+    B_DEQUANT,
+    B_PROBE,
+    B_STREAM_SUM,
+    B_STREAM_TRIAD
+} bench_kind;
+
+typedef struct bench_item {
+    bench_kind kind;
+    const ic_kernel *kern;     /* ops from the kernel table */
+    const ic_probe_loop *loop; /* probes */
+    ic_dtype wtype, atype;
+    size_t m, k, n;   /* GEMV/GEMM: rows, reduction, tokens; attention: n = context */
+    const char *skip; /* set when the variant cannot run here: points into skip_buf */
+    char skip_buf[160];
+    char name[96];
+    argset args;
+} bench_item;
+
+static struct {
+    ic_pool *pool;
+    int threads;
+    int counters;     /* --counters asked */
+    ic_counters *ctr; /* NULL when unavailable */
+} g_b;
+
+/* ---- one cached workload, shared by consecutive benchmarks of the same shape and type ---- */
+static struct {
+    int valid;
+    bench_kind kind;
+    ic_dtype wtype, atype;
+    size_t m, k, n;
+    void *w;
+    size_t w_bytes;
+    void *x;
+    float *y;
+    float *aux; /* attention: v cache; elementwise: second input */
+    size_t aux_bytes;
+    float *scratch; /* attention: n_pos floats per worker */
+} g_wl;
+
+static void wl_free(void) {
+    ic_big_free(g_wl.w, g_wl.w_bytes);
+    ic_big_free(g_wl.aux, g_wl.aux_bytes);
+    free(g_wl.x);
+    free(g_wl.y);
+    free(g_wl.scratch);
+    memset(&g_wl, 0, sizeof g_wl);
+}
+
+typedef struct {
+    unsigned char *dst;
+    const unsigned char *row;
+    size_t row_bytes, rows;
+} fill_ctx;
+
+/* Each worker writes the rows it will later read, so their pages are local to it. */
+static void fill_task(void *arg, int tid, int nt) {
+    fill_ctx *c = arg;
+    size_t b, e;
+    ic_split_range(c->rows, 16, tid, nt, &b, &e);
+    for (size_t r = b; r < e; r++) memcpy(c->dst + r * c->row_bytes, c->row, c->row_bytes);
+}
+
+static uint64_t g_rng = 0x2545f4914f6cdd1dull;
+static float rnd(void) {
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (float)((double)(g_rng >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+}
+
+/* k random floats converted to type t, into a new buffer of ic_row_bytes(t, k) bytes. */
+static void *random_row(ic_dtype t, size_t k, size_t rows) {
+    size_t rb = ic_row_bytes(t, k);
+    unsigned char *out = malloc(rb * rows);
+    float *f = malloc(k * sizeof *f);
+    const ic_kernel *q = ic_select(IC_OP_QUANTIZE, t);
+    if (out == NULL || f == NULL || q == NULL) {
+        free(out);
+        free(f);
+        return NULL;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t i = 0; i < k; i++) f[i] = rnd();
+        q->fn.quantize(f, out + r * rb, k);
+    }
+    free(f);
+    return out;
+}
+
+/* Weights of m rows of k elements of wtype (one random row repeated: the values do not change
+ * the cost), and n activation rows of atype. Returns 0 or -1 with a message. */
+static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, size_t m, size_t k, size_t n,
+                     char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.wtype == wtype && g_wl.atype == atype && g_wl.m == m && g_wl.k == k &&
+        g_wl.n == n &&
+        (g_wl.kind == B_GEMV || g_wl.kind == B_GEMM || g_wl.kind == B_SGEMV ||
+         g_wl.kind == B_SGEMM))
+        return 0;
+    wl_free();
+    size_t rb = ic_row_bytes(wtype, k);
+    g_wl.w_bytes = rb * m;
+    g_wl.w = ic_big_alloc(g_wl.w_bytes);
+    void *row = random_row(wtype, k, 1);
+    g_wl.x = random_row(atype, k, n);
+    g_wl.y = malloc(m * n * sizeof(float));
+    if (g_wl.w == NULL || row == NULL || g_wl.x == NULL || g_wl.y == NULL) {
+        free(row);
+        snprintf(err, errlen, "skipped: out of memory for %zu MiB of %s weights (%s)",
+                 g_wl.w_bytes >> 20, ic_dtype_name(wtype), strerror(errno));
+        wl_free();
+        return -1;
+    }
+    fill_ctx fc = {g_wl.w, row, rb, m};
+    ic_pool_run(g_b.pool, fill_task, &fc);
+    free(row);
+    g_wl.valid = 1;
+    g_wl.kind = kind;
+    g_wl.wtype = wtype;
+    g_wl.atype = atype;
+    g_wl.m = m;
+    g_wl.k = k;
+    g_wl.n = n;
+    return 0;
+}
+
+/* Attention over n_pos cached positions: q, k cache (w), v cache (aux), out (y), scratch. */
+static int wl_attention(size_t n_pos, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.kind == B_ATTN && g_wl.n == n_pos) return 0;
+    wl_free();
+    size_t kv = (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM, q = (size_t)ATTN_HEADS * ATTN_HEAD_DIM;
+    g_wl.w_bytes = g_wl.aux_bytes = n_pos * kv * sizeof(float);
+    g_wl.w = ic_big_alloc(g_wl.w_bytes);
+    g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
+    g_wl.x = malloc(q * sizeof(float));
+    g_wl.y = malloc(q * sizeof(float));
+    g_wl.scratch = malloc((size_t)g_b.threads * n_pos * sizeof(float));
+    if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch) {
+        snprintf(err, errlen, "skipped: out of memory for a KV cache of %zu positions", n_pos);
+        wl_free();
+        return -1;
+    }
+    float *kc = g_wl.w, *vc = g_wl.aux, *qv = g_wl.x;
+    for (size_t i = 0; i < n_pos * kv; i++) {
+        kc[i] = rnd() * 0.1f;
+        vc[i] = rnd();
+    }
+    for (size_t i = 0; i < q; i++) qv[i] = rnd();
+    g_wl.valid = 1;
+    g_wl.kind = B_ATTN;
+    g_wl.n = n_pos;
+    return 0;
+}
+
+/* Row-vector inputs for the single-row ops: x (n floats or a row of type t), aux, y. */
+static int wl_vector(bench_kind kind, ic_dtype t, size_t n, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.kind == kind && g_wl.wtype == t && g_wl.n == n) return 0;
+    wl_free();
+    g_wl.x = kind == B_DEQUANT ? random_row(t, n, 1) : random_row(IC_DT_F32, n, 1);
+    g_wl.aux_bytes = n * sizeof(float) + 64;
+    g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
+    g_wl.y = malloc(n * sizeof(float) + 64);
+    if (!g_wl.x || !g_wl.aux || !g_wl.y) {
+        snprintf(err, errlen, "skipped: out of memory");
+        wl_free();
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) g_wl.aux[i] = rnd();
+    g_wl.valid = 1;
+    g_wl.kind = kind;
+    g_wl.wtype = t;
+    g_wl.n = n;
+    return 0;
+}
+
+typedef struct {
+    unsigned char *buf;
+    size_t bytes;
+} touch_ctx;
+
+/* First touch by the worker that will read the share, as the probes read it. */
+static void touch_task(void *arg, int tid, int nt) {
+    touch_ctx *c = arg;
+    size_t b, e;
+    ic_split_range(c->bytes, 4096, tid, nt, &b, &e);
+    memset(c->buf + b, 1, e - b);
+}
+
+/* The buffer of the read probes and STREAM loops: ic_probe_default_read_bytes(), a multiple of
+ * 12 pages so the triad's three arrays split it evenly; kept across the library's calls. */
+static int wl_buffer(char *err, size_t errlen) {
+    if (g_wl.valid && (g_wl.kind == B_PROBE || g_wl.kind == B_STREAM_SUM)) return 0;
+    wl_free();
+    size_t bytes = ic_probe_default_read_bytes() / (12 * 4096) * (12 * 4096);
+    g_wl.w = ic_big_alloc(bytes);
+    if (g_wl.w == NULL) {
+        snprintf(err, errlen, "skipped: out of memory for a %zu MiB buffer", bytes >> 20);
+        return -1;
+    }
+    g_wl.w_bytes = bytes;
+    touch_ctx tc = {g_wl.w, bytes};
+    ic_pool_run(g_b.pool, touch_task, &tc);
+    g_wl.valid = 1;
+    g_wl.kind = B_PROBE;
+    return 0;
+}
+
+/* ---- the pool tasks ---- */
+typedef struct {
+    const bench_item *it;
+} task_ctx;
+
+static void gemv_task(void *arg, int tid, int nt) {
+    const bench_item *it = ((task_ctx *)arg)->it;
+    size_t b, e;
+    ic_split_range(it->m, 16, tid, nt, &b, &e);
+    if (b < e) it->kern->fn.gemv(g_wl.w, g_wl.x, g_wl.y, it->k, b, e);
+}
+
+static void gemm_task(void *arg, int tid, int nt) {
+    const bench_item *it = ((task_ctx *)arg)->it;
+    size_t b, e;
+    ic_split_range(it->m, 16, tid, nt, &b, &e);
+    if (b < e) it->kern->fn.gemm(g_wl.w, g_wl.x, g_wl.y, it->k, it->n, it->m, b, e);
+}
+
+static void attn_task(void *arg, int tid, int nt) {
+    const bench_item *it = ((task_ctx *)arg)->it;
+    ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, it->n,
+                       (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM};
+    size_t b, e;
+    ic_split_range(ATTN_HEADS, 1, tid, nt, &b, &e);
+    if (b < e)
+        it->kern->fn.attention(g_wl.x, g_wl.w, g_wl.aux, g_wl.y, g_wl.scratch + (size_t)tid * it->n,
+                               &s, b, e);
+}
+
+static volatile double g_sink;
+
+typedef struct {
+    const float *a;
+    float *out;
+    const float *b, *c;
+    size_t n;
+    int triad;
+    double part[64];
+} stream_ctx;
+
+static void stream_task(void *arg, int tid, int nt) {
+    stream_ctx *c = arg;
+    size_t b, e;
+    ic_split_range(c->n, 1024, tid, nt, &b, &e);
+    if (c->triad)
+        ic_stream_triad(c->out, c->b, c->c, 0.5f, b, e);
+    else
+        c->part[tid & 63] += ic_stream_sum(c->a, b, e);
+}
+
+typedef struct {
+    const ic_probe_loop *loop;
+    unsigned char *buf;
+    size_t bytes;
+    uint64_t iters;
+    double part[64];
+} probe_task_ctx;
+
+static void probe_task(void *arg, int tid, int nt) {
+    probe_task_ctx *c = arg;
+    double ops;
+    if (c->loop->kind == IC_PROBE_READ) {
+        size_t b, e;
+        ic_split_range(c->bytes, 4096, tid, nt, &b, &e);
+        c->part[tid & 63] += c->loop->read(c->buf + b, e - b);
+    } else {
+        c->part[tid & 63] += c->loop->peak(c->iters, &ops);
+    }
+}
+
+/* ---- the benchmark body ---- */
+
+/* Rates over the timed loop. Work spread over the pool is rated by wall-clock time measured
+ * here (wall_s > 0): the library's own rates divide by the calling thread's CPU time, and its
+ * wall-clock mode would rename every benchmark with a "/real_time" suffix. Single-thread ops
+ * (wall_s = 0) use the library's rate flags, which exclude paused time. */
+static void set_rates(ic_bench_state *st, double wall_s, double bytes, double flop, double tokens,
+                      const char *flop_name) {
+    double it = (double)ic_bench_iterations(st);
+    if (wall_s > 0) {
+        if (bytes > 0) ic_bench_set_counter(st, "bytes_per_second", bytes * it / wall_s, 0);
+        if (flop > 0) ic_bench_set_counter(st, flop_name, flop * it / wall_s, 0);
+        if (tokens > 0) ic_bench_set_counter(st, "tokens_per_second", tokens * it / wall_s, 0);
+        return;
+    }
+    if (bytes > 0) ic_bench_set_bytes_processed(st, (int64_t)(bytes * it));
+    if (flop > 0) ic_bench_set_counter(st, flop_name, flop * it, IC_COUNTER_RATE);
+    if (tokens > 0) ic_bench_set_counter(st, "tokens_per_second", tokens * it, IC_COUNTER_RATE);
+}
+
+/* The timed loop of a pool benchmark, with its wall-clock time kept for the rates. */
+#define IC_WALL_LOOP(body)                                                                         \
+    do {                                                                                           \
+        double t0_ = ic_now_s();                                                                   \
+        while (ic_bench_keep_running(st)) body;                                                    \
+        wall = ic_now_s() - t0_;                                                                   \
+    } while (0)
+
+/* PAPI totals over the timed loop, summed over the workers, as per-iteration figures. */
+static void report_counters(ic_bench_state *st, const ic_counters_sample *cs, double bytes) {
+    ic_counter_figure f[8];
+    int n = ic_counters_derive(cs, ic_bench_iterations(st), bytes, f);
+    for (int i = 0; i < n; i++) ic_bench_set_counter(st, f[i].name, f[i].value, IC_COUNTER_DEFAULT);
+}
+
+static void bench_body(ic_bench_state *st, void *user) {
+    bench_item *it = user;
+    char err[256];
+    if (it->skip) {
+        ic_bench_skip(st, it->skip);
+        return;
+    }
+    task_ctx tc = {it};
+    double bytes = 0, flop = 0, tokens = 0, wall = 0;
+    const char *flop_name = "flop_per_second";
+    int rc = 0;
+    switch (it->kind) {
+    case B_GEMV:
+    case B_SGEMV:
+        rc = wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, 1, err, sizeof err);
+        break;
+    case B_GEMM:
+    case B_SGEMM:
+        rc = wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, it->n, err, sizeof err);
+        break;
+    case B_ATTN:
+        rc = wl_attention(it->n, err, sizeof err);
+        break;
+    case B_RMSNORM:
+    case B_ROPE:
+    case B_SOFTMAX:
+    case B_SWIGLU:
+    case B_QUANT:
+    case B_DEQUANT:
+        rc = wl_vector(it->kind, it->wtype, it->n, err, sizeof err);
+        break;
+    case B_PROBE:
+        if (it->loop->kind == IC_PROBE_READ) rc = wl_buffer(err, sizeof err);
+        break;
+    case B_STREAM_SUM:
+    case B_STREAM_TRIAD:
+        rc = wl_buffer(err, sizeof err);
+        break;
+    }
+    if (rc != 0) {
+        ic_bench_skip(st, err);
+        return;
+    }
+    ic_counters_sample cs;
+    int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
+    switch (it->kind) {
+    case B_GEMV:
+        IC_WALL_LOOP(ic_pool_run(g_b.pool, gemv_task, &tc));
+        bytes = (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;
+        flop = 2.0 * (double)it->m * (double)it->k;
+        tokens = 1;
+        break;
+    case B_GEMM:
+        IC_WALL_LOOP(ic_pool_run(g_b.pool, gemm_task, &tc));
+        bytes = (double)g_wl.w_bytes + (double)(ic_row_bytes(it->atype, it->k) * it->n) +
+                4.0 * (double)(it->m * it->n);
+        flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
+        tokens = (double)it->n;
+        break;
+#if IC_HAVE_OPENBLAS
+    case B_SGEMV:
+        openblas_set_num_threads(g_b.threads);
+        IC_WALL_LOOP(cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)it->m, (int)it->k, 1.0f, g_wl.w,
+                                 (int)it->k, g_wl.x, 1, 0.0f, g_wl.y, 1));
+        bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k + it->m);
+        flop = 2.0 * (double)it->m * (double)it->k;
+        tokens = 1;
+        break;
+    case B_SGEMM:
+        openblas_set_num_threads(g_b.threads);
+        /* Y (n x m) = X (n x k) W^T, W row-major m x k: the layout of our GEMM. */
+        IC_WALL_LOOP(cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)it->n, (int)it->m,
+                                 (int)it->k, 1.0f, g_wl.x, (int)it->k, g_wl.w, (int)it->k, 0.0f,
+                                 g_wl.y, (int)it->m));
+        bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k * it->n + it->m * it->n);
+        flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
+        tokens = (double)it->n;
+        break;
+#else
+    case B_SGEMV:
+    case B_SGEMM:
+        ic_bench_skip(st, "unavailable: built without OpenBLAS");
+        return;
+#endif
+    case B_ATTN: {
+        IC_WALL_LOOP(ic_pool_run(g_b.pool, attn_task, &tc));
+        double kvb = 2.0 * (double)it->n * ATTN_KV_HEADS * ATTN_HEAD_DIM * 4.0;
+        bytes = kvb + 2.0 * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
+        flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n; /* q.k and p.v */
+        tokens = 1;
+        break;
+    }
+    case B_RMSNORM:
+        while (ic_bench_keep_running(st))
+            it->kern->fn.rmsnorm(g_wl.x, g_wl.aux, g_wl.y, it->n, 1e-5f);
+        bytes = 12.0 * (double)it->n;
+        flop = 4.0 * (double)it->n;
+        break;
+    case B_ROPE:
+        while (ic_bench_keep_running(st))
+            it->kern->fn.rope(g_wl.x, ATTN_HEADS, it->n / ATTN_HEADS, 77, 500000.0f);
+        bytes = 8.0 * (double)it->n;
+        flop = 3.0 * (double)it->n;
+        break;
+    case B_SOFTMAX:
+        while (ic_bench_keep_running(st)) {
+            ic_bench_pause(st); /* softmax is in place: restore its input untimed */
+            memcpy(g_wl.y, g_wl.aux, it->n * sizeof(float));
+            ic_bench_resume(st);
+            it->kern->fn.softmax(g_wl.y, it->n);
+        }
+        bytes = 8.0 * (double)it->n;
+        break;
+    case B_SWIGLU:
+        while (ic_bench_keep_running(st)) it->kern->fn.swiglu(g_wl.x, g_wl.aux, g_wl.y, it->n);
+        bytes = 12.0 * (double)it->n;
+        break;
+    case B_QUANT:
+        while (ic_bench_keep_running(st)) it->kern->fn.quantize(g_wl.x, g_wl.aux, it->n);
+        bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
+        break;
+    case B_DEQUANT:
+        while (ic_bench_keep_running(st)) it->kern->fn.dequantize(g_wl.x, g_wl.y, it->n);
+        bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
+        break;
+    case B_PROBE: {
+        probe_task_ctx pc = {.loop = it->loop};
+        if (it->loop->kind == IC_PROBE_READ) {
+            pc.buf = g_wl.w;
+            pc.bytes = g_wl.w_bytes;
+            bytes = (double)pc.bytes;
+        } else {
+            /* About a millisecond of work per iteration. */
+            double ops;
+            it->loop->peak(1, &ops);
+            pc.iters = 1u << 18;
+            flop = ops * (double)pc.iters * g_b.threads;
+            flop_name = it->loop->kind == IC_PROBE_INT8 ? "op_per_second" : "flop_per_second";
+        }
+        IC_WALL_LOOP(ic_pool_run(g_b.pool, probe_task, &pc));
+        g_sink = pc.part[0];
+        break;
+    }
+    case B_STREAM_SUM:
+    case B_STREAM_TRIAD: {
+        size_t total = g_wl.w_bytes;
+        float *buf = g_wl.w;
+        stream_ctx sc = {.n = total / 4};
+        if (it->kind == B_STREAM_TRIAD) {
+            sc.triad = 1;
+            sc.n = total / 12;
+            sc.out = buf;
+            sc.b = buf + sc.n;
+            sc.c = buf + 2 * sc.n;
+        } else {
+            sc.a = buf;
+        }
+        IC_WALL_LOOP(ic_pool_run(g_b.pool, stream_task, &sc));
+        bytes = (double)total;
+        g_sink = sc.part[0];
+        break;
+    }
+    }
+    if (counting && ic_counters_stop(g_b.ctr, &cs) == 0) report_counters(st, &cs, bytes);
+    set_rates(st, wall, bytes, flop, tokens, flop_name);
+}
+
+/* ---- registration ---- */
+static bench_item *g_items;
+static size_t g_nitems, g_capitems;
+
+static bench_item *new_item(bench_kind kind) {
+    if (g_nitems == g_capitems) {
+        size_t cap = g_capitems ? 2 * g_capitems : 256;
+        bench_item *n = realloc(g_items, cap * sizeof *n);
+        if (n == NULL) return NULL;
+        g_items = n;
+        g_capitems = cap;
+    }
+    bench_item *it = &g_items[g_nitems++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    return it;
+}
+
+/* Why a kernel variant cannot run here, or NULL. */
+static const char *kernel_skip(const ic_kernel *k, bench_item *it) {
+    ic_level cap;
+    char e[256];
+    ic_level_cap(&cap, e, sizeof e);
+    if (ic_kernel_usable(k, ic_cpu()->features, cap)) return NULL;
+    size_t used = (size_t)snprintf(it->skip_buf, sizeof it->skip_buf, "skipped: %s", k->name);
+    if (k->level > cap)
+        snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " is above the IC_ISA cap %s",
+                 ic_level_name(cap));
+    else {
+        used += (size_t)snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " needs");
+        for (int b = 0; b < IC_FEATURE_COUNT && used < sizeof it->skip_buf; b++)
+            if ((k->features >> b & 1) && !(ic_cpu()->features >> b & 1))
+                used += (size_t)snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " %s",
+                                         ic_feature_name(1ull << b));
+    }
+    return it->skip_buf;
+}
+
+/* Items are collected first and registered in one pass afterwards (register_all), so growing
+ * the array never moves an item that the library already points to. */
+static int add(bench_kind kind, const char *name, argset args, bench_item proto) {
+    bench_item *it = new_item(kind);
+    if (it == NULL) return -1;
+    *it = proto;
+    it->kind = kind;
+    if (proto.skip) it->skip = it->skip_buf;
+    snprintf(it->name, sizeof it->name, "%s", name);
+    it->args = args;
+    return 0;
+}
+
+static int collect(void) {
+    size_t nk;
+    const ic_kernel *table = ic_kernel_table(&nk);
+    int T = g_b.threads;
+    char name[96];
+    /* Decode GEMV, shape by shape, so each weight matrix is built once for all its variants. */
+    for (size_t s = 0; s < sizeof g_gemv_shapes / sizeof g_gemv_shapes[0]; s++) {
+        for (int t = 0; t < IC_DT_COUNT; t++) {
+            for (size_t i = 0; i < nk; i++) {
+                const ic_kernel *k = &table[i];
+                if (k->op != IC_OP_GEMV || k->wtype != (ic_dtype)t || !ic_level_is_native(k->level))
+                    continue;
+                bench_item p = {.kern = k,
+                                .wtype = k->wtype,
+                                .atype = k->atype,
+                                .m = g_gemv_shapes[s][0],
+                                .k = g_gemv_shapes[s][1]};
+                p.skip = kernel_skip(k, &p);
+                argset a = {0};
+                arg_add(&a, "m", (int64_t)p.m);
+                arg_add(&a, "k", (int64_t)p.k);
+                arg_add(&a, "threads", T);
+                snprintf(name, sizeof name, "gemv/%s/%s", ic_dtype_name(k->wtype), k->isa);
+                if (add(B_GEMV, name, a, p)) return -1;
+            }
+            if (t == IC_DT_F32) {
+                bench_item p = {.wtype = IC_DT_F32,
+                                .atype = IC_DT_F32,
+                                .m = g_gemv_shapes[s][0],
+                                .k = g_gemv_shapes[s][1]};
+                argset a = {0};
+                arg_add(&a, "m", (int64_t)p.m);
+                arg_add(&a, "k", (int64_t)p.k);
+                arg_add(&a, "threads", T);
+                if (add(B_SGEMV, "blas/sgemv", a, p)) return -1;
+            }
+        }
+    }
+    /* Prefill GEMM. */
+    for (size_t s = 0; s < sizeof g_gemm_n / sizeof g_gemm_n[0]; s++) {
+        for (int t = 0; t < IC_DT_COUNT; t++) {
+            for (size_t i = 0; i < nk; i++) {
+                const ic_kernel *k = &table[i];
+                if (k->op != IC_OP_GEMM || k->wtype != (ic_dtype)t || !ic_level_is_native(k->level))
+                    continue;
+                bench_item p = {.kern = k,
+                                .wtype = k->wtype,
+                                .atype = k->atype,
+                                .m = g_gemm_mk[0],
+                                .k = g_gemm_mk[1],
+                                .n = g_gemm_n[s]};
+                p.skip = kernel_skip(k, &p);
+                argset a = {0};
+                arg_add(&a, "m", (int64_t)p.m);
+                arg_add(&a, "k", (int64_t)p.k);
+                arg_add(&a, "n", (int64_t)p.n);
+                arg_add(&a, "threads", T);
+                snprintf(name, sizeof name, "gemm/%s/%s", ic_dtype_name(k->wtype), k->isa);
+                if (add(B_GEMM, name, a, p)) return -1;
+            }
+            if (t == IC_DT_F32) {
+                bench_item p = {.wtype = IC_DT_F32,
+                                .atype = IC_DT_F32,
+                                .m = g_gemm_mk[0],
+                                .k = g_gemm_mk[1],
+                                .n = g_gemm_n[s]};
+                argset a = {0};
+                arg_add(&a, "m", (int64_t)p.m);
+                arg_add(&a, "k", (int64_t)p.k);
+                arg_add(&a, "n", (int64_t)p.n);
+                arg_add(&a, "threads", T);
+                if (add(B_SGEMM, "blas/sgemm", a, p)) return -1;
+            }
+        }
+    }
+    /* Attention, norms, elementwise, conversions: every variant of the untyped and conversion
+     * ops, in table order. */
+    for (size_t c = 0; c < sizeof g_attn_ctx / sizeof g_attn_ctx[0]; c++)
+        for (size_t i = 0; i < nk; i++) {
+            const ic_kernel *k = &table[i];
+            if (k->op != IC_OP_ATTENTION || !ic_level_is_native(k->level)) continue;
+            bench_item p = {.kern = k, .n = g_attn_ctx[c]};
+            p.skip = kernel_skip(k, &p);
+            argset a = {0};
+            arg_add(&a, "ctx", (int64_t)p.n);
+            arg_add(&a, "heads", ATTN_HEADS);
+            arg_add(&a, "kv_heads", ATTN_KV_HEADS);
+            arg_add(&a, "head_dim", ATTN_HEAD_DIM);
+            arg_add(&a, "threads", T);
+            snprintf(name, sizeof name, "attention/%s", k->isa);
+            if (add(B_ATTN, name, a, p)) return -1;
+        }
+    for (size_t i = 0; i < nk; i++) {
+        const ic_kernel *k = &table[i];
+        if (!ic_level_is_native(k->level)) continue;
+        bench_kind kind;
+        switch (k->op) {
+        case IC_OP_RMSNORM:
+            kind = B_RMSNORM;
+            break;
+        case IC_OP_ROPE:
+            kind = B_ROPE;
+            break;
+        case IC_OP_SOFTMAX:
+            kind = B_SOFTMAX;
+            break;
+        case IC_OP_SWIGLU:
+            kind = B_SWIGLU;
+            break;
+        case IC_OP_QUANTIZE:
+            kind = B_QUANT;
+            break;
+        case IC_OP_DEQUANTIZE:
+            kind = B_DEQUANT;
+            break;
+        default:
+            continue;
+        }
+        bench_item p = {.kern = k, .wtype = k->wtype, .n = ELEM_N};
+        p.skip = kernel_skip(k, &p);
+        argset a = {0};
+        arg_add(&a, "n", ELEM_N);
+        arg_add(&a, "threads", 1); /* one row: a pool hand-off would cost more than the op */
+        if (ic_op_is_typed(k->op))
+            snprintf(name, sizeof name, "%s/%s/%s", ic_op_name(k->op), ic_dtype_name(k->wtype),
+                     k->isa);
+        else
+            snprintf(name, sizeof name, "%s/%s", ic_op_name(k->op), k->isa);
+        if (add(kind, name, a, p)) return -1;
+    }
+    /* The probes, and the STREAM-style loops the read probe is held against. */
+    size_t nl;
+    const ic_probe_loop *loops = ic_probe_loops(&nl);
+    static const char *const kind_names[] = {"read_bw", "peak_f32", "peak_bf16", "peak_int8"};
+    for (size_t i = 0; i < nl; i++) {
+        bench_item p = {.loop = &loops[i]};
+        if (!ic_probe_loop_usable(&loops[i])) {
+            ic_level cap;
+            char e[256];
+            ic_level_cap(&cap, e, sizeof e);
+            if (loops[i].level > cap)
+                snprintf(p.skip_buf, sizeof p.skip_buf,
+                         "skipped: probe %s is above the IC_ISA cap %s", loops[i].name,
+                         ic_level_name(cap));
+            else
+                snprintf(p.skip_buf, sizeof p.skip_buf,
+                         "skipped: probe %s needs CPU features this host lacks (%s)", loops[i].name,
+                         loops[i].isa);
+            p.skip = p.skip_buf;
+        }
+        argset a = {0};
+        arg_add(&a, "threads", T);
+        snprintf(name, sizeof name, "probe/%s/%s", kind_names[loops[i].kind], loops[i].name);
+        if (add(B_PROBE, name, a, p)) return -1;
+    }
+    argset a = {0};
+    arg_add(&a, "threads", T);
+    bench_item p = {0};
+    if (add(B_STREAM_SUM, "probe/stream_sum/c", a, p)) return -1;
+    if (add(B_STREAM_TRIAD, "probe/stream_triad/c", a, p)) return -1;
+    return 0;
+}
+
+static int register_all(char *err, size_t errlen) {
+    for (size_t i = 0; i < g_nitems; i++) {
+        bench_item *it = &g_items[i];
+        ic_bench_config cfg = {.n_args = it->args.n};
+        for (int j = 0; j < cfg.n_args; j++) {
+            cfg.args[j] = it->args.v[j];
+            cfg.arg_names[j] = it->args.names[j];
+        }
+        if (ic_bench_register(it->name, bench_body, it, &cfg, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+/* ---- context ---- */
+
+/* The EC2 instance type from DMI (the board vendor says "Amazon EC2" on Nitro instances), or a
+ * sentence saying this is not one. Reads only the two DMI files. */
+static void instance_type(char *out, size_t len) {
+    char vendor[128] = "", product[128] = "";
+    FILE *f = fopen("/sys/devices/virtual/dmi/id/board_vendor", "r");
+    if (f) {
+        if (!fgets(vendor, sizeof vendor, f)) vendor[0] = '\0';
+        fclose(f);
+    }
+    f = fopen("/sys/devices/virtual/dmi/id/product_name", "r");
+    if (f) {
+        if (!fgets(product, sizeof product, f)) product[0] = '\0';
+        fclose(f);
+    }
+    vendor[strcspn(vendor, "\n")] = '\0';
+    product[strcspn(product, "\n")] = '\0';
+    if (strcmp(vendor, "Amazon EC2") == 0 && product[0])
+        snprintf(out, len, "%s", product);
+    else
+        snprintf(out, len, "not an EC2 instance (DMI board vendor '%s', product '%s')",
+                 vendor[0] ? vendor : "unreadable", product[0] ? product : "unreadable");
+}
+
+static void add_context(const char *counters_note) {
+    char buf[1024];
+    const ic_cpu_info *cpu = ic_cpu();
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int b = 0; b < IC_FEATURE_COUNT && used < sizeof buf; b++)
+        if (cpu->features >> b & 1)
+            used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", used ? " " : "",
+                                     ic_feature_name(1ull << b));
+    ic_bench_add_context("infercost_version", IC_VERSION);
+    ic_bench_add_context("infercost_git_commit", IC_GIT_COMMIT);
+    ic_bench_add_context("provenance", "measured on this host");
+    ic_bench_add_context("cpu_model", cpu->model_name);
+    ic_bench_add_context("cpu_features", buf);
+    ic_level cap;
+    char e[256];
+    ic_level_cap(&cap, e, sizeof e);
+    const char *env = getenv("IC_ISA");
+    snprintf(buf, sizeof buf, "%s%s", ic_level_name(cap),
+             env && env[0] ? " (from IC_ISA)" : " (no IC_ISA cap)");
+    ic_bench_add_context("isa_cap", buf);
+    snprintf(buf, sizeof buf, "%d", g_b.threads);
+    ic_bench_add_context("threads", buf);
+    ic_bench_add_context("thread_binding", ic_bind_name(ic_pool_binding(g_b.pool)));
+    ic_bench_add_context("thread_binding_detail", ic_pool_binding_detail(g_b.pool));
+    const ic_topology *t = ic_topology_get();
+    snprintf(buf, sizeof buf, "%d cores, %d PUs, %d NUMA nodes, LLC %zu MiB (%s)", t->cores, t->pus,
+             t->numa_nodes, ic_topology_llc_bytes(t) >> 20, t->source);
+    ic_bench_add_context("topology", buf);
+    instance_type(buf, sizeof buf);
+    ic_bench_add_context("instance_type", buf);
+    ic_bench_add_context("lib_benchmark", ic_bench_library_version());
+    ic_bench_add_context("lib_hwloc", IC_HAVE_HWLOC ? ic_topology_hwloc_version()
+                                                    : "unavailable: built without hwloc");
+#if IC_HAVE_OPENBLAS
+    snprintf(buf, sizeof buf, "%s", openblas_get_config());
+    ic_bench_add_context("lib_openblas", buf);
+#else
+    ic_bench_add_context("lib_openblas", "unavailable: built without OpenBLAS");
+#endif
+    ic_bench_add_context("lib_papi", ic_counters_library_version());
+    ic_bench_add_context("hardware_counters", counters_note);
+}
+
+/* ---- the command ---- */
+int ic_cmd_bench(int argc, char **argv) {
+    static const struct option opts[] = {{"threads", required_argument, 0, 't'},
+                                         {"bind", required_argument, 0, 'b'},
+                                         {"counters", no_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    /* Google Benchmark's flags go to the library untouched; the rest are ours. */
+    char **own = calloc((size_t)argc + 1, sizeof *own);
+    char **gb = calloc((size_t)argc + 3, sizeof *gb);
+    if (own == NULL || gb == NULL) {
+        free(own);
+        free(gb);
+        ic_error("bench: out of memory");
+        return IC_EXIT_FAIL;
+    }
+    int nown = 0, ngb = 0;
+    own[nown++] = argv[0];
+    gb[ngb++] = argv[0];
+    gb[ngb++] = "--benchmark_min_time=0.1"; /* the default here; a later flag wins */
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--benchmark_", 12) == 0 || strncmp(argv[i], "--v=", 4) == 0)
+            gb[ngb++] = argv[i];
+        else
+            own[nown++] = argv[i];
+    }
+    int rc = IC_EXIT_OK, c;
+    int threads = 0;
+    ic_bind bind = IC_HAVE_HWLOC ? IC_BIND_CORE : IC_BIND_NONE;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(nown, own, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 1 || v > 4096) {
+                rc = ic_usage_error("bench", g_usage,
+                                    "--threads '%s': expected a whole number from 1 to 4096",
+                                    optarg);
+                goto out;
+            }
+            threads = (int)v;
+            break;
+        }
+        case 'b':
+            if (ic_bind_parse(optarg, &bind) != 0) {
+                rc = ic_usage_error("bench", g_usage, "--bind '%s': expected none, core or numa",
+                                    optarg);
+                goto out;
+            }
+            break;
+        case 'c':
+            g_b.counters = 1;
+            break;
+        case 'h':
+            fputs(g_usage, stdout);
+            goto out;
+        default:
+            rc = ic_usage_error("bench", g_usage, "unknown option '%s'", own[optind - 1]);
+            goto out;
+        }
+    }
+    if (optind < nown) {
+        rc = ic_usage_error("bench", g_usage, "unexpected argument '%s'", own[optind]);
+        goto out;
+    }
+    if ((rc = ic_cli_check_isa()) != 0) goto out;
+    if (threads == 0) threads = ic_default_threads();
+    char err[512];
+    if (ic_pool_create(&g_b.pool, threads, bind, err, sizeof err) != 0) {
+        ic_error("bench: %s", err);
+        rc = bind != IC_BIND_NONE ? IC_EXIT_USAGE : IC_EXIT_FAIL;
+        goto out;
+    }
+    g_b.threads = threads;
+    char note[256] = "not asked (--counters)";
+    if (g_b.counters) {
+        if (ic_counters_open(&g_b.ctr, g_b.pool, note, sizeof note) != 0) {
+            fprintf(stderr, "infercost bench: hardware counters unavailable: %s\n", note);
+            char tmp[256];
+            snprintf(tmp, sizeof tmp, "unavailable: %s", note);
+            snprintf(note, sizeof note, "%s", tmp);
+        }
+    }
+    add_context(note);
+    if (collect() != 0) {
+        ic_error("bench: out of memory registering benchmarks");
+        rc = IC_EXIT_FAIL;
+        goto out;
+    }
+    if (register_all(err, sizeof err) != 0) {
+        ic_error("bench: %s", err);
+        rc = IC_EXIT_FAIL;
+        goto out;
+    }
+    int listing = 0;
+    for (int i = 1; i < ngb; i++)
+        if (strcmp(gb[i], "--benchmark_list_tests") == 0 ||
+            strcmp(gb[i], "--benchmark_list_tests=true") == 0)
+            listing = 1;
+        else if (strncmp(gb[i], "--benchmark_list_tests=", 23) == 0)
+            listing = 0;
+    int n = ic_bench_run(ngb, gb, NULL, NULL, err, sizeof err);
+    if (n < 0) {
+        ic_error("bench: %s", err);
+        rc = strstr(err, "flag") || strstr(err, "expected") ? IC_EXIT_USAGE : IC_EXIT_FAIL;
+    } else if (n == 0 && !listing) {
+        ic_error("bench: no benchmark matched the filter (names look like "
+                 "gemv/q8_0/ref/m:4096/k:4096/threads:%d; try --benchmark_list_tests)",
+                 threads);
+        rc = IC_EXIT_USAGE;
+    }
+out:
+    ic_bench_clear();
+    wl_free();
+    ic_counters_close(g_b.ctr);
+    g_b.ctr = NULL;
+    g_b.counters = 0;
+    ic_pool_destroy(g_b.pool);
+    g_b.pool = NULL;
+    free(g_items);
+    g_items = NULL;
+    g_nitems = g_capitems = 0;
+    free(own);
+    free(gb);
+    return rc;
+}
+
+#endif

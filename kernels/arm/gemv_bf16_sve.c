@@ -1,0 +1,9 @@
+/* GEMV, bf16 weights (widened in registers) x f32 activations, SVE at any vector length. */
+#ifndef __ARM_FEATURE_SVE
+#error "gemv_bf16_sve.c needs -march=armv8.2-a+sve"
+#endif
+#include "sve_common.h"
+
+void ic_gemv_bf16_sve(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) y[r] = ic__sve_dot_bf16((const uint16_t *)w + r * k, x, k);
+}

@@ -1,0 +1,133 @@
+/* q4_0 GEMV with AVX-512 VNNI. The nibbles (0..15) are the unsigned operand of vpdpbusd and the
+ * q8_0 activations the signed one, so no sign trick is needed; the -8 offset becomes one FMA per
+ * 16 blocks, since sum((q - 8) x) = sum(q x) - 8 sum(x) and sum(x) depends only on the
+ * activations. Two blocks fill one vector: their 32 bytes of nibbles are split into low and high
+ * halves, and the activations are reordered once per call to match. */
+#ifndef __AVX512VNNI__
+#error "gemv_q4_0_avx512vnni.c needs AVX-512 VNNI (-mavx512vnni)"
+#endif
+#include "../ic_dispatch.h"
+#include "x86_util.h"
+
+#include <assert.h>
+
+/* Blocks of x prepared at a time (k up to 16384 in one pass; 20 KiB of stack). */
+#define CHUNK_BLOCKS 512
+
+/* Software prefetch distance per weight row, as in the q8_0 kernel. */
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 2048
+#endif
+
+typedef struct {
+    int8_t xr[CHUNK_BLOCKS * IC_QK] __attribute__((aligned(64))); /* pair layout, see below */
+    float dx[CHUNK_BLOCKS] __attribute__((aligned(64)));          /* activation scales */
+    float corr[CHUNK_BLOCKS] __attribute__((aligned(64)));        /* -8 * dx * sum(x) */
+} xprep;
+
+/* Pair layout of blocks b, b+1: x_b[0..15], x_b+1[0..15], x_b[16..31], x_b+1[16..31], matching
+ * the weights' low nibbles of both blocks followed by their high nibbles. */
+static void prepare_x(const ic_block_q8_0 *x, size_t nb, xprep *p) {
+    const __m512i idx = _mm512_setr_epi64(0, 1, 4, 5, 2, 3, 6, 7);
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (size_t b = 0; b < nb; b += 2) {
+        __m256i lo = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        __m256i hi =
+            b + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[b + 1].qs) : _mm256_setzero_si256();
+        __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        _mm512_store_si512(p->xr + b * IC_QK, _mm512_permutexvar_epi64(idx, v));
+        /* per-block sums of x: vpdpbusd with ones, then the 8 lanes of each half */
+        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, v);
+        int s0 = _mm512_mask_reduce_add_epi32(0x00ff, s);
+        int s1 = _mm512_mask_reduce_add_epi32(0xff00, s);
+        p->dx[b] = ic_x86_fp16(x[b].d);
+        p->corr[b] = -8.0f * p->dx[b] * (float)s0;
+        if (b + 1 < nb) {
+            p->dx[b + 1] = ic_x86_fp16(x[b + 1].d);
+            p->corr[b + 1] = -8.0f * p->dx[b + 1] * (float)s1;
+        }
+    }
+}
+
+/* The fp16 scales of ng <= 16 consecutive blocks as f32 (scalar loads: gathers are slow on Zen). */
+static inline __m512 load_scales(const ic_block_q4_0 *w, size_t ng) {
+    uint16_t d[16] __attribute__((aligned(32))) = {0};
+    for (size_t i = 0; i < ng; i++) d[i] = w[i].d;
+    return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)d));
+}
+
+/* Nibbles of blocks w[0] and (if two) w[1] as bytes 0..15 in the pair layout. */
+static inline __m512i load_pair(const ic_block_q4_0 *w, int two) {
+    __m128i a = _mm_loadu_si128((const __m128i *)w[0].qs);
+    __m128i b = two ? _mm_loadu_si128((const __m128i *)w[1].qs) : _mm_setzero_si128();
+    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(v), v, 1);
+    const __m512i shift = _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004ll, 0x0004000400040004ll,
+                                            0x0004000400040004ll, 0x0004000400040004ll);
+    return _mm512_and_si512(_mm512_srlv_epi16(z, shift), _mm512_set1_epi8(0x0f));
+}
+
+static inline __attribute__((always_inline)) void rows_dot(const ic_block_q4_0 *const *wr, int R,
+                                                           const xprep *p, size_t nb, __m512 *acc) {
+    const __m512i zero = _mm512_setzero_si512();
+    for (size_t g = 0; g < nb; g += 16) {
+        size_t ng = nb - g < 16 ? nb - g : 16;
+        __mmask16 gm = (__mmask16)((1u << ng) - 1);
+        __m512 dx = _mm512_maskz_load_ps(gm, p->dx + g),
+               corr = _mm512_maskz_load_ps(gm, p->corr + g);
+        __m512 sv[IC_X86_GEMV_ROWS];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            __m512 dw = load_scales(wr[r] + g, ng);
+            sv[r] = _mm512_mul_ps(dw, dx);
+            acc[r] = _mm512_fmadd_ps(dw, corr, acc[r]);
+        }
+        for (size_t q = 0; q < ng; q += 2) {
+            const size_t b = g + q;
+            const int two = q + 1 < ng;
+            const __m512i xv = _mm512_load_si512(p->xr + b * IC_QK);
+            /* lanes 0-3 and 8-11 hold block q's sums, lanes 4-7 and 12-15 block q + 1's */
+            const __m512i idx =
+                _mm512_add_epi32(_mm512_set1_epi32((int)q),
+                                 _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1));
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, _MM_HINT_T0);
+                __m512i wv = load_pair(wr[r] + b, two);
+                __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, wv, xv));
+                acc[r] = _mm512_fmadd_ps(f, _mm512_permutexvar_ps(idx, sv[r]), acc[r]);
+            }
+        }
+    }
+}
+
+void ic_gemv_q4_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
+                             size_t r1) {
+    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
+    const size_t nb = k / IC_QK;
+    const ic_block_q4_0 *wb = w;
+    const ic_block_q8_0 *xb = x;
+    xprep p;
+    for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
+        const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
+        prepare_x(xb + c, nc, &p);
+        size_t r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            const ic_block_q4_0 *wr[4];
+            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                             _mm512_setzero_ps()};
+            rows_dot(wr, 4, &p, nc, acc);
+            __m128 s = ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]);
+            if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(y + r));
+            _mm_storeu_ps(y + r, s);
+        }
+        for (; r < r1; r++) {
+            const ic_block_q4_0 *wr[1] = {wb + r * nb + c};
+            __m512 acc[1] = {_mm512_setzero_ps()};
+            rows_dot(wr, 1, &p, nc, acc);
+            float s = _mm512_reduce_add_ps(acc[0]);
+            y[r] = c > 0 ? y[r] + s : s;
+        }
+    }
+}

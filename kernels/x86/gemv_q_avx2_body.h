@@ -1,0 +1,83 @@
+/* The body of the 256-bit q8_0 and q4_0 GEMV kernels, shared by the AVX2 and AVX-VNNI files: they
+ * differ only in the int8 dot product of one 32-byte block. Each includer defines
+ * IC_Q_DOT(u, s) -> __m256i of 8 int32 partial sums of unsigned u times signed s bytes, and the
+ * name of the one function it defines: IC_Q8_FN (q8_0 weights) or IC_Q4_FN (q4_0). Not a public
+ * header: it is compiled once per including file, under that file's ISA flags.
+ *
+ * An earlier version prepared |x| for a whole row chunk in a stack buffer; GCC 12.2 at -O2 deleted
+ * that preparation outright (the kernels returned zeros, and the tests caught it), so the
+ * activations are now taken straight from their blocks, which costs one vpabsb per 4 rows. */
+#include "../ic_dispatch.h"
+#include "x86_util.h"
+
+#include <assert.h>
+
+/* The 32 nibbles of a q4_0 block as signed bytes -8..7 in element order. */
+static inline __m256i unpack_q4(const ic_block_q4_0 *w) {
+    __m128i v = _mm_loadu_si128((const __m128i *)w->qs);
+    __m256i z = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+    return _mm256_sub_epi8(_mm256_and_si256(z, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
+}
+
+/* q8_0: |x| times the weight with x's sign (exact for weights in [-127, 127], see the AVX-512
+ * kernel). q4_0: |w| times x with w's sign: w is in [-8, 7], always exact. */
+static inline __attribute__((always_inline)) void
+q_rows(const void *const *wr, int R, int q4, const ic_block_q8_0 *x, size_t nb, __m256 *acc) {
+    const size_t wsz = q4 ? sizeof(ic_block_q4_0) : sizeof(ic_block_q8_0);
+    for (size_t b = 0; b < nb; b++) {
+        const __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        const __m256i ax = _mm256_sign_epi8(xv, xv);
+        const float dx = ic_x86_fp16(x[b].d);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const unsigned char *blk = (const unsigned char *)wr[r] + b * wsz;
+            _mm_prefetch((const char *)blk + 2048, _MM_HINT_T0);
+            uint16_t dbits;
+            memcpy(&dbits, blk, sizeof dbits);
+            __m256i dot;
+            if (q4) {
+                __m256i wv = unpack_q4((const ic_block_q4_0 *)blk);
+                dot = IC_Q_DOT(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+            } else {
+                __m256i wv = _mm256_loadu_si256((const __m256i *)(blk + 2));
+                dot = IC_Q_DOT(ax, _mm256_sign_epi8(wv, xv));
+            }
+            __m256 d = _mm256_set1_ps(ic_x86_fp16(dbits) * dx);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), d, acc[r]);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void q_gemv(const void *w, const void *x, float *y,
+                                                         size_t k, size_t r0, size_t r1, int q4) {
+    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
+    const size_t nb = k / IC_QK;
+    const size_t row = nb * (q4 ? sizeof(ic_block_q4_0) : sizeof(ic_block_q8_0));
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const void *wr[4];
+        for (int i = 0; i < 4; i++) wr[i] = (const unsigned char *)w + (r + (size_t)i) * row;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                         _mm256_setzero_ps()};
+        q_rows(wr, 4, q4, x, nb, acc);
+        _mm_storeu_ps(y + r, ic_x86_hsum256_x4(acc[0], acc[1], acc[2], acc[3]));
+    }
+    for (; r < r1; r++) {
+        const void *wr[1] = {(const unsigned char *)w + r * row};
+        __m256 acc[1] = {_mm256_setzero_ps()};
+        q_rows(wr, 1, q4, x, nb, acc);
+        y[r] = ic_x86_hsum256(acc[0]);
+    }
+}
+
+#if defined(IC_Q8_FN)
+void IC_Q8_FN(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
+    q_gemv(w, x, y, k, r0, r1, 0);
+}
+#elif defined(IC_Q4_FN)
+void IC_Q4_FN(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
+    q_gemv(w, x, y, k, r0, r1, 1);
+}
+#else
+#error "define IC_Q8_FN or IC_Q4_FN before including gemv_q_avx2_body.h"
+#endif

@@ -1,0 +1,67 @@
+/* Small inline helpers shared by the x86 kernel files. Each kernel file includes this under its own
+ * ISA flags, so only the helpers its ISA allows are compiled in it. Internal to kernels/x86/. */
+#ifndef IC_X86_UTIL_H
+#define IC_X86_UTIL_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ic_types.h"
+
+/* Rows handled together by the GEMV kernels: the activation loads are shared between them, and 4
+ * streams of weights keep the hardware prefetchers busy without running out of registers. */
+#define IC_X86_GEMV_ROWS 4
+
+/* The fp16 scale of a block, widened with F16C (exact, as ic_fp16_to_f32). Not _cvtsh_ss: GCC 12
+ * at -O2 miscompiled it in these kernels (it returned the raw bits), seen in gemv_q8_0_avx2. */
+static inline float ic_x86_fp16(uint16_t h) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
+}
+
+/* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read
+ * at run time so that the GEMM blocking follows the machine, not a constant. */
+size_t ic_x86_l2_bytes(void);
+
+/* A k range for GEMM cache blocking: n activation rows of it, elem bytes each, take at most half
+ * of L2; a multiple of align, at least 256 elements. */
+static inline size_t ic_x86_k_chunk(size_t n, size_t elem, size_t align) {
+    size_t kc = ic_x86_l2_bytes() / 2 / (n * elem + 1);
+    kc = kc / align * align;
+    return kc < 256 ? 256 : kc;
+}
+
+#if defined(__AVX2__)
+static inline float ic_x86_hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Four 8-lane sums at once: lane i of the result is the sum of a[i]'s lanes. */
+static inline __m128 ic_x86_hsum256_x4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 s01 = _mm256_hadd_ps(a0, a1); /* a0 01 a0 23 a1 01 a1 23 | upper halves */
+    __m256 s23 = _mm256_hadd_ps(a2, a3);
+    __m256 s = _mm256_hadd_ps(s01, s23); /* a0 a1 a2 a3 | a0 a1 a2 a3 (upper halves) */
+    return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+#endif
+
+#if defined(__AVX512F__)
+/* The upper 8 lanes (AVX-512F only: the variants do not require AVX-512DQ). */
+static inline __m256 ic_x86_hi256(__m512 a) {
+    return _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+}
+
+/* Four 16-lane sums at once: lane i of the result is the sum of a[i]'s lanes. */
+static inline __m128 ic_x86_hsum512_x4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+    __m256 b0 = _mm256_add_ps(_mm512_castps512_ps256(a0), ic_x86_hi256(a0));
+    __m256 b1 = _mm256_add_ps(_mm512_castps512_ps256(a1), ic_x86_hi256(a1));
+    __m256 b2 = _mm256_add_ps(_mm512_castps512_ps256(a2), ic_x86_hi256(a2));
+    __m256 b3 = _mm256_add_ps(_mm512_castps512_ps256(a3), ic_x86_hi256(a3));
+    return ic_x86_hsum256_x4(b0, b1, b2, b3);
+}
+#endif
+
+#endif

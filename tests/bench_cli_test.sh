@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# infercost bench: options, exit codes, and the JSON it prints (valid Google Benchmark JSON with our
+# context and counters, names that --benchmark_filter selects, counters consistent with the shape).
+# Usage: bench_cli_test.sh path/to/infercost
+set -u
+bin=${1:?usage: bench_cli_test.sh path/to/infercost}
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err")"; fi
+}
+has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 600 "$1")"; fi; }
+tiny=--benchmark_min_time=0.002
+
+if ! "$bin" --help | grep -q "^  bench "; then
+  bad "--help does not list bench"
+fi
+expect 0 "bench --help" -- "$bin" bench --help
+has "$tmp/out" "usage: infercost bench" "bench --help prints usage"
+# Built without libbenchmark, bench must say so and exit 1; nothing else applies.
+expect 0 "list" -- "$bin" list
+if grep -qE "^  benchmark +unavailable" "$tmp/out"; then
+  expect 1 "bench without libbenchmark" -- "$bin" bench
+  has "$tmp/err" "unavailable: built without libbenchmark" "bench names the missing library"
+  echo "bench_cli_test: $pass passed, $fail failed (libbenchmark missing: only that path tested)"
+  [ "$fail" -eq 0 ]; exit
+fi
+
+expect 2 "unknown option" -- "$bin" bench --frob
+has "$tmp/err" "infercost bench: unknown option '--frob'" "unknown option named"
+has "$tmp/err" "usage: infercost bench" "usage shown"
+expect 2 "--threads 0" -- "$bin" bench --threads 0
+has "$tmp/err" "--threads '0'" "--threads 0 named"
+expect 2 "--threads abc" -- "$bin" bench --threads abc
+expect 2 "--bind socket" -- "$bin" bench --bind socket
+has "$tmp/err" "--bind 'socket': expected none, core or numa" "bad --bind named"
+expect 2 "stray argument" -- "$bin" bench gemv
+has "$tmp/err" "unexpected argument 'gemv'" "stray argument named"
+expect 2 "bad format" -- "$bin" bench --benchmark_format=xml
+has "$tmp/err" "expected console, json or csv in --benchmark_format=xml" "bad format named"
+expect 2 "unknown benchmark flag" -- "$bin" bench --benchmark_frobnicate=1
+has "$tmp/err" "benchmark_frobnicate" "unknown benchmark flag named"
+expect 2 "filter matching nothing" -- "$bin" bench --benchmark_filter=no-such-benchmark
+has "$tmp/err" "no benchmark matched" "empty filter explained"
+IC_ISA=bogus expect 2 "IC_ISA=bogus" -- env IC_ISA=bogus "$bin" bench --benchmark_list_tests
+
+# The names: every op family, regular, filterable.
+expect 0 "list tests" -- "$bin" bench --benchmark_list_tests
+cp "$tmp/out" "$tmp/names"
+for pat in '^gemv/q8_0/ref/m:4096/k:14336/threads:[0-9]+$' '^gemv/f32/ref/m:128256/k:4096/threads:[0-9]+$' \
+           '^gemm/q4_0/ref/m:4096/k:4096/n:512/threads:[0-9]+$' '^blas/sgemv/m:14336/k:4096/threads:[0-9]+$' \
+           '^blas/sgemm/m:4096/k:4096/n:8/threads:[0-9]+$' '^attention/ref/ctx:32768/heads:32/kv_heads:8/head_dim:128/threads:[0-9]+$' \
+           '^rmsnorm/ref/n:4096/threads:1$' '^quantize/q8_0/ref/n:4096/threads:1$' '^probe/read_bw/read_[a-z0-9]+/threads:[0-9]+$' \
+           '^probe/peak_f32/fma_f32_ref/threads:[0-9]+$' '^probe/stream_triad/c/threads:[0-9]+$'; do
+  has "$tmp/names" "$pat" "benchmark list"
+done
+if grep -vqE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names"; then bad "irregular names: $(grep -vE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names" | head -3)"; else ok; fi
+
+# The issue's command: JSON with context and counters; tests parse it.
+expect 0 "gemv json" -- "$bin" bench --threads 2 "--benchmark_filter=gemv/.*/m:4096/k:14336" --benchmark_format=json $tiny
+cp "$tmp/out" "$tmp/gemv.json"
+if python3 - "$tmp/gemv.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+ctx = d["context"]
+for key in ["cpu_features", "isa_cap", "threads", "thread_binding", "thread_binding_detail", "topology",
+            "instance_type", "lib_benchmark", "lib_hwloc", "lib_openblas", "lib_papi",
+            "infercost_git_commit", "infercost_version", "provenance", "hardware_counters"]:
+    assert key in ctx, "context lacks " + key
+assert ctx["threads"] == "2", ctx["threads"]
+assert ctx["lib_benchmark"] == "1.7.1" or re.match(r"^\d+\.\d+", ctx["lib_benchmark"]), ctx["lib_benchmark"]
+names = [b["name"] for b in d["benchmarks"]]
+assert "gemv/q8_0/ref/m:4096/k:14336/threads:2" in names, names
+wbytes = {"f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
+abytes = {"f32": 4.0, "bf16": 4.0, "q8_0": 34 / 32, "q4_0": 34 / 32}
+m, k = 4096, 14336
+for b in d["benchmarks"]:
+    mt = re.match(r"^gemv/(f32|bf16|q8_0|q4_0)/([a-z0-9]+)/m:4096/k:14336/threads:2$", b["name"])
+    assert mt, "irregular name " + b["name"]
+    if b.get("error_occurred"):
+        assert b["error_message"].startswith("skipped: "), b["error_message"]
+        continue
+    for c in ["bytes_per_second", "flop_per_second", "tokens_per_second"]:
+        assert b[c] > 0, (b["name"], c)
+    flop = b["flop_per_second"] / b["tokens_per_second"]
+    assert abs(flop / (2 * m * k) - 1) < 1e-6, (b["name"], flop)
+    t = mt.group(1)
+    # the AVX-512 BF16 variants read bf16 activations (their atype is bf16, not f32)
+    ab = 2.0 if t == "bf16" and mt.group(2) == "avx512bf16" else abytes[t]
+    want = m * k * wbytes[t] + k * ab + 4 * m
+    got = b["bytes_per_second"] / b["tokens_per_second"]
+    assert abs(got / want - 1) < 1e-6, (b["name"], got, want)
+    assert b["iterations"] >= 1 and b["real_time"] > 0
+print("json ok:", len(names), "benchmarks")
+PY
+then ok; else bad "gemv JSON did not parse or check"; fi
+
+# --benchmark_out is written whole, and a failing run leaves an existing file alone.
+echo keep >"$tmp/keep.json"
+expect 2 "bad flag with out" -- "$bin" bench "--benchmark_out=$tmp/keep.json" --benchmark_format=xml
+if [ "$(cat "$tmp/keep.json")" = keep ]; then ok; else bad "failed run clobbered --benchmark_out"; fi
+expect 0 "out file" -- "$bin" bench "--benchmark_out=$tmp/keep.json" --benchmark_filter=rmsnorm $tiny
+if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['benchmarks'][0]['name'].startswith('rmsnorm/')" "$tmp/keep.json"; then ok; else bad "out file not valid JSON"; fi
+if ls "$tmp"/keep.json.tmp.* >/dev/null 2>&1; then bad "temporary out file left"; else ok; fi
+expect 1 "unwritable out" -- "$bin" bench --benchmark_out=/nonexistent-dir/x.json --benchmark_filter=rmsnorm $tiny
+has "$tmp/err" "/nonexistent-dir/x.json" "unwritable out named"
+
+# CSV and console formats pass through to the library's reporters.
+expect 0 "csv" -- "$bin" bench --benchmark_filter=swiglu --benchmark_format=csv $tiny
+has "$tmp/out" '^name,iterations,real_time' "csv header"
+has "$tmp/out" '^"swiglu/ref/n:4096/threads:1"' "csv row"
+
+# Binding: recorded in the context.
+expect 0 "bind numa" -- "$bin" bench --bind numa --benchmark_filter=probe/peak_f32/fma_f32_ref --benchmark_format=json $tiny
+has "$tmp/out" '"thread_binding": "numa"' "numa binding recorded"
+expect 0 "bind none" -- "$bin" bench --bind none --threads 1 --benchmark_filter=probe/peak_f32/fma_f32_ref --benchmark_format=json $tiny
+has "$tmp/out" '"thread_binding_detail": "worker 0: unbound"' "no binding recorded"
+
+# Counters: either the machine has them (cycles arrive), or one line says why not.
+expect 0 "counters" -- "$bin" bench --counters "--benchmark_filter=gemv/f32/ref/m:4096/k:4096" --benchmark_format=json $tiny
+n=$(grep -c "hardware counters unavailable: " "$tmp/err")
+if [ "$n" -eq 1 ]; then
+  ok
+  has "$tmp/out" '"hardware_counters": "unavailable: ' "context says counters are unavailable"
+elif [ "$n" -eq 0 ] && grep -q '"cycles"' "$tmp/out" && grep -q '"ipc"' "$tmp/out"; then
+  ok
+else
+  bad "counters: $n 'unavailable' lines and no cycles counter"
+fi
+
+# Skipped variants say why: the IC_ISA cap.
+expect 0 "isa cap skip" -- env IC_ISA=ref "$bin" bench --benchmark_filter=probe/peak_f32 --benchmark_format=json $tiny
+has "$tmp/out" '"error_message": "skipped: probe fma_f32_[a-z0-9]+ is above the IC_ISA cap ref"' "skip message"
+
+echo "bench_cli_test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# CLI tests of the economics commands (cost, compare-chips, econ, prices): output and exit codes.
+# Usage: econ_cli_test.sh path/to/infercost tests/data
+set -u
+bin=${1:?usage: econ_cli_test.sh path/to/infercost DATA_DIR}
+data=${2:?usage: econ_cli_test.sh path/to/infercost DATA_DIR}
+root=$(cd "$data/../.." && pwd)
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect() { # expect CODE DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 400 "$tmp/err")"; fi
+}
+has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 600 "$1")"; fi; }
+hasnt() { if grep -qE -- "$2" "$1"; then bad "$3: unexpected /$2/ in $(basename "$1")"; else ok; fi; }
+
+# Keep the tests off the real sysfs so they read the same on EC2 and off it.
+export IC_SYSFS_ROOT="$tmp/nosys"
+unset IC_PLATFORMS_DIR
+
+# ---- help and usage errors ----
+for c in cost compare-chips econ prices; do
+  expect 0 "$c --help" -- "$bin" "$c" --help
+  has "$tmp/out" "^usage: infercost $c" "$c --help"
+  expect 2 "$c --frob" -- "$bin" "$c" --frob
+  has "$tmp/err" "infercost $c: unknown option '--frob'" "$c names the option"
+done
+expect 0 "top-level help lists compare-chips" -- "$bin" --help
+has "$tmp/out" "^  compare-chips " "compare-chips in the command list"
+expect 2 "cost without files" -- "$bin" cost
+has "$tmp/err" "no result file given" "cost without files"
+expect 2 "cost bad mix" -- "$bin" cost "$data/result-p5.json" --mix 3-1
+has "$tmp/err" "--mix '3-1'" "bad mix named"
+expect 2 "cost bad pricing" -- "$bin" cost "$data/result-p5.json" --pricing reserved
+has "$tmp/err" "--pricing 'reserved'" "bad pricing named"
+expect 2 "cost bad tpot" -- "$bin" cost "$data/result-p5.json" --tpot-ms 0
+has "$tmp/err" "--tpot-ms '0'" "bad tpot named"
+expect 2 "cost bad instance name" -- "$bin" cost "$data/result-p5.json" --instance 'a b'
+expect 2 "cost missing catalog" -- "$bin" cost "$data/result-p5.json" --catalog "$tmp/none"
+has "$tmp/err" "catalog directory '.*none' does not exist" "missing catalog named"
+
+# ---- cost: the issue's example, $55.04/h at 8 x 1000 tok/s = $1.911/Mtok ----
+expect 0 "cost p5" -- "$bin" cost "$data/result-p5.json"
+has "$tmp/out" "decode \(ctx 128\) +8000\.00 +1\.9111 .* imported +2026-07-20" "p5 decode 1.911 imported, dated"
+has "$tmp/out" "prefill \(512 tok\) +80000\.00 +0\.1911 " "p5 prefill"
+# 3:1 blend: (3 x 0.19111 + 1.91111) / 4 = 0.62111
+has "$tmp/out" "blended 3:1 .* 0\.6211 " "3:1 blend"
+has "$tmp/out" "price +\\\$55\.040000/h; source: karpenter.*; date 2026-07-20" "price line has source and date"
+has "$tmp/out" "not an EC2 instance" "off EC2 said so"
+# Every $/Mtok row ends with its price's date.
+awk '/^  (prefill|decode|blended|tpot)/ && $0 !~ /unavailable|none/ && $NF !~ /^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ {bad=1} END {exit bad}' "$tmp/out" && ok || bad "a cost row lacks its price date"
+expect 0 "cost mix 1:1" -- "$bin" cost "$data/result-p5.json" --mix 1:1
+has "$tmp/out" "blended 1:1 .* 1\.0511 " "1:1 blend is the mean: (0.19111 + 1.91111)/2"
+expect 0 "cost spot" -- "$bin" cost "$data/result-p5.json" --pricing spot
+has "$tmp/out" "price +\\\$19\.264000/h" "spot = 55.04 x 0.35"
+has "$tmp/out" "less 65% \(spot\): assumption.*date 2026-11-26" "spot discount source and date"
+has "$tmp/out" "decode .* 0\.6689 " "spot decode \$/Mtok"
+expect 0 "cost savings-3y" -- "$bin" cost "$data/result-p5.json" --pricing savings-3y
+has "$tmp/out" "decode .* 0\.9556 " "savings-3y decode \$/Mtok"
+expect 0 "cost latency target" -- "$bin" cost "$data/result-c7i.json" --tpot-ms 100
+has "$tmp/out" "tpot<=100 b8 83ms +96\.00 +0\.2582 " "tpot 100 picks batch 8"
+expect 0 "cost latency target none" -- "$bin" cost "$data/result-c7i.json" --tpot-ms 10
+has "$tmp/out" "none: no decode configuration meets the target" "tpot 10 none"
+expect 0 "cost given price" -- "$bin" cost "$data/result-p5.json" --usd-per-hour 110.08
+has "$tmp/out" "decode .* 3\.8222 " "given price doubles the cost"
+has "$tmp/out" "source: given on the command line.*date 20" "given price dated"
+
+# A result made on this host, off EC2: measured, priced only with --instance.
+sed "s/@HOST@/$(hostname)/" "$data/result-here.json.in" >"$tmp/here.json"
+expect 2 "off-EC2 result without --instance" -- "$bin" cost "$tmp/here.json"
+has "$tmp/err" "no instance type .*give --instance" "asks for --instance"
+expect 0 "off-EC2 result with --instance" -- "$bin" cost "$tmp/here.json" --instance c7g.large
+has "$tmp/out" "decode \(ctx 128\) +25\.00 .* measured +2026-07-20" "this host's figure is measured"
+has "$tmp/out" "this host\)" "says this host"
+expect 2 "unknown instance" -- "$bin" cost "$data/result-p5.json" --instance z9.huge
+has "$tmp/err" "unknown instance type 'z9.huge'" "unknown instance named"
+expect 2 "zero throughput" -- "$bin" cost "$data/bad-result-zero.json"
+has "$tmp/err" "bad-result-zero.json: measurements\[1\]\.tok_per_s: must be a positive number" "zero tok/s named"
+expect 2 "wrong type" -- "$bin" cost "$data/bad-result-type.json"
+has "$tmp/err" "measurements\[0\]\.tok_per_s" "wrong type named"
+expect 2 "not JSON" -- "$bin" cost "$data/../econ_cli_test.sh"
+expect 2 "missing file" -- "$bin" cost "$tmp/nope.json"
+has "$tmp/err" "nope.json" "missing file named"
+
+# Instance detection through a fake sysfs tree.
+mkdir -p "$tmp/ec2/devices/virtual/dmi/id"
+echo "Amazon EC2" >"$tmp/ec2/devices/virtual/dmi/id/sys_vendor"
+echo "c7i.large" >"$tmp/ec2/devices/virtual/dmi/id/product_name"
+expect 0 "cost on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$data/result-p5.json"
+has "$tmp/out" "this host +EC2 c7i\.large \(from DMI" "DMI instance type shown"
+expect 0 "this host's typeless result on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$tmp/here.json"
+has "$tmp/out" "instance +c7i\.large \(this host, from DMI\)" "priced as the detected type"
+has "$tmp/out" "decode \(ctx 128\) +25\.00 +0\.99.* measured" "measured on this host"
+
+# A real result file written by 'infercost run' (model branch, qwen2.5-0.5b q8_0 --quick, ref kernels).
+expect 0 "cost of a run's result" -- "$bin" cost "$data/result-run-qwen.json" --instance c7i.large --tpot-ms 1000
+has "$tmp/out" "decode \(ctx 128\) +0\.97 +25\.6632 .* imported +2026-07-20" "run result decode"
+has "$tmp/out" "prefill \(16 tok\) +4\.83 +5\.1305 " "run result prefill"
+has "$tmp/out" "tpot<=1000 b1 408ms +2\.45 " "run result batch sweep"
+expect 0 "cost of a priced run" -- "$bin" cost "$data/result-run-priced.json"
+has "$tmp/out" "source: the result's pricing: price given on the command line.*date 2026-11-20" "the run's own price and date"
+has "$tmp/out" "price +.0\.500000/h" "the run's own price"
+expect 2 "priced run with --pricing spot" -- "$bin" cost "$data/result-run-priced.json" --pricing spot
+has "$tmp/err" "needs an instance type" "spot needs a type"
+
+# ---- compare-chips ----
+expect 0 "compare-chips" -- "$bin" compare-chips "$data/result-p5.json" "$data/result-c7i.json" "$data/result-c7g.json" "$data/result-other-model.json" --model llama-3.2-1b --dtype q8_0
+has "$tmp/out" "^ +1  c7g\.large .* 1\.1188 +1\.00x  imported" "c7g.large cheapest"
+has "$tmp/out" "^ +2  c7i\.large .* 1\.2396 +1\.11x" "c7i.large second, ratio 1.2396/1.1188"
+has "$tmp/out" "^ +3  p5\.48xlarge .* 1\.9111 +1\.71x" "p5 third"
+has "$tmp/err" "result-other-model.json: skipped: model qwen-2.5-7b q4_0" "other model skipped"
+hasnt "$tmp/out" "modeled  " "no modeled rows without --project"
+awk '/^ +[0-9]+  / && $10 !~ /^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ {bad=1} END {exit bad}' "$tmp/out" && ok || bad "a compare-chips row lacks its price date"
+expect 0 "compare-chips --tpot-ms" -- "$bin" compare-chips "$data/result-c7i.json" "$data/result-c7g.json" --model llama-3.2-1b --dtype q8_0 --tpot-ms 100
+has "$tmp/out" "^ +1  c7i\.large .* 8 +96\.00 .* 0\.2582 +1\.00x" "batch 8 of c7i wins at 100 ms"
+expect 0 "compare-chips --project" -- "$bin" compare-chips "$data/result-c7i.json" "$data/result-c7g.json" --model llama-3.2-1b --dtype q8_0 --project
+has "$tmp/out" "^ +[0-9]+  inf2\.xlarge .* modeled " "a modeled Inferentia row"
+has "$tmp/out" "^ +[0-9]+  c7i\.large .* imported " "the measured row stays"
+# c7i.large's efficiency 0.6 scaled to c7i.48xlarge: 0.6 x 614.4 GB/s / 1.3 GB = 283.57 tok/s.
+has "$tmp/out" "c7i\.48xlarge .* 283\.57 .* modeled " "projection arithmetic"
+# Every row without a result file in its last column is labelled modeled.
+awk '/^ +[0-9]+  / && $0 ~ /modeled:/ && $0 !~ / modeled  / {bad=1} END {exit bad}' "$tmp/out" && ok || bad "a projected row is not labelled modeled"
+has "$tmp/out" "modeled rows: decode tok/s = efficiency 0\.600" "projection explained"
+expect 2 "compare-chips without --model" -- "$bin" compare-chips "$data/result-p5.json" --dtype q8_0
+has "$tmp/err" "--model and --dtype are required" "model required"
+expect 2 "compare-chips no match" -- "$bin" compare-chips "$data/result-p5.json" --model m --dtype q8_0
+has "$tmp/err" "no result file is for model m" "no match said"
+expect 2 "compare-chips unknown instance" -- "$bin" compare-chips "$data/result-unknown-instance.json" --model llama-3.2-1b --dtype q8_0
+has "$tmp/err" "unknown instance type 'z9.huge'" "unknown instance named"
+
+# ---- econ ----
+expect 0 "econ given" -- "$bin" econ "$data/scenario-given.json"
+has "$tmp/out" "vendor gross margin .* 65\.0% +70\.8% +\+5\.8 pts" "vendor margin and change"
+has "$tmp/out" "platform margin .* 55\.5% +59\.0% +\+3\.5 pts" "platform margin and change"
+has "$tmp/out" "selling price +input \\\$3/Mtok.*date 2026-11-26" "selling price dated"
+has "$tmp/out" "serving cost .*date 2026-11-26" "serving cost dated"
+has "$tmp/out" "^ +1\.00 +75\.0%/ +62\.6% +82\.5%/ +73\.3%" "sensitivity row u=1"
+expect 0 "econ --json" -- "$bin" econ "$data/scenario-given.json" --json
+python3 - "$tmp/out" <<'PY' && ok || bad "econ --json values"
+import json, sys
+d = json.load(open(sys.argv[1]))
+def near(a, b, tol=1e-6): assert abs(a - b) <= tol, (a, b)
+b, m, c = d["base"], d["improved"], d["change"]
+near(b["price_usd_per_mtok"], 6); near(b["serving_cost_full_use_usd_per_mtok"], 0.9)
+near(b["infrastructure_fee_usd_per_mtok"], 1.5); near(b["revenue_share_usd_per_mtok"], 0.6)
+near(b["vendor_profit_usd_per_mtok"], 3.9); near(b["vendor_gross_margin"], 0.65)
+near(b["platform_revenue_usd_per_mtok"], 2.1); near(b["tco_usd_per_server_hour"], 400000 / (5 * 8766) + 0.96)
+near(b["platform_cost_usd_per_mtok"], 0.933905); near(b["platform_margin"], 0.555283)
+near(m["vendor_gross_margin"], 0.707692); near(m["platform_margin"], 0.590392)
+near(m["platform_revenue_usd_per_mtok"], 1.753846)
+near(c["vendor_gross_margin_points"], 5.7692, 1e-4); near(c["platform_margin_points"], 3.5109, 1e-4)
+near(c["platform_revenue_usd_per_mtok"], -0.346154)
+cells = {(x["utilization"], x["ratio"]): x for x in d["sensitivity"]}
+assert len(cells) == 4, cells
+near(cells[(1.0, 2.0)]["vendor_gross_margin"], 0.825)
+near(cells[(0.5, 1.0)]["vendor_gross_margin"], 0.6)  # F = 1.8, S = 0.6: (6 - 2.4)/6
+assert d["inputs"]["selling_date"] == "2026-11-26"
+PY
+expect 0 "econ from a result" -- "$bin" econ "$data/scenario-result.json" --json
+python3 - "$tmp/out" <<'PY' && ok || bad "econ from a result: values"
+import json, sys
+d = json.load(open(sys.argv[1]))
+i = d["inputs"]
+assert abs(i["serving_output_usd_per_mtok"] - 1.911111) < 1e-6, i
+assert abs(i["serving_input_usd_per_mtok"] - 0.191111) < 1e-6, i
+assert i["selling_input_usd_per_mtok"] == 3 and i["selling_output_usd_per_mtok"] == 15
+assert i["serving_date"] == "2026-07-20" and "p5.48xlarge" in i["serving_source"]
+assert "imported" in i["serving_source"]
+assert "platform_margin" not in d["base"]
+PY
+for f in type:"utilization: must be a number" negative:"selling_price.output_usd_per_mtok: must be >= 0" \
+         unknown-instance:"serving_cost.instance: unknown instance type 'z9.huge'" field:"utilisation: unknown field" \
+         model:"selling_price.model: 'gpt-99' not in" zero-tput:"serving_cost.result: .*measurements\[1\]\.tok_per_s"; do
+  name=${f%%:*} want=${f#*:}
+  expect 2 "bad scenario $name" -- "$bin" econ "$data/bad-scenario-$name.json"
+  has "$tmp/err" "bad-scenario-$name.json: $want" "bad scenario $name names the field"
+done
+expect 2 "econ two files" -- "$bin" econ a.json b.json
+expect 2 "econ not JSON" -- "$bin" econ "$data/result-here.json.in.nope"
+# The shipped example: the article's figures, cited as claims.
+for s in "$root"/platforms/scenarios/*.json; do
+  expect 0 "example scenario $(basename "$s")" -- "$bin" econ "$s"
+  has "$tmp/out" "^claims cited by this scenario" "$(basename "$s") cites its claims"
+  has "$tmp/out" "trainium_price_performance_vs_gpu +1\.3 " "$(basename "$s") cites the 1.30 claim"
+done
+
+# ---- prices ----
+cp -r "$root/platforms" "$tmp/cat"
+expect 0 "prices show" -- "$bin" prices show p5.48xlarge --catalog "$tmp/cat"
+has "$tmp/out" "p5\.48xlarge +us-east-1 +on-demand +55\.040000  2026-07-20 karpenter" "show with date and source"
+expect 2 "prices show unknown" -- "$bin" prices show z9.huge --catalog "$tmp/cat"
+has "$tmp/err" "unknown instance type 'z9.huge'" "show unknown named"
+expect 0 "prices import" -- env IC_PLATFORMS_DIR="$tmp/cat" "$bin" prices import "$data/aws-offer-ec2.json"
+has "$tmp/out" "2 prices updated, 1 added" "import counts"
+has "$tmp/out" "1 priced in non-USD only" "non-USD stated"
+has "$tmp/out" "2 with missing fields" "missing fields stated"
+has "$tmp/cat/prices.tsv" "^c7i\.large	us-east-1	0\.090000	AWS Price List offer file aws-offer-ec2\.json .*	2026-11-01$" "imported row with source and date"
+has "$tmp/cat/prices.tsv" "^# EC2 prices" "the header comment survives"
+expect 0 "cost after import" -- "$bin" cost "$data/result-c7i.json" --catalog "$tmp/cat"
+has "$tmp/out" "price +\\\$0\.090000/h; source: AWS Price List offer file.*date 2026-11-01" "cost uses the imported price"
+cp "$tmp/cat/prices.tsv" "$tmp/before.tsv"
+expect 2 "prices import bad price" -- "$bin" prices import "$data/aws-offer-bad-price.json" --catalog "$tmp/cat"
+has "$tmp/err" "SKU1.*pricePerUnit\.USD: 'abc'.*the catalog is unchanged" "bad price named"
+cmp -s "$tmp/before.tsv" "$tmp/cat/prices.tsv" && ok || bad "bad import changed prices.tsv"
+expect 2 "prices import no products" -- "$bin" prices import "$data/aws-offer-no-products.json" --catalog "$tmp/cat"
+expect 2 "prices import missing file" -- "$bin" prices import "$tmp/none.json" --catalog "$tmp/cat"
+expect 2 "prices import two files" -- "$bin" prices import a b --catalog "$tmp/cat"
+expect 2 "prices bad subcommand" -- "$bin" prices frob
+has "$tmp/err" "unknown subcommand 'frob'" "bad subcommand named"
+# A read-only catalog: the import fails at run time (1) and leaves the file whole.
+if [ "$(id -u)" -ne 0 ]; then
+  chmod a-w "$tmp/cat"
+  expect 1 "prices import read-only" -- "$bin" prices import "$data/aws-offer-ec2.json" --catalog "$tmp/cat"
+  has "$tmp/err" "cannot create a temporary file" "read-only catalog explained"
+  cmp -s "$tmp/before.tsv" "$tmp/cat/prices.tsv" && ok || bad "failed import changed prices.tsv"
+  chmod u+w "$tmp/cat"
+fi
+# A hostile catalog file: binary data.
+printf 'instance_type\tregion\tusd_per_hour\tsource\tdate\n\0\0\0' >"$tmp/cat/prices.tsv"
+expect 2 "binary prices.tsv" -- "$bin" cost "$data/result-p5.json" --catalog "$tmp/cat"
+has "$tmp/err" "prices.tsv: binary data" "binary file named"
+
+echo "econ_cli_test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,157 @@
+/* x86 kernels beyond what test_kernels covers: the chunked and blocked paths that only long rows
+ * and many tokens reach (k past the 512-block activation chunk, GEMM k ranges split by the L2
+ * blocking, token batches, the small-n GEMV fallback), and selection under each IC_ISA cap on this
+ * machine's features. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "ic_dispatch.h"
+#include "ic_test.h"
+
+#if defined(IC_ARCH_X86)
+
+static void quant(ic_dtype t, const float *src, void *dst, size_t k) {
+    ic_select_for(IC_OP_QUANTIZE, t, 0, IC_LVL_REF)->fn.quantize(src, dst, k);
+}
+
+static void dequant(ic_dtype t, const void *src, float *dst, size_t k) {
+    ic_select_for(IC_OP_DEQUANTIZE, t, 0, IC_LVL_REF)->fn.dequantize(src, dst, k);
+}
+
+/* One variant at (m, k, n) against a double-precision product of the same quantized inputs. */
+static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_rng *rng) {
+    const size_t wrow = ic_row_bytes(kern->wtype, k), arow = ic_row_bytes(kern->atype, k);
+    float *wf = malloc(m * k * 4), *xf = malloc(n * k * 4), *y = malloc(n * m * 4);
+    unsigned char *w = malloc(m * wrow + 1), *x = malloc(n * arow + 1);
+    for (size_t i = 0; i < m * k; i++) wf[i] = ic_test_uniform(rng);
+    for (size_t i = 0; i < n * k; i++) xf[i] = ic_test_uniform(rng);
+    for (size_t r = 0; r < m; r++) quant(kern->wtype, wf + r * k, w + r * wrow, k);
+    for (size_t t = 0; t < n; t++) quant(kern->atype, xf + t * k, x + t * arow, k);
+    for (size_t r = 0; r < m; r++) dequant(kern->wtype, w + r * wrow, wf + r * k, k);
+    for (size_t t = 0; t < n; t++) dequant(kern->atype, x + t * arow, xf + t * k, k);
+    for (size_t i = 0; i < n * m; i++) y[i] = NAN;
+    /* two uneven row shares, as two threads would take them */
+    size_t cut = m / 3;
+    if (kern->op == IC_OP_GEMV) {
+        kern->fn.gemv(w, x, y, k, 0, cut);
+        kern->fn.gemv(w, x, y, k, cut, m);
+    } else {
+        kern->fn.gemm(w, x, y, k, n, m, 0, cut);
+        kern->fn.gemm(w, x, y, k, n, m, cut, m);
+    }
+    int ok = 1;
+    for (size_t t = 0; t < n && ok; t++)
+        for (size_t r = 0; r < m && ok; r++) {
+            double ref = 0, abs_sum = 0;
+            for (size_t j = 0; j < k; j++) {
+                double term = (double)wf[r * k + j] * xf[t * k + j];
+                ref += term;
+                abs_sum += fabs(term);
+            }
+            double tol = 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30;
+            if (!(fabs(y[t * m + r] - ref) <= tol)) {
+                CHECK(0, "%s m=%zu k=%zu n=%zu row=%zu tok=%zu: got %.9g want %.9g", kern->name, m,
+                      k, n, r, t, y[t * m + r], ref);
+                ok = 0;
+            }
+        }
+    if (ok) PASS();
+    free(wf), free(xf), free(y), free(w), free(x);
+}
+
+static void test_long_paths(void) {
+    size_t count;
+    const ic_kernel *table = ic_kernel_table(&count);
+    ic_test_rng rng = {2024};
+    for (size_t i = 0; i < count; i++) {
+        const ic_kernel *kern = &table[i];
+        if (!ic_kernel_usable(kern, ic_cpu()->features, IC_LVL_COUNT) || kern->level == IC_LVL_REF)
+            continue;
+        if (kern->op == IC_OP_GEMV) {
+            check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
+        } else if (kern->op == IC_OP_GEMM) {
+            check(kern, 11, 1024, 5, &rng);  /* small n: the per-token path */
+            check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
+            check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
+        }
+    }
+}
+
+/* Under each cap, every selection is at or below it; on a CPU with the features, the named
+ * variant is the one chosen. */
+static void test_caps(void) {
+    const uint64_t have = ic_cpu()->features;
+    for (int cap = IC_LVL_REF; cap <= IC_LVL_AMX; cap++) {
+        for (int op = 0; op < IC_OP_COUNT; op++)
+            for (int t = 0; t < IC_DT_COUNT; t++) {
+                const ic_kernel *k = ic_select_for((ic_op)op, (ic_dtype)t, have, (ic_level)cap);
+                CHECK(k && (int)k->level <= cap && (k->features & ~have) == 0, "cap %s chose %s",
+                      ic_level_name((ic_level)cap), k ? k->name : "(null)");
+            }
+    }
+    const struct {
+        ic_level cap;
+        ic_op op;
+        ic_dtype t;
+        uint64_t needs;
+        const char *want;
+    } cases[] = {
+        {IC_LVL_REF, IC_OP_GEMV, IC_DT_Q8_0, 0, "gemv_q8_0_ref"},
+        {IC_LVL_AVX2, IC_OP_GEMV, IC_DT_Q8_0, IC_F_AVX2 | IC_F_FMA | IC_F_F16C, "gemv_q8_0_avx2"},
+        {IC_LVL_AVX2, IC_OP_GEMV, IC_DT_F32, IC_F_AVX2 | IC_F_FMA | IC_F_F16C, "gemv_f32_avx2"},
+        {IC_LVL_AVXVNNI, IC_OP_GEMV, IC_DT_Q4_0, IC_F_AVXVNNI | IC_F_F16C, "gemv_q4_0_avxvnni"},
+        {IC_LVL_AVX512, IC_OP_GEMV, IC_DT_Q8_0, IC_F_AVXVNNI | IC_F_AVX512BW, "gemv_q8_0_avxvnni"},
+        {IC_LVL_AVX512, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BW | IC_F_AVX512VL, "gemv_bf16_avx512"},
+        {IC_LVL_AVX512VNNI, IC_OP_GEMV, IC_DT_Q8_0, IC_F_AVX512VNNI | IC_F_AVX512BW,
+         "gemv_q8_0_avx512vnni"},
+        {IC_LVL_AVX512VNNI, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BW, "gemv_bf16_avx512"},
+        {IC_LVL_AVX512BF16, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BF16, "gemv_bf16_avx512bf16"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_avx512vnni"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16, "gemm_bf16_avx512bf16"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if ((cases[i].needs & ~have) != 0) {
+            printf("  skipped: %s needs features this CPU lacks\n", cases[i].want);
+            continue;
+        }
+        const ic_kernel *k = ic_select_for(cases[i].op, cases[i].t, have, cases[i].cap);
+        CHECK(k && strcmp(k->name, cases[i].want) == 0, "cap %s: want %s, chose %s",
+              ic_level_name(cases[i].cap), cases[i].want, k ? k->name : "(null)");
+    }
+}
+
+/* Run by ctest with IC_ISA=avx2: the host selection follows the environment cap. */
+static void test_env_avx2(void) {
+    char err[256];
+    CHECK(ic_dispatch_init(err, sizeof err) == 0, "IC_ISA=avx2 rejected: %s", err);
+    for (int op = 0; op < IC_OP_COUNT; op++)
+        for (int t = 0; t < IC_DT_COUNT; t++) {
+            const ic_kernel *k = ic_select((ic_op)op, (ic_dtype)t);
+            CHECK(k && k->level <= IC_LVL_AVX2, "IC_ISA=avx2 chose %s", k ? k->name : "(null)");
+        }
+    if ((ic_cpu()->features & (IC_F_AVX2 | IC_F_FMA | IC_F_F16C)) ==
+        (IC_F_AVX2 | IC_F_FMA | IC_F_F16C)) {
+        const ic_kernel *k = ic_select(IC_OP_GEMV, IC_DT_Q8_0);
+        CHECK(k && strcmp(k->name, "gemv_q8_0_avx2") == 0, "IC_ISA=avx2: gemv q8_0 -> %s",
+              k ? k->name : "(null)");
+    }
+}
+
+#endif
+
+int main(int argc, char **argv) {
+#if !defined(IC_ARCH_X86)
+    (void)argc, (void)argv;
+    printf("test_x86: not an x86-64 build, nothing to test\n");
+    PASS();
+#else
+    if (argc > 1 && strcmp(argv[1], "env-avx2") == 0) {
+        test_env_avx2();
+    } else {
+        test_caps();
+        test_long_paths();
+    }
+#endif
+    return ic_test_finish("test_x86");
+}

@@ -47,6 +47,21 @@ static const char g_usage[] =
     "Figures are labelled measured (on this host), modeled (from the shape and measured\n"
     "ceilings) or extrapolated (from K of L layers).\n";
 
+#if !IC_HAVE_BENCHMARK
+
+/* Without libbenchmark there is no measurement engine: say so rather than time it another way. */
+int ic_cmd_run(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(g_usage, stdout);
+            return IC_EXIT_OK;
+        }
+    ic_error("run: unavailable: built without libbenchmark (%s)", IC_WHY_NO_BENCHMARK);
+    return IC_EXIT_FAIL;
+}
+
+#else
+
 #define MAX_LIST 16
 
 typedef struct {
@@ -1133,3 +1148,5 @@ int ic_cmd_run(int argc, char **argv) {
         return ic_usage_error("run", g_usage, "unexpected argument '%s'", args[optind]);
     return run(&o);
 }
+
+#endif /* IC_HAVE_BENCHMARK */

@@ -32,7 +32,7 @@ static const char g_usage[] =
     "                      qwen2.5-0.5b qwen2.5-7b mixtral-8x7b\n"
     "  --dtype T           weight type: f32, bf16, q8_0, q4_0 (default q8_0, or the GGUF's)\n"
     "  --threads N         worker threads (default: one per physical core)\n"
-    "  --bind MODE         pin workers: none, core, numa (default none)\n"
+    "  --bind MODE         pin workers: none, core, numa (default core with hwloc, else none)\n"
     "  --context LIST      decode context positions, e.g. 128,4096,32768 (default 128,4096)\n"
     "  --prefill N         prefill tokens (default 64; 0 skips prefill)\n"
     "  --batch LIST        batched decode sweep at the first context, e.g. 1,4,16,64\n"
@@ -1033,7 +1033,7 @@ int ic_cmd_run(int argc, char **argv) {
     run_opts o = {.model_spec = "llama-3.2-1b",
                   .dtype = -1,
                   .threads = 0,
-                  .bind = IC_BIND_NONE,
+                  .bind = IC_HAVE_HWLOC ? IC_BIND_CORE : IC_BIND_NONE,
                   .prefill = -1,
                   .repetitions = 0,
                   .usd_per_hour = -1,

@@ -113,6 +113,10 @@ for m in d["measurements"]:
 assert d["pricing"]["usd_per_hour"] == 2.5 and "command line" in d["pricing"]["source"]
 PY
 
+# --benchmark_* flags pass through: Google Benchmark's own JSON, with the run's context.
+expect 0 "benchmark_out" -- "$bin" run "${fast[@]}" --context 8 --prefill 0 --benchmark_out="$tmp/gb.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["context"]["infercost_model"].startswith("tiny"); assert any(b["name"].startswith("decode/ctx:8") for b in d["benchmarks"])' "$tmp/gb.json" && ok || bad "benchmark_out JSON"
+
 # No price: tokens/s only, and how to add one.
 expect 0 "run without price" -- "$bin" run "${fast[@]}" --context 8 --prefill 0
 has "$tmp/out" "no price; add --usd-per-hour" "how to add a price"

@@ -13,6 +13,7 @@
 #if IC_HAVE_BENCHMARK
 #include "counters.h"
 #include "gbench.h"
+#include "instance.h"
 #include "ic_dispatch.h"
 #include "pool.h"
 #include "probes.h"
@@ -791,29 +792,6 @@ static int register_all(char *err, size_t errlen) {
 
 /* ---- context ---- */
 
-/* The EC2 instance type from DMI (the board vendor says "Amazon EC2" on Nitro instances), or a
- * sentence saying this is not one. Reads only the two DMI files. */
-static void instance_type(char *out, size_t len) {
-    char vendor[128] = "", product[128] = "";
-    FILE *f = fopen("/sys/devices/virtual/dmi/id/board_vendor", "r");
-    if (f) {
-        if (!fgets(vendor, sizeof vendor, f)) vendor[0] = '\0';
-        fclose(f);
-    }
-    f = fopen("/sys/devices/virtual/dmi/id/product_name", "r");
-    if (f) {
-        if (!fgets(product, sizeof product, f)) product[0] = '\0';
-        fclose(f);
-    }
-    vendor[strcspn(vendor, "\n")] = '\0';
-    product[strcspn(product, "\n")] = '\0';
-    if (strcmp(vendor, "Amazon EC2") == 0 && product[0])
-        snprintf(out, len, "%s", product);
-    else
-        snprintf(out, len, "not an EC2 instance (DMI board vendor '%s', product '%s')",
-                 vendor[0] ? vendor : "unreadable", product[0] ? product : "unreadable");
-}
-
 static void add_context(const char *counters_note) {
     char buf[1024];
     const ic_cpu_info *cpu = ic_cpu();
@@ -843,7 +821,8 @@ static void add_context(const char *counters_note) {
     snprintf(buf, sizeof buf, "%d cores, %d PUs, %d NUMA nodes, LLC %zu MiB (%s)", t->cores, t->pus,
              t->numa_nodes, ic_topology_llc_bytes(t) >> 20, t->source);
     ic_bench_add_context("topology", buf);
-    instance_type(buf, sizeof buf);
+    char why[256];
+    if (!ic_instance_detect(NULL, buf, sizeof buf, why, sizeof why)) snprintf(buf, sizeof buf, "%s", why);
     ic_bench_add_context("instance_type", buf);
     ic_bench_add_context("lib_benchmark", ic_bench_library_version());
     ic_bench_add_context("lib_hwloc", IC_HAVE_HWLOC ? ic_topology_hwloc_version()

@@ -18,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
+#include "economics.h"
 #include "forward.h"
+#include "instance.h"
 #include "gbench.h"
 #include "model.h"
 #include "pool.h"
@@ -41,6 +44,11 @@ static const char g_usage[] =
     "  --blas              also run the f32 prefill GEMMs through OpenBLAS cblas_sgemm\n"
     "  --repetitions N     Google Benchmark repetitions per figure (default 5; median reported)\n"
     "  --usd-per-hour X    price of this machine, for the $/Mtok column\n"
+    "  --instance TYPE     price this run as an EC2 instance type from the catalog (default:\n"
+    "                      the type DMI reports on EC2; none off EC2)\n"
+    "  --region R          catalog price region (default us-east-1)\n"
+    "  --pricing MODE      on-demand (default), spot, savings-1y, savings-3y\n"
+    "  --catalog DIR       platform catalog (default $IC_PLATFORMS_DIR or the source tree's)\n"
     "  --json FILE         write the result file (results/SCHEMA.md), atomically\n"
     "  --quick             short run for CI: 3 repetitions, contexts 128,512, prefill 16\n"
     "  --seed N            seed of the synthetic weights (default 1)\n"
@@ -79,6 +87,10 @@ typedef struct {
     int blas;
     int repetitions;
     double usd_per_hour; /* < 0: none given */
+    const char *instance; /* --instance, or NULL */
+    const char *region;
+    ic_pricing pricing;
+    const char *catalog_dir;
     const char *json_path;
     int quick;
     uint64_t seed;
@@ -504,6 +516,81 @@ static void fmt_num(char *out, size_t len, double v, int prec) {
         snprintf(out, len, "%.*f", prec, v);
 }
 
+/* Where this run's $/hour comes from: the command line, or the catalog price of the instance type
+ * given with --instance or read from DMI. A type given with --instance must be priced (exit 2
+ * otherwise); a detected one that the catalog lacks only loses the $/Mtok column, with the reason. */
+typedef struct {
+    double usd_per_hour; /* < 0: no price */
+    int from_catalog;
+    ic_price price;          /* when from_catalog */
+    char instance[48];       /* "" when unknown */
+    const char *instance_source; /* "flag", "dmi" or NULL */
+    char note[1024];         /* the footer's sentence about the price */
+} run_price;
+
+static int resolve_price(const run_opts *o, run_price *rp) {
+    memset(rp, 0, sizeof *rp);
+    rp->usd_per_hour = -1;
+    char why[256] = "";
+    if (o->instance) {
+        snprintf(rp->instance, sizeof rp->instance, "%s", o->instance);
+        rp->instance_source = "flag";
+    } else if (ic_instance_detect(NULL, rp->instance, sizeof rp->instance, why, sizeof why)) {
+        rp->instance_source = "dmi";
+    } else {
+        rp->instance[0] = '\0';
+    }
+    if (o->usd_per_hour >= 0) {
+        rp->usd_per_hour = o->usd_per_hour;
+        snprintf(rp->note, sizeof rp->note,
+                 "price given on the command line, $%.4f/h (--usd-per-hour), divided by the "
+                 "tok/s column",
+                 o->usd_per_hour);
+        return 0;
+    }
+    if (!rp->instance[0]) {
+        snprintf(rp->note, sizeof rp->note,
+                 "no price: %s; add --instance TYPE (catalog price) or --usd-per-hour X", why);
+        return 0;
+    }
+    ic_catalog cat;
+    char err[512];
+    int rc = ic_catalog_load(&cat, o->catalog_dir, err, sizeof err);
+    if (rc == 0) {
+        rc = ic_price_lookup(&cat, rp->instance, o->region, o->pricing, &rp->price, err,
+                             sizeof err);
+        ic_catalog_free(&cat);
+    }
+    if (rc != 0) {
+        if (o->instance) {
+            ic_error("run: --instance %s: %s", o->instance, err);
+            return rc;
+        }
+        snprintf(rp->note, sizeof rp->note, "no price for %s (detected from DMI): %s",
+                 rp->instance, err);
+        return 0;
+    }
+    rp->from_catalog = 1;
+    rp->usd_per_hour = rp->price.usd_per_hour;
+    int n = snprintf(rp->note, sizeof rp->note,
+                     "%s %s %s at $%.4f/h (catalog: %s, %s)", rp->price.instance_type,
+                     ic_pricing_name(rp->price.pricing), rp->price.region, rp->price.usd_per_hour,
+                     rp->price.source, rp->price.date);
+    if (rp->price.discount > 0 && n > 0 && (size_t)n < sizeof rp->note)
+        n += snprintf(rp->note + n, sizeof rp->note - (size_t)n, "; %.0f%% off on-demand (%s, %s)",
+                      100 * rp->price.discount, rp->price.discount_source,
+                      rp->price.discount_date);
+    /* A price for another machine than this one: the throughput is still this host's. */
+    char here[48];
+    if (o->instance && n > 0 && (size_t)n < sizeof rp->note &&
+        !(ic_instance_detect(NULL, here, sizeof here, why, sizeof why) && strcmp(here, o->instance) == 0))
+        snprintf(rp->note + n, sizeof rp->note - (size_t)n,
+                 ". The tok/s were measured on this host, which is not a %s (%s): the $/Mtok is "
+                 "what this throughput would cost at that type's price",
+                 o->instance, why[0] ? why : here);
+    return 0;
+}
+
 static int run(const run_opts *o_in) {
     run_opts o = *o_in;
     char err[1024];
@@ -522,6 +609,9 @@ static int run(const run_opts *o_in) {
 
     int rc = ic_cli_check_isa();
     if (rc) return rc;
+    run_price price;
+    if ((rc = resolve_price(&o, &price))) return rc;
+    o.usd_per_hour = price.usd_per_hour;
     ic_model m;
     if (ic_model_load(o.model_spec, o.dtype, &m, err, sizeof err)) {
         ic_error("--model %s: %s", o.model_spec, err);
@@ -752,7 +842,8 @@ static int run(const run_opts *o_in) {
            "$/Mtok");
     const char *tp = slice ? "extrap." : "measured";
     printf("%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "(source)", "", "", "",
-           "", "", tp, tp, "modeled", "modeled", "", "ratio", o.usd_per_hour >= 0 ? "given" : "-");
+           "", "", tp, tp, "modeled", "modeled", "", "ratio",
+           price.from_catalog ? "catalog" : o.usd_per_hour >= 0 ? "given" : "-");
     figures figs[2 + MAX_LIST * 2];
     for (int i = 0; i < n_ms; i++) {
         meas *x = &ms[i];
@@ -798,13 +889,7 @@ static int run(const run_opts *o_in) {
                "cblas_sgemm (%s)%s%s\n",
                IC_HAVE_OPENBLAS ? "OpenBLAS threads = --threads" : "no OpenBLAS",
                blas_note[0] ? "; " : "", blas_note);
-    if (o.usd_per_hour >= 0)
-        printf("$/Mtok: price given on the command line, $%.4f/h (--usd-per-hour), divided by "
-               "the tok/s column\n",
-               o.usd_per_hour);
-    else
-        printf("$/Mtok: no price; add --usd-per-hour X (this machine's $/hour) for $ per million "
-               "tokens\n");
+    printf("$/Mtok: %s\n", price.note);
 
     /* Op share of decode time, from clock reads around each op inside the measured loop. */
     double clk = clock_read_ns();
@@ -867,8 +952,11 @@ static int run(const run_opts *o_in) {
         json_object_set_new(env, "cpu", jcpu);
         struct utsname un;
         json_object_set_new(env, "arch", json_string(uname(&un) == 0 ? un.machine : "unknown"));
-        json_object_set_new(env, "instance_type", json_null());
-        json_object_set_new(env, "instance_source", json_null());
+        json_object_set_new(env, "instance_type",
+                            price.instance[0] ? json_string(price.instance) : json_null());
+        json_object_set_new(env, "instance_source", price.instance_source
+                                                        ? json_string(price.instance_source)
+                                                        : json_null());
         const ic_topology *topo = ic_topology_get();
         json_t *jt = json_object();
         json_object_set_new(jt, "cores", json_integer(topo->cores));
@@ -981,7 +1069,9 @@ static int run(const run_opts *o_in) {
             json_array_append_new(jms, e);
         }
         json_object_set_new(root, "measurements", jms);
-        if (o.usd_per_hour >= 0) {
+        if (price.from_catalog) {
+            json_object_set_new(root, "pricing", ic_price_json(&price.price));
+        } else if (o.usd_per_hour >= 0) {
             json_t *pr = json_object();
             char today[16];
             strftime(today, sizeof today, "%Y-%m-%d", &tmv);
@@ -1025,6 +1115,10 @@ int ic_cmd_run(int argc, char **argv) {
                                          {"blas", no_argument, 0, 'O'},
                                          {"repetitions", required_argument, 0, 'r'},
                                          {"usd-per-hour", required_argument, 0, 'u'},
+                                         {"instance", required_argument, 0, 'I'},
+                                         {"region", required_argument, 0, 'R'},
+                                         {"pricing", required_argument, 0, 'P'},
+                                         {"catalog", required_argument, 0, 'C'},
                                          {"json", required_argument, 0, 'j'},
                                          {"quick", no_argument, 0, 'q'},
                                          {"seed", required_argument, 0, 's'},
@@ -1037,6 +1131,8 @@ int ic_cmd_run(int argc, char **argv) {
                   .prefill = -1,
                   .repetitions = 0,
                   .usd_per_hour = -1,
+                  .region = "us-east-1",
+                  .pricing = IC_PRICING_ON_DEMAND,
                   .seed = 1};
     o.bench_argv[o.bench_argc++] = "infercost-run";
     /* --benchmark_* flags pass through to Google Benchmark; pull them out before getopt. */
@@ -1126,6 +1222,26 @@ int ic_cmd_run(int argc, char **argv) {
         }
         case 'j':
             o.json_path = optarg;
+            break;
+        case 'I':
+            if (!ic_instance_type_valid(optarg))
+                return ic_usage_error("run", g_usage,
+                                      "--instance '%s': not an instance type name (e.g. c7i.large)",
+                                      optarg);
+            o.instance = optarg;
+            break;
+        case 'R':
+            o.region = optarg;
+            break;
+        case 'P':
+            if (ic_pricing_parse(optarg, &o.pricing))
+                return ic_usage_error("run", g_usage,
+                                      "--pricing '%s': expected on-demand, spot, savings-1y or "
+                                      "savings-3y",
+                                      optarg);
+            break;
+        case 'C':
+            o.catalog_dir = optarg;
             break;
         case 'q':
             o.quick = 1;

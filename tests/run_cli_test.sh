@@ -119,7 +119,30 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["context"]
 
 # No price: tokens/s only, and how to add one.
 expect 0 "run without price" -- "$bin" run "${fast[@]}" --context 8 --prefill 0
-has "$tmp/out" "no price; add --usd-per-hour" "how to add a price"
+has "$tmp/out" "no price: .*add --instance TYPE \(catalog price\) or --usd-per-hour X" "how to add a price"
+
+# A catalog price: --instance names the type; the footer and result file carry source and date,
+# and say the throughput is this host's when the host is not that type.
+expect 0 "run --instance" -- env IC_SYSFS_ROOT="$tmp/nosys" "$bin" run "${fast[@]}" --context 8 --prefill 0 --instance c7i.large --pricing spot --json "$tmp/p.json"
+has "$tmp/out" "catalog\$" "catalog price column"
+has "$tmp/out" "^\\\$/Mtok: c7i.large spot us-east-1 at \\\$[0-9.]+/h \(catalog: .*, 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]\); [0-9]+% off on-demand" "catalog price with source and date"
+has "$tmp/out" "measured on this host, which is not a c7i.large" "priced type is not this host"
+python3 - "$tmp/p.json" <<'PY' && ok || bad "catalog pricing in the result file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["pricing"]
+assert p["instance_type"] == "c7i.large" and p["pricing"] == "spot" and p["region"] == "us-east-1", p
+assert p["usd_per_hour"] < 0.0893 and p["date"] and p["source"], p
+assert d["env"]["instance_type"] == "c7i.large" and d["env"]["instance_source"] == "flag", d["env"]
+m = [m for m in d["measurements"] if m["kind"] == "decode"][0]
+assert abs(m["usd_per_mtok"] - p["usd_per_hour"] / (m["tok_per_s"] * 3600) * 1e6) < 1e-6 * m["usd_per_mtok"]
+PY
+expect 2 "unknown instance" -- "$bin" run "${fast[@]}" --context 8 --prefill 0 --instance zz9.huge
+has "$tmp/err" "--instance zz9.huge: .*zz9.huge" "unknown instance named"
+expect 2 "malformed instance" -- "$bin" run "${fast[@]}" --instance 'c7i large'
+has "$tmp/err" "--instance 'c7i large': not an instance type" "malformed instance named"
+expect 2 "bad pricing" -- "$bin" run "${fast[@]}" --pricing cheap
+has "$tmp/err" "--pricing 'cheap'" "bad pricing named"
 
 # A slice: every figure says it is extrapolated.
 expect 0 "run a slice" -- "$bin" run "${fast[@]}" --layers 1 --json "$tmp/s.json"

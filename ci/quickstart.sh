@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash ci/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
-exec ./build/harness/infercost list "$@"
+exec ./build/harness/infercost run "$@"

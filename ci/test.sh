@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: configure, build (warnings are errors under CI=true), and run ctest.
 # Then the aarch64 kernels, cross-compiled and run under qemu at every SVE vector length
-# (ci/aarch64.sh; its build dir is build-aarch64/).
+# (ci/aarch64.sh; its build dir is build-aarch64/), and the same ctest suite under AddressSanitizer
+# and UBSan (ci/sanitize.sh; build-asan/).
 # Usage: bash ci/test.sh            (build dir: build/, or $IC_BUILD_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,4 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
 bash ci/aarch64.sh
+bash ci/sanitize.sh

@@ -13,6 +13,7 @@
 #if IC_HAVE_BENCHMARK
 #include "counters.h"
 #include "gbench.h"
+#include "instance.h"
 #include "ic_dispatch.h"
 #include "pool.h"
 #include "probes.h"
@@ -54,7 +55,9 @@ int ic_cmd_bench(int argc, char **argv) {
 /* ---- shapes (decode GEMV, prefill GEMM, attention contexts), from the issue ---- */
 static const size_t g_gemv_shapes[][2] = {
     {4096, 4096}, {14336, 4096}, {4096, 14336}, {128256, 4096}};
-static const size_t g_gemm_mk[2] = {4096, 4096};
+/* Prefill GEMM shapes (m x k). The second is the FFN's down projection; the scalar references are
+ * left out there (one n=512 iteration takes tens of seconds: 4096x4096 already shows them). */
+static const size_t g_gemm_mk[][2] = {{4096, 4096}, {4096, 14336}};
 static const size_t g_gemm_n[] = {8, 64, 512};
 static const size_t g_attn_ctx[] = {512, 4096, 32768};
 enum { ATTN_HEADS = 32, ATTN_KV_HEADS = 8, ATTN_HEAD_DIM = 128, ELEM_N = 4096 };
@@ -652,42 +655,44 @@ static int collect(void) {
         }
     }
     /* Prefill GEMM. */
-    for (size_t s = 0; s < sizeof g_gemm_n / sizeof g_gemm_n[0]; s++) {
-        for (int t = 0; t < IC_DT_COUNT; t++) {
-            for (size_t i = 0; i < nk; i++) {
-                const ic_kernel *k = &table[i];
-                if (k->op != IC_OP_GEMM || k->wtype != (ic_dtype)t || !ic_level_is_native(k->level))
-                    continue;
-                bench_item p = {.kern = k,
-                                .wtype = k->wtype,
-                                .atype = k->atype,
-                                .m = g_gemm_mk[0],
-                                .k = g_gemm_mk[1],
-                                .n = g_gemm_n[s]};
-                p.skip = kernel_skip(k, &p);
-                argset a = {0};
-                arg_add(&a, "m", (int64_t)p.m);
-                arg_add(&a, "k", (int64_t)p.k);
-                arg_add(&a, "n", (int64_t)p.n);
-                arg_add(&a, "threads", T);
-                snprintf(name, sizeof name, "gemm/%s/%s", ic_dtype_name(k->wtype), k->isa);
-                if (add(B_GEMM, name, a, p)) return -1;
-            }
-            if (t == IC_DT_F32) {
-                bench_item p = {.wtype = IC_DT_F32,
-                                .atype = IC_DT_F32,
-                                .m = g_gemm_mk[0],
-                                .k = g_gemm_mk[1],
-                                .n = g_gemm_n[s]};
-                argset a = {0};
-                arg_add(&a, "m", (int64_t)p.m);
-                arg_add(&a, "k", (int64_t)p.k);
-                arg_add(&a, "n", (int64_t)p.n);
-                arg_add(&a, "threads", T);
-                if (add(B_SGEMM, "blas/sgemm", a, p)) return -1;
+    for (size_t sh = 0; sh < sizeof g_gemm_mk / sizeof g_gemm_mk[0]; sh++)
+        for (size_t s = 0; s < sizeof g_gemm_n / sizeof g_gemm_n[0]; s++) {
+            for (int t = 0; t < IC_DT_COUNT; t++) {
+                for (size_t i = 0; i < nk; i++) {
+                    const ic_kernel *k = &table[i];
+                    if (k->op != IC_OP_GEMM || k->wtype != (ic_dtype)t ||
+                        !ic_level_is_native(k->level) || (sh > 0 && k->level == IC_LVL_REF))
+                        continue;
+                    bench_item p = {.kern = k,
+                                    .wtype = k->wtype,
+                                    .atype = k->atype,
+                                    .m = g_gemm_mk[sh][0],
+                                    .k = g_gemm_mk[sh][1],
+                                    .n = g_gemm_n[s]};
+                    p.skip = kernel_skip(k, &p);
+                    argset a = {0};
+                    arg_add(&a, "m", (int64_t)p.m);
+                    arg_add(&a, "k", (int64_t)p.k);
+                    arg_add(&a, "n", (int64_t)p.n);
+                    arg_add(&a, "threads", T);
+                    snprintf(name, sizeof name, "gemm/%s/%s", ic_dtype_name(k->wtype), k->isa);
+                    if (add(B_GEMM, name, a, p)) return -1;
+                }
+                if (t == IC_DT_F32) {
+                    bench_item p = {.wtype = IC_DT_F32,
+                                    .atype = IC_DT_F32,
+                                    .m = g_gemm_mk[sh][0],
+                                    .k = g_gemm_mk[sh][1],
+                                    .n = g_gemm_n[s]};
+                    argset a = {0};
+                    arg_add(&a, "m", (int64_t)p.m);
+                    arg_add(&a, "k", (int64_t)p.k);
+                    arg_add(&a, "n", (int64_t)p.n);
+                    arg_add(&a, "threads", T);
+                    if (add(B_SGEMM, "blas/sgemm", a, p)) return -1;
+                }
             }
         }
-    }
     /* Attention, norms, elementwise, conversions: every variant of the untyped and conversion
      * ops, in table order. */
     for (size_t c = 0; c < sizeof g_attn_ctx / sizeof g_attn_ctx[0]; c++)
@@ -791,29 +796,6 @@ static int register_all(char *err, size_t errlen) {
 
 /* ---- context ---- */
 
-/* The EC2 instance type from DMI (the board vendor says "Amazon EC2" on Nitro instances), or a
- * sentence saying this is not one. Reads only the two DMI files. */
-static void instance_type(char *out, size_t len) {
-    char vendor[128] = "", product[128] = "";
-    FILE *f = fopen("/sys/devices/virtual/dmi/id/board_vendor", "r");
-    if (f) {
-        if (!fgets(vendor, sizeof vendor, f)) vendor[0] = '\0';
-        fclose(f);
-    }
-    f = fopen("/sys/devices/virtual/dmi/id/product_name", "r");
-    if (f) {
-        if (!fgets(product, sizeof product, f)) product[0] = '\0';
-        fclose(f);
-    }
-    vendor[strcspn(vendor, "\n")] = '\0';
-    product[strcspn(product, "\n")] = '\0';
-    if (strcmp(vendor, "Amazon EC2") == 0 && product[0])
-        snprintf(out, len, "%s", product);
-    else
-        snprintf(out, len, "not an EC2 instance (DMI board vendor '%s', product '%s')",
-                 vendor[0] ? vendor : "unreadable", product[0] ? product : "unreadable");
-}
-
 static void add_context(const char *counters_note) {
     char buf[1024];
     const ic_cpu_info *cpu = ic_cpu();
@@ -843,7 +825,9 @@ static void add_context(const char *counters_note) {
     snprintf(buf, sizeof buf, "%d cores, %d PUs, %d NUMA nodes, LLC %zu MiB (%s)", t->cores, t->pus,
              t->numa_nodes, ic_topology_llc_bytes(t) >> 20, t->source);
     ic_bench_add_context("topology", buf);
-    instance_type(buf, sizeof buf);
+    char why[256];
+    if (!ic_instance_detect(NULL, buf, sizeof buf, why, sizeof why))
+        snprintf(buf, sizeof buf, "%s", why);
     ic_bench_add_context("instance_type", buf);
     ic_bench_add_context("lib_benchmark", ic_bench_library_version());
     ic_bench_add_context("lib_hwloc", IC_HAVE_HWLOC ? ic_topology_hwloc_version()

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The sanitizer job: the whole ctest suite built with AddressSanitizer and UBSan (build-asan/).
+# Any report fails the test that triggered it (-fno-sanitize-recover=all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${IC_ASAN_BUILD_DIR:-build-asan}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DINFERCOST_SANITIZE=ON >/dev/null
+cmake --build "$build" -j "$jobs"
+# libbenchmark and OpenBLAS are not instrumented; leaks in their one-time globals are theirs.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+ctest --test-dir "$build" --output-on-failure -j "$jobs"

@@ -1,0 +1,708 @@
+/* The forward pass on synthetic weights. One code path serves decode (1 row, GEMV), prefill
+ * (n rows of one sequence at positions 0..n-1, GEMM) and batched decode (row b is sequence b at a
+ * common position, GEMM). Q, K and V are one matrix, and so are gate and up, so that each input
+ * is quantized once and each matrix is one pool task over its rows. */
+#define _GNU_SOURCE
+#include "forward.h"
+#include "ic_config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if IC_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+static const char *const g_fop_names[] = {
+#define IC_X(id, s) s,
+    IC_FOP_LIST(IC_X)
+#undef IC_X
+};
+
+const char *ic_fop_name(ic_fop op) {
+    return (op >= 0 && op < IC_FOP_COUNT) ? g_fop_names[op] : NULL;
+}
+
+int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap, char *err,
+                   size_t errlen) {
+    memset(ks, 0, sizeof *ks);
+    ks->gemv = ic_select_for(IC_OP_GEMV, wtype, features, cap);
+    ks->gemm = ic_select_for(IC_OP_GEMM, wtype, features, cap);
+    ks->gemv_f32 = ic_select_for(IC_OP_GEMV, IC_DT_F32, features, cap);
+    ks->embed = ic_select_for(IC_OP_DEQUANTIZE, wtype, features, cap);
+    ks->rmsnorm = ic_select_for(IC_OP_RMSNORM, IC_DT_F32, features, cap);
+    ks->rope = ic_select_for(IC_OP_ROPE, IC_DT_F32, features, cap);
+    ks->swiglu = ic_select_for(IC_OP_SWIGLU, IC_DT_F32, features, cap);
+    ks->attention = ic_select_for(IC_OP_ATTENTION, IC_DT_F32, features, cap);
+    if (ks->gemv) ks->quant_gemv = ic_select_for(IC_OP_QUANTIZE, ks->gemv->atype, features, cap);
+    if (ks->gemm) ks->quant_gemm = ic_select_for(IC_OP_QUANTIZE, ks->gemm->atype, features, cap);
+    const ic_kernel *all[] = {ks->gemv,     ks->gemm,     ks->quant_gemv, ks->quant_gemm,
+                              ks->gemv_f32, ks->embed,    ks->rmsnorm,    ks->rope,
+                              ks->swiglu,   ks->attention};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i] == NULL) {
+            snprintf(err, errlen, "no usable kernel for op %zu of the %s forward pass", i,
+                     ic_dtype_name(wtype));
+            return -1;
+        }
+    return 0;
+}
+
+void ic_kset_describe(const ic_kset *ks, char *out, size_t len) {
+    snprintf(out, len, "%s, %s, %s, %s, %s, %s, %s, %s", ks->gemv->name, ks->gemm->name,
+             ks->quant_gemv->name, ks->quant_gemm->name, ks->attention->name, ks->rmsnorm->name,
+             ks->rope->name, ks->swiglu->name);
+}
+
+/* One layer's weights; matrices are row-major in the model's type. */
+typedef struct {
+    float *attn_norm, *ffn_norm;
+    void *wqkv;    /* (qd + 2 kvd) x d */
+    void *wo;      /* d x qd */
+    float *router; /* n_expert x d, f32 */
+    void **w_gu;   /* per expert: 2 d_ff x d (gate rows, then up rows) */
+    void **w_down; /* per expert: d x d_ff */
+} layer_w;
+
+struct ic_forward {
+    ic_model m;
+    ic_fwd_config cfg;
+    ic_kset ks;
+    ic_pool *pool;
+    int nthreads;
+    size_t d, qd, kvd, ff, vocab, n_exp, n_exp_slots;
+    size_t qkv_rows;
+    /* weights */
+    unsigned char *arena;
+    size_t arena_bytes;
+    void *embed, *lm_head;
+    float *out_norm;
+    layer_w *layers;
+    void **expert_ptrs;
+    /* KV caches: sequence s, layer l: K at kv_base[s] + l * 2 * cap[s] * kvd, V after it. */
+    float *kv;
+    size_t *kv_base, *kv_cap;
+    size_t n_seq;
+    /* activations, max_rows rows each */
+    float *x, *xn, *qkv, *attn, *gu, *out, *logits, *scratch, *moe_acc, *moe_in;
+    float *router_logits;
+    void *xq;      /* max_rows rows of the widest input, in the widest activation type */
+    size_t xq_row; /* bytes per row of xq */
+    size_t scratch_stride;
+    uint32_t *moe_rows; /* rows routed to one expert */
+    uint32_t *moe_sel;  /* per row: n_exp_used chosen experts */
+    float *moe_wt;      /* per row: their weights */
+    /* per-op timing */
+    double op_ns[IC_FOP_COUNT];
+    double layers_ns;        /* of which inside the layer loop, for extrapolating a slice */
+    double quant_ns_pending; /* quantize time inside the op being timed, charged to QUANTIZE */
+    uint64_t clock_reads;
+    uint64_t reads_per_step;
+};
+
+static inline double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+#define OP_BEGIN() double op_t0_ = now_ns()
+#define OP_END(op)                                                                                 \
+    do {                                                                                           \
+        double op_t1_ = now_ns();                                                                  \
+        f->op_ns[IC_FOP_##op] += op_t1_ - op_t0_ - f->quant_ns_pending;                            \
+        f->quant_ns_pending = 0;                                                                   \
+        f->clock_reads += 2;                                                                       \
+        op_t0_ = op_t1_;                                                                           \
+    } while (0)
+#define OP_NEXT(op) OP_END(op)
+
+/* ---- sizes ---- */
+
+static size_t align64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
+
+static size_t mat_bytes(ic_dtype t, size_t rows, size_t k) {
+    return rows * ic_row_bytes(t, k);
+}
+
+static size_t atype_row_max(const ic_kset *ks, size_t k) {
+    size_t a = ic_row_bytes(ks->gemv->atype, k), b = ic_row_bytes(ks->gemm->atype, k);
+    size_t c = k * sizeof(float);
+    size_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
+/* Sizes in the order ic_forward_create lays them out; also used for planning. A NULL kset sizes
+ * activations for the widest type (f32). */
+static int layout(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *b, char *err,
+                  size_t errlen) {
+    const ic_model *m = cfg->model;
+    if (cfg->n_layer_run < 1 || cfg->n_layer_run > m->n_layer || cfg->max_rows < 1 ||
+        cfg->batch_seqs < 1 || cfg->ctx_cap < 1) {
+        snprintf(err, errlen, "forward pass: bad configuration (layers %u of %u, rows %zu)",
+                 cfg->n_layer_run, m->n_layer, cfg->max_rows);
+        return -1;
+    }
+    uint64_t d = m->d_model, ff = m->d_ff, qd = (uint64_t)m->n_head * m->head_dim;
+    uint64_t kvd = (uint64_t)m->n_head_kv * m->head_dim, vocab = m->n_vocab;
+    uint64_t layer = ic_model_layer_bytes(m) + 64 * 8; /* alignment slack per matrix */
+    b->weights = cfg->n_layer_run * layer + ic_model_nonlayer_bytes(m) + 64 * 4;
+    /* KV: sequence 0 holds ctx_cap positions, the others batch_ctx_cap. Doubles avoid overflow
+     * on absurd requests; the caller compares with memory anyway. */
+    double kv = (double)cfg->n_layer_run * 2.0 * (double)kvd * sizeof(float) *
+                ((double)cfg->ctx_cap + (double)(cfg->batch_seqs - 1) * (double)cfg->batch_ctx_cap);
+    double rows = (double)cfg->max_rows;
+    double widest = (double)(d > ff ? d : ff);
+    if (qd > widest) widest = (double)qd;
+    double act = rows * sizeof(float) *
+                     ((double)d * 3 + (double)(qd + 2 * kvd) + (double)qd + 2.0 * (double)ff +
+                      (double)d * 2 + (double)m->n_expert) +
+                 rows * widest * sizeof(float) + /* quantized activations (f32 is the widest) */
+                 (double)nthreads * ((double)cfg->ctx_cap + 16) * sizeof(float) +
+                 /* logits: one row per batch sequence (prefill keeps only its last token's) */
+                 (double)cfg->batch_seqs * (double)vocab * sizeof(float) + 4096.0 * 16;
+    if (kv > 1e18 || act > 1e18) {
+        snprintf(err, errlen, "forward pass: the request is absurdly large");
+        return -1;
+    }
+    b->kv_cache = (uint64_t)kv;
+    b->activations = (uint64_t)act;
+    b->total = b->weights + b->kv_cache + b->activations;
+    return 0;
+}
+
+int ic_forward_bytes(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *out, char *err,
+                     size_t errlen) {
+    return layout(cfg, nthreads, out, err, errlen);
+}
+
+/* ---- synthetic data ---- */
+
+static inline uint64_t mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Fills one row of k values of type t, uniform in [-a, a] (quantized types: random codes and a
+ * scale that gives that range), from a stream seeded by (seed, id, row) so that the contents do
+ * not depend on the thread count. */
+static void fill_row(void *dst, ic_dtype t, size_t k, float a, uint64_t seed, uint64_t id,
+                     uint64_t row) {
+    uint64_t s = mix64(seed ^ mix64(id * 0x9e3779b97f4a7c15ull + row));
+    switch (t) {
+    case IC_DT_F32:
+    case IC_DT_BF16:
+        for (size_t j = 0; j < k; j++) {
+            s += 0x9e3779b97f4a7c15ull;
+            float v = (float)((double)(mix64(s) >> 11) * 0x1.0p-53 * 2.0 - 1.0) * a;
+            if (t == IC_DT_F32)
+                ((float *)dst)[j] = v;
+            else
+                ((uint16_t *)dst)[j] = ic_f32_to_bf16(v);
+        }
+        break;
+    case IC_DT_Q8_0: {
+        ic_block_q8_0 *b = dst;
+        uint16_t d = ic_f32_to_fp16(a / 127.0f);
+        for (size_t i = 0; i < k / IC_QK; i++) {
+            b[i].d = d;
+            for (size_t j = 0; j < IC_QK; j += 8) {
+                s += 0x9e3779b97f4a7c15ull;
+                uint64_t r = mix64(s);
+                for (size_t u = 0; u < 8; u++) {
+                    int8_t q = (int8_t)(r >> (8 * u));
+                    b[i].qs[j + u] = q == -128 ? -127 : q;
+                }
+            }
+        }
+        break;
+    }
+    case IC_DT_Q4_0: {
+        ic_block_q4_0 *b = dst;
+        uint16_t d = ic_f32_to_fp16(a / 8.0f);
+        for (size_t i = 0; i < k / IC_QK; i++) {
+            b[i].d = d;
+            for (size_t j = 0; j < IC_QK / 2; j += 8) {
+                s += 0x9e3779b97f4a7c15ull;
+                uint64_t r = mix64(s);
+                memcpy(&b[i].qs[j], &r, 8);
+            }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+typedef struct {
+    void *w;
+    ic_dtype t;
+    size_t rows, k;
+    float a;
+    uint64_t seed, id;
+} fill_task;
+
+static void fill_run(void *ctx, int tid, int nt) {
+    const fill_task *ft = ctx;
+    size_t b, e, rb = ic_row_bytes(ft->t, ft->k);
+    ic_split_range(ft->rows, 1, tid, nt, &b, &e);
+    for (size_t r = b; r < e; r++)
+        fill_row((unsigned char *)ft->w + r * rb, ft->t, ft->k, ft->a, ft->seed, ft->id, r);
+}
+
+static void fill_matrix(ic_forward *f, void *w, ic_dtype t, size_t rows, size_t k, float a,
+                        uint64_t id) {
+    fill_task ft = {w, t, rows, k, a, f->cfg.seed, id};
+    ic_pool_run(f->pool, fill_run, &ft);
+}
+
+void ic_forward_fill_kv(ic_forward *f, size_t n_pos) {
+    for (size_t s = 0; s < f->n_seq; s++) {
+        size_t np = n_pos < f->kv_cap[s] ? n_pos : f->kv_cap[s];
+        for (uint32_t l = 0; l < f->cfg.n_layer_run; l++) {
+            float *k = f->kv + f->kv_base[s] + (size_t)l * 2 * f->kv_cap[s] * f->kvd;
+            float *v = k + f->kv_cap[s] * f->kvd;
+            uint64_t id = 1000000ull + s * 10000ull + l;
+            fill_task fk = {k, IC_DT_F32, np, f->kvd, 1.0f, f->cfg.seed, id * 2};
+            fill_task fv = {v, IC_DT_F32, np, f->kvd, 1.0f, f->cfg.seed, id * 2 + 1};
+            ic_pool_run(f->pool, fill_run, &fk);
+            ic_pool_run(f->pool, fill_run, &fv);
+        }
+    }
+}
+
+/* ---- creation ---- */
+
+static void *take(ic_forward *f, size_t *used, size_t bytes) {
+    void *p = f->arena + *used;
+    *used += align64(bytes);
+    return p;
+}
+
+int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset *ks, ic_pool *pool,
+                      char *err, size_t errlen) {
+    *out = NULL;
+    ic_fwd_bytes fb;
+    int nt = ic_pool_threads(pool);
+    if (layout(cfg, nt, &fb, err, errlen)) return -1;
+    const ic_model *m = cfg->model;
+    if (cfg->use_blas && (!IC_HAVE_OPENBLAS || m->dtype != IC_DT_F32)) {
+        snprintf(err, errlen, "%s",
+                 IC_HAVE_OPENBLAS ? "the BLAS path runs f32 weights only"
+                                  : "unavailable: this build has no OpenBLAS");
+        return -1;
+    }
+    if (m->n_expert_used > 64) {
+        snprintf(err, errlen, "forward pass: at most 64 active experts per token (model has %u)",
+                 m->n_expert_used);
+        return -1;
+    }
+    ic_forward *f = calloc(1, sizeof *f);
+    if (f == NULL) goto oom;
+    f->m = *m;
+    f->cfg = *cfg;
+    f->cfg.model = &f->m;
+    f->ks = *ks;
+    f->pool = pool;
+    f->nthreads = nt;
+    f->d = m->d_model;
+    f->qd = (size_t)m->n_head * m->head_dim;
+    f->kvd = (size_t)m->n_head_kv * m->head_dim;
+    f->ff = m->d_ff;
+    f->vocab = m->n_vocab;
+    f->n_exp = m->n_expert;
+    f->n_exp_slots = m->n_expert ? m->n_expert : 1;
+    f->qkv_rows = f->qd + 2 * f->kvd;
+    const ic_dtype t = m->dtype;
+    const uint32_t L = cfg->n_layer_run;
+
+    /* Weights: one arena, each matrix 64-byte aligned. */
+    size_t wbytes = 0;
+    wbytes += align64(mat_bytes(t, f->vocab, f->d));
+    if (!m->tied_embeddings) wbytes += align64(mat_bytes(t, f->vocab, f->d));
+    wbytes += align64(f->d * sizeof(float));
+    for (uint32_t l = 0; l < L; l++) {
+        wbytes += 2 * align64(f->d * sizeof(float));
+        wbytes += align64(mat_bytes(t, f->qkv_rows, f->d)) + align64(mat_bytes(t, f->d, f->qd));
+        wbytes += align64(f->n_exp * f->d * sizeof(float));
+        wbytes += f->n_exp_slots *
+                  (align64(mat_bytes(t, 2 * f->ff, f->d)) + align64(mat_bytes(t, f->d, f->ff)));
+    }
+    f->arena_bytes = wbytes;
+    f->arena = aligned_alloc(64, align64(wbytes));
+    f->layers = calloc(L, sizeof *f->layers);
+    f->expert_ptrs = calloc((size_t)L * 2 * f->n_exp_slots, sizeof(void *));
+    if (f->arena == NULL || f->layers == NULL || f->expert_ptrs == NULL) goto oom;
+    size_t used = 0;
+    f->embed = take(f, &used, mat_bytes(t, f->vocab, f->d));
+    f->lm_head = m->tied_embeddings ? f->embed : take(f, &used, mat_bytes(t, f->vocab, f->d));
+    f->out_norm = take(f, &used, f->d * sizeof(float));
+    const float a_d = 1.0f / sqrtf((float)f->d), a_q = 1.0f / sqrtf((float)f->qd),
+                a_ff = 1.0f / sqrtf((float)f->ff);
+    fill_matrix(f, f->embed, t, f->vocab, f->d, 1.0f, 1);
+    if (!m->tied_embeddings) fill_matrix(f, f->lm_head, t, f->vocab, f->d, a_d, 2);
+    for (size_t j = 0; j < f->d; j++) f->out_norm[j] = 1.0f;
+    for (uint32_t l = 0; l < L; l++) {
+        layer_w *w = &f->layers[l];
+        uint64_t id = 100 + (uint64_t)l * 100;
+        w->attn_norm = take(f, &used, f->d * sizeof(float));
+        w->ffn_norm = take(f, &used, f->d * sizeof(float));
+        for (size_t j = 0; j < f->d; j++) w->attn_norm[j] = w->ffn_norm[j] = 1.0f;
+        w->wqkv = take(f, &used, mat_bytes(t, f->qkv_rows, f->d));
+        w->wo = take(f, &used, mat_bytes(t, f->d, f->qd));
+        w->router = f->n_exp ? take(f, &used, f->n_exp * f->d * sizeof(float)) : NULL;
+        fill_matrix(f, w->wqkv, t, f->qkv_rows, f->d, a_d, id + 1);
+        fill_matrix(f, w->wo, t, f->d, f->qd, a_q, id + 2);
+        if (w->router) fill_matrix(f, w->router, IC_DT_F32, f->n_exp, f->d, a_d, id + 3);
+        w->w_gu = f->expert_ptrs + (size_t)l * 2 * f->n_exp_slots;
+        w->w_down = w->w_gu + f->n_exp_slots;
+        for (size_t e = 0; e < f->n_exp_slots; e++) {
+            w->w_gu[e] = take(f, &used, mat_bytes(t, 2 * f->ff, f->d));
+            w->w_down[e] = take(f, &used, mat_bytes(t, f->d, f->ff));
+            fill_matrix(f, w->w_gu[e], t, 2 * f->ff, f->d, a_d, id + 10 + 2 * e);
+            fill_matrix(f, w->w_down[e], t, f->d, f->ff, a_ff, id + 11 + 2 * e);
+        }
+    }
+
+    /* KV caches. */
+    f->n_seq = cfg->batch_seqs;
+    f->kv_base = calloc(f->n_seq, sizeof *f->kv_base);
+    f->kv_cap = calloc(f->n_seq, sizeof *f->kv_cap);
+    if (f->kv_base == NULL || f->kv_cap == NULL) goto oom;
+    size_t kv_floats = 0;
+    for (size_t s = 0; s < f->n_seq; s++) {
+        f->kv_cap[s] = s == 0 ? cfg->ctx_cap : cfg->batch_ctx_cap;
+        f->kv_base[s] = kv_floats;
+        kv_floats += (size_t)L * 2 * f->kv_cap[s] * f->kvd;
+    }
+    f->kv = aligned_alloc(64, align64(kv_floats * sizeof(float) + 64));
+    if (f->kv == NULL) goto oom;
+
+    /* Activations. */
+    size_t R = cfg->max_rows, widest = f->d > f->ff ? f->d : f->ff;
+    if (f->qd > widest) widest = f->qd;
+    f->xq_row = align64(atype_row_max(ks, widest));
+    f->scratch_stride = align64((cfg->ctx_cap + 16) * sizeof(float)) / sizeof(float);
+    size_t batch_cap = cfg->batch_ctx_cap + 16;
+    if (batch_cap > f->scratch_stride) f->scratch_stride = align64(batch_cap * 4) / 4;
+    f->x = aligned_alloc(64, align64(R * f->d * 4));
+    f->xn = aligned_alloc(64, align64(R * f->d * 4));
+    f->qkv = aligned_alloc(64, align64(R * f->qkv_rows * 4));
+    f->attn = aligned_alloc(64, align64(R * f->qd * 4));
+    f->gu = aligned_alloc(64, align64(R * 2 * f->ff * 4));
+    f->out = aligned_alloc(64, align64(R * f->d * 4));
+    f->moe_acc = aligned_alloc(64, align64(R * f->d * 4));
+    f->moe_in = aligned_alloc(64, align64(R * f->d * 4));
+    f->logits = aligned_alloc(64, align64(cfg->batch_seqs * f->vocab * 4));
+    f->xq = aligned_alloc(64, R * f->xq_row);
+    f->scratch = aligned_alloc(64, (size_t)nt * f->scratch_stride * 4);
+    f->router_logits = calloc(R * (f->n_exp + 1), sizeof(float));
+    f->moe_rows = calloc(R + 1, sizeof(uint32_t));
+    f->moe_sel = calloc(R * (m->n_expert_used + 1), sizeof(uint32_t));
+    f->moe_wt = calloc(R * (m->n_expert_used + 1), sizeof(float));
+    if (!f->x || !f->xn || !f->qkv || !f->attn || !f->gu || !f->out || !f->moe_acc || !f->moe_in ||
+        !f->logits || !f->xq || !f->scratch || !f->router_logits || !f->moe_rows || !f->moe_sel ||
+        !f->moe_wt)
+        goto oom;
+#if IC_HAVE_OPENBLAS
+    if (cfg->use_blas) openblas_set_num_threads(nt);
+#endif
+    *out = f;
+    return 0;
+oom:
+    snprintf(err, errlen,
+             "out of memory allocating the forward pass (%.2f GiB of weights, %.2f GiB of KV "
+             "cache, %.2f GiB of activations)",
+             fb.weights / 1073741824.0, fb.kv_cache / 1073741824.0, fb.activations / 1073741824.0);
+    ic_forward_destroy(f);
+    return -1;
+}
+
+void ic_forward_destroy(ic_forward *f) {
+    if (f == NULL) return;
+    free(f->arena);
+    free(f->layers);
+    free(f->expert_ptrs);
+    free(f->kv);
+    free(f->kv_base);
+    free(f->kv_cap);
+    free(f->x);
+    free(f->xn);
+    free(f->qkv);
+    free(f->attn);
+    free(f->gu);
+    free(f->out);
+    free(f->moe_acc);
+    free(f->moe_in);
+    free(f->logits);
+    free(f->xq);
+    free(f->scratch);
+    free(f->router_logits);
+    free(f->moe_rows);
+    free(f->moe_sel);
+    free(f->moe_wt);
+    free(f);
+}
+
+/* ---- pool tasks ---- */
+
+typedef struct {
+    const ic_kernel *k;
+    const void *w, *x;
+    float *y;
+    size_t kdim, n, ldy, rows;
+} mm_task;
+
+static void mm_run(void *ctx, int tid, int nt) {
+    const mm_task *t = ctx;
+    size_t b, e;
+    ic_split_range(t->rows, 16, tid, nt, &b, &e);
+    if (b >= e) return;
+    if (t->k->op == IC_OP_GEMV)
+        t->k->fn.gemv(t->w, t->x, t->y, t->kdim, b, e);
+    else
+        t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
+}
+
+/* y[n][ldy] = in[n][k] W^T over W's rows: quantizes the n input rows (stride in_stride floats)
+ * once for the chosen kernel's activation type, then one pool task. */
+static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const float *in,
+                   size_t in_stride, size_t n, float *y, size_t ldy) {
+#if IC_HAVE_OPENBLAS
+    if (f->cfg.use_blas && n > 1) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)rows, (int)k, 1.0f, in,
+                    (int)in_stride, (const float *)w, (int)k, 0.0f, y, (int)ldy);
+        return;
+    }
+#endif
+    const ic_kernel *kern = n == 1 ? f->ks.gemv : f->ks.gemm;
+    const ic_kernel *q = n == 1 ? f->ks.quant_gemv : f->ks.quant_gemm;
+    const void *x = in;
+    if (kern->atype != IC_DT_F32 || (n > 1 && in_stride != k)) {
+        double t0 = now_ns();
+        size_t rb = ic_row_bytes(kern->atype, k);
+        for (size_t t = 0; t < n; t++)
+            q->fn.quantize(in + t * in_stride, (unsigned char *)f->xq + t * rb, k);
+        x = f->xq;
+        double dt = now_ns() - t0;
+        f->op_ns[IC_FOP_QUANTIZE] += dt;
+        f->quant_ns_pending += dt;
+        f->clock_reads += 2;
+    }
+    mm_task mt = {kern, w, x, y, k, n, ldy, rows};
+    ic_pool_run(f->pool, mm_run, &mt);
+}
+
+/* Attention for n rows: row r belongs to sequence seq(r) at position pos(r). Work units are
+ * (row, head) pairs, split across workers. */
+typedef struct {
+    ic_forward *f;
+    uint32_t layer;
+    size_t n;
+    int prefill; /* 1: rows are tokens 0..n-1 of sequence 0; 0: row r is sequence r at pos */
+    size_t pos;
+} attn_task;
+
+static void kv_at(const ic_forward *f, size_t seq, uint32_t layer, float **k, float **v) {
+    *k = f->kv + f->kv_base[seq] + (size_t)layer * 2 * f->kv_cap[seq] * f->kvd;
+    *v = *k + f->kv_cap[seq] * f->kvd;
+}
+
+static void attn_run(void *ctx, int tid, int nt) {
+    const attn_task *a = ctx;
+    ic_forward *f = a->f;
+    const size_t H = f->m.n_head;
+    size_t b, e;
+    ic_split_range(a->n * H, 1, tid, nt, &b, &e);
+    float *scratch = f->scratch + (size_t)tid * f->scratch_stride;
+    for (size_t u = b; u < e;) {
+        size_t r = u / H, h0 = u % H, h1 = h0 + (e - u) < H ? h0 + (e - u) : H;
+        size_t seq = a->prefill ? 0 : r, pos = a->prefill ? r : a->pos;
+        float *kc, *vc;
+        kv_at(f, seq, a->layer, &kc, &vc);
+        ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, pos + 1, f->kvd};
+        f->ks.attention->fn.attention(f->qkv + r * f->qkv_rows, kc, vc, f->attn + r * f->qd,
+                                      scratch, &s, h0, h1);
+        u += h1 - h0;
+    }
+}
+
+static void rmsnorm_rows(ic_forward *f, const float *x, const float *w, float *y, size_t n) {
+    for (size_t t = 0; t < n; t++)
+        f->ks.rmsnorm->fn.rmsnorm(x + t * f->d, w, y + t * f->d, f->d, (float)f->m.norm_eps);
+}
+
+/* The MoE FFN for n rows of xn: route each row to n_expert_used experts (softmax over the chosen
+ * logits, as Mixtral), then per expert run its FFN on the rows routed to it. */
+static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
+    const size_t E = f->n_exp, K = f->m.n_expert_used, d = f->d, ff = f->ff;
+    OP_BEGIN();
+    for (size_t t = 0; t < n; t++) {
+        float *lg = f->router_logits + t * E;
+        f->ks.gemv_f32->fn.gemv(w->router, f->xn + t * d, lg, d, 0, E);
+        float top[64];
+        uint32_t *sel = f->moe_sel + t * K;
+        for (size_t i = 0; i < K; i++) {
+            size_t best = E;
+            for (size_t e = 0; e < E; e++) {
+                int taken = 0;
+                for (size_t j = 0; j < i; j++) taken |= sel[j] == e;
+                if (!taken && (best == E || lg[e] > lg[best])) best = e;
+            }
+            sel[i] = (uint32_t)best;
+            top[i % 64] = lg[best];
+        }
+        float mx = top[0], sum = 0.0f;
+        for (size_t i = 0; i < K && i < 64; i++) sum += expf(top[i] - mx);
+        for (size_t i = 0; i < K; i++) f->moe_wt[t * K + i] = expf(top[i % 64] - mx) / sum;
+    }
+    memset(f->moe_acc, 0, n * d * sizeof(float));
+    OP_END(ROUTER);
+    for (size_t e = 0; e < E; e++) {
+        size_t m = 0;
+        for (size_t t = 0; t < n; t++)
+            for (size_t i = 0; i < K; i++)
+                if (f->moe_sel[t * K + i] == e) f->moe_rows[m++] = (uint32_t)(t * K + i);
+        if (m == 0) continue;
+        for (size_t j = 0; j < m; j++)
+            memcpy(f->moe_in + j * d, f->xn + (f->moe_rows[j] / K) * d, d * sizeof(float));
+        OP_NEXT(ROUTER);
+        matmul(f, w->w_gu[e], 2 * ff, d, f->moe_in, d, m, f->gu, 2 * ff);
+        OP_NEXT(GATE_UP);
+        for (size_t j = 0; j < m; j++)
+            f->ks.swiglu->fn.swiglu(f->gu + j * 2 * ff, f->gu + j * 2 * ff + ff, f->gu + j * 2 * ff,
+                                    ff);
+        OP_NEXT(SWIGLU);
+        matmul(f, w->w_down[e], d, ff, f->gu, 2 * ff, m, f->out, d);
+        OP_NEXT(DOWN);
+        for (size_t j = 0; j < m; j++) {
+            size_t t = f->moe_rows[j] / K;
+            float wt = f->moe_wt[f->moe_rows[j]];
+            for (size_t c = 0; c < d; c++) f->moe_acc[t * d + c] += wt * f->out[j * d + c];
+        }
+        OP_NEXT(RESIDUAL);
+    }
+    memcpy(f->out, f->moe_acc, n * d * sizeof(float));
+}
+
+/* The whole pass for n rows already embedded in x. Leaves the logits of the rows from
+ * head_from on in f->logits. */
+static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t head_from) {
+    const size_t d = f->d, qd = f->qd, kvd = f->kvd, ff = f->ff, hd = f->m.head_dim;
+    const float theta = (float)f->m.rope_theta;
+    const double layers_t0 = now_ns();
+    for (uint32_t l = 0; l < f->cfg.n_layer_run; l++) {
+        const layer_w *w = &f->layers[l];
+        OP_BEGIN();
+        rmsnorm_rows(f, f->x, w->attn_norm, f->xn, n);
+        OP_NEXT(RMSNORM);
+        matmul(f, w->wqkv, f->qkv_rows, d, f->xn, d, n, f->qkv, f->qkv_rows);
+        OP_NEXT(QKV);
+        for (size_t r = 0; r < n; r++) {
+            size_t p = prefill ? r : pos;
+            float *q = f->qkv + r * f->qkv_rows;
+            f->ks.rope->fn.rope(q, f->m.n_head, hd, p, theta);
+            f->ks.rope->fn.rope(q + qd, f->m.n_head_kv, hd, p, theta);
+        }
+        OP_NEXT(ROPE);
+        for (size_t r = 0; r < n; r++) {
+            size_t seq = prefill ? 0 : r, p = prefill ? r : pos;
+            float *kc, *vc;
+            kv_at(f, seq, l, &kc, &vc);
+            const float *q = f->qkv + r * f->qkv_rows;
+            memcpy(kc + p * kvd, q + qd, kvd * sizeof(float));
+            memcpy(vc + p * kvd, q + qd + kvd, kvd * sizeof(float));
+        }
+        OP_NEXT(KV_APPEND);
+        attn_task at = {f, l, n, prefill, pos};
+        ic_pool_run(f->pool, attn_run, &at);
+        OP_NEXT(ATTENTION);
+        matmul(f, w->wo, d, qd, f->attn, qd, n, f->out, d);
+        OP_NEXT(O_PROJ);
+        for (size_t i = 0; i < n * d; i++) f->x[i] += f->out[i];
+        OP_NEXT(RESIDUAL);
+        rmsnorm_rows(f, f->x, w->ffn_norm, f->xn, n);
+        OP_NEXT(RMSNORM);
+        if (f->n_exp) {
+            moe_ffn(f, w, n);
+            op_t0_ = now_ns();
+        } else {
+            matmul(f, w->w_gu[0], 2 * ff, d, f->xn, d, n, f->gu, 2 * ff);
+            OP_NEXT(GATE_UP);
+            for (size_t r = 0; r < n; r++)
+                f->ks.swiglu->fn.swiglu(f->gu + r * 2 * ff, f->gu + r * 2 * ff + ff,
+                                        f->gu + r * 2 * ff, ff);
+            OP_NEXT(SWIGLU);
+            matmul(f, w->w_down[0], d, ff, f->gu, 2 * ff, n, f->out, d);
+            OP_NEXT(DOWN);
+        }
+        for (size_t i = 0; i < n * d; i++) f->x[i] += f->out[i];
+        OP_END(RESIDUAL);
+    }
+    OP_BEGIN();
+    f->layers_ns += op_t0_ - layers_t0;
+    f->clock_reads += 1;
+    size_t m = n - head_from;
+    rmsnorm_rows(f, f->x + head_from * d, f->out_norm, f->xn, m);
+    OP_NEXT(RMSNORM);
+    matmul(f, f->lm_head, f->vocab, d, f->xn, d, m, f->logits, f->vocab);
+    OP_END(LM_HEAD);
+}
+
+static void embed_rows(ic_forward *f, const uint32_t *tokens, size_t n) {
+    OP_BEGIN();
+    size_t rb = ic_row_bytes(f->m.dtype, f->d);
+    for (size_t t = 0; t < n; t++)
+        f->ks.embed->fn.dequantize((const unsigned char *)f->embed + (tokens[t] % f->vocab) * rb,
+                                   f->x + t * f->d, f->d);
+    OP_END(EMBED);
+}
+
+const float *ic_forward_decode(ic_forward *f, uint32_t token, size_t pos) {
+    if (pos >= f->kv_cap[0]) return NULL;
+    uint64_t r0 = f->clock_reads;
+    embed_rows(f, &token, 1);
+    run_layers(f, 1, 0, pos, 0);
+    f->reads_per_step = f->clock_reads - r0;
+    return f->logits;
+}
+
+const float *ic_forward_prefill(ic_forward *f, const uint32_t *tokens, size_t n) {
+    if (n < 1 || n > f->cfg.max_rows || n > f->kv_cap[0]) return NULL;
+    embed_rows(f, tokens, n);
+    run_layers(f, n, 1, 0, n - 1);
+    return f->logits;
+}
+
+const float *ic_forward_decode_batch(ic_forward *f, const uint32_t *tokens, size_t b, size_t pos) {
+    if (b < 1 || b > f->cfg.max_rows || b > f->n_seq) return NULL;
+    for (size_t s = 0; s < b; s++)
+        if (pos >= f->kv_cap[s]) return NULL;
+    embed_rows(f, tokens, b);
+    run_layers(f, b, 0, pos, 0);
+    return f->logits;
+}
+
+void ic_forward_op_ns(const ic_forward *f, double ns[IC_FOP_COUNT]) {
+    memcpy(ns, f->op_ns, sizeof f->op_ns);
+}
+
+void ic_forward_reset_op_ns(ic_forward *f) {
+    memset(f->op_ns, 0, sizeof f->op_ns);
+    f->layers_ns = 0;
+}
+
+double ic_forward_layers_ns(const ic_forward *f) {
+    return f->layers_ns;
+}
+
+uint64_t ic_forward_clock_reads_per_step(const ic_forward *f) {
+    return f->reads_per_step;
+}

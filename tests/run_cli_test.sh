@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# CLI tests of `infercost run`: output, exit codes, bad flags, bad model files, memory planning.
+# Usage: run_cli_test.sh path/to/infercost. Runs use tiny shapes and --quick to stay fast.
+set -u
+bin=${1:?usage: run_cli_test.sh path/to/infercost}
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect() { # expect CODE DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err")"; fi
+}
+has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 600 "$1")"; fi; }
+hasnt() { if grep -qE -- "$2" "$1"; then bad "$3: unexpected /$2/ in $(basename "$1")"; else ok; fi; }
+
+tiny="$tmp/tiny.json"
+cat >"$tiny" <<'J'
+{"name": "tiny", "n_layer": 2, "d_model": 128, "n_head": 4, "n_head_kv": 2, "d_ff": 256,
+ "n_vocab": 500, "rope_theta": 10000}
+J
+fast=(--quick --model "$tiny" --threads 1 --context 8,32 --prefill 8 --repetitions 2)
+
+# Usage errors: exit 2, one line naming the problem, the usage.
+expect 0 "run --help" -- "$bin" run --help
+has "$tmp/out" "^usage: infercost run" "run --help"
+expect 2 "unknown option" -- "$bin" run --frob
+has "$tmp/err" "infercost run: unknown option '--frob'" "unknown option named"
+has "$tmp/err" "usage: infercost run" "usage shown"
+expect 2 "missing value" -- "$bin" run --model
+has "$tmp/err" "option '--model' needs a value" "missing value named"
+expect 2 "bad dtype" -- "$bin" run --dtype q5_1
+has "$tmp/err" "--dtype 'q5_1': expected f32, bf16, q8_0 or q4_0" "bad dtype named"
+expect 2 "bad threads" -- "$bin" run --threads 0
+has "$tmp/err" "--threads '0'" "bad threads named"
+expect 2 "bad context" -- "$bin" run --context 128,abc
+has "$tmp/err" "--context '128,abc'" "bad context named"
+expect 2 "bad batch" -- "$bin" run --batch 0
+has "$tmp/err" "--batch '0'" "bad batch named"
+expect 2 "bad price" -- "$bin" run --usd-per-hour -3
+has "$tmp/err" "--usd-per-hour '-3'" "bad price named"
+expect 2 "stray argument" -- "$bin" run extra
+has "$tmp/err" "unexpected argument 'extra'" "stray argument named"
+expect 2 "bad bind" -- "$bin" run --bind everywhere
+has "$tmp/err" "--bind 'everywhere'" "bad bind named"
+expect 2 "--blas needs f32" -- "$bin" run --model "$tiny" --blas
+has "$tmp/err" "--blas runs the f32 prefill" "--blas without f32"
+expect 2 "layers beyond the model" -- "$bin" run "${fast[@]}" --layers 3
+has "$tmp/err" "--layers 3: tiny has only 2 layers" "--layers too many"
+expect 2 "bad benchmark flag" -- "$bin" run "${fast[@]}" --benchmark_bogus=1
+has "$tmp/err" "benchmark_bogus" "bad benchmark flag named"
+
+# Bad model files: exit 2 with the file and what is wrong.
+expect 2 "unknown preset" -- "$bin" run --model llama-9b
+has "$tmp/err" "unknown model 'llama-9b'.*llama-3.2-1b" "unknown preset lists presets"
+expect 2 "missing json" -- "$bin" run --model "$tmp/none.json"
+has "$tmp/err" "none.json" "missing file named"
+echo '{"n_layer": 2, "d_model": 64,' >"$tmp/trunc.json"
+expect 2 "malformed json" -- "$bin" run --model "$tmp/trunc.json"
+has "$tmp/err" "trunc.json:" "malformed json named"
+echo '{"n_layer": 2, "d_model": 64, "n_head": 4, "d_ff": 64, "n_vocab": 10, "rope_theta": 1e4, "hidden": 1}' >"$tmp/extra.json"
+expect 2 "unknown field" -- "$bin" run --model "$tmp/extra.json"
+has "$tmp/err" "unknown field 'hidden'" "unknown json field named"
+printf 'GGML\003\000\000\000' >"$tmp/bad.gguf"
+expect 2 "wrong gguf magic" -- "$bin" run --model "$tmp/bad.gguf"
+has "$tmp/err" "not a GGUF file" "bad gguf"
+head -c 10 /dev/urandom >"$tmp/short.gguf"
+expect 2 "truncated gguf" -- "$bin" run --model "$tmp/short.gguf"
+has "$tmp/err" "short.gguf" "truncated gguf named"
+
+# A shape where not even one layer fits: refused before allocating, exit 2.
+cat >"$tmp/huge.json" <<'J'
+{"name": "huge", "n_layer": 4, "d_model": 1048576, "n_head": 4096, "d_ff": 4194304,
+ "n_vocab": 1000, "rope_theta": 10000}
+J
+expect 2 "one layer does not fit" -- "$bin" run --model "$tmp/huge.json" --quick
+has "$tmp/err" "does not fit even one layer: one layer needs [0-9.]+ GiB" "planner refuses"
+
+# A good run: the table, labels, a result file; no progress noise when stderr is not a terminal.
+echo '{"previous": true}' >"$tmp/r.json"
+expect 2 "failed run keeps the old result" -- "$bin" run "${fast[@]}" --json "$tmp/r.json" --dtype nope
+has "$tmp/r.json" "previous" "old result intact"
+expect 0 "run tiny" -- "$bin" run "${fast[@]}" --batch 1,3 --usd-per-hour 2.5 --json "$tmp/r.json"
+cp "$tmp/out" "$tmp/run.txt"
+has "$tmp/run.txt" "^model +dtype +thr +phase" "table header"
+has "$tmp/run.txt" "^tiny +q8_0 +1 +prefill +0 +8 +[0-9.]+ " "prefill row"
+has "$tmp/run.txt" "^tiny +q8_0 +1 +decode +8 +1 +[0-9.]+ " "decode row ctx 8"
+has "$tmp/run.txt" "^tiny +q8_0 +1 +decode +32 +1 " "decode row ctx 32"
+has "$tmp/run.txt" "^tiny +q8_0 +1 +batch decode +8 +3 " "batch row"
+has "$tmp/run.txt" "measured on this host \(Google Benchmark, median of 2 repetitions" "provenance line"
+has "$tmp/run.txt" "price given on the command line, \\\$2.5000/h" "price labelled"
+has "$tmp/run.txt" "^decode op share at ctx 8 \(measured" "op share"
+has "$tmp/run.txt" "^read bandwidth: ([0-9.]+ GB/s \(measured|unavailable: )" "read bandwidth labelled"
+if [ -s "$tmp/err" ]; then bad "stderr should be quiet off a terminal: $(head -c 300 "$tmp/err")"; else ok; fi
+python3 - "$tmp/r.json" <<'PY' && ok || bad "result file content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "infercost-result" and d["schema_version"] == 1
+assert d["model"]["name"] == "tiny" and d["model"]["n_layer_run"] == 2
+assert d["env"]["threads"] == 1 and d["env"]["cpu"]["vendor"]
+kinds = [(m["kind"], m["context"], m["batch"]) for m in d["measurements"]]
+assert ("prefill", 0, 8) in kinds and ("decode", 8, 1) in kinds and ("batch_decode", 8, 3) in kinds, kinds
+for m in d["measurements"]:
+    assert m["provenance"] == "measured" and m["extrapolated_from_layers"] is None
+    assert m["tok_per_s"] > 0 and m["ms_per_token"] > 0 and len(m["samples_ms"]) == 2, m
+    assert abs(m["usd_per_mtok"] - 2.5 / (m["tok_per_s"] * 3600) * 1e6) < 1e-6 * m["usd_per_mtok"]
+    if m["kind"] == "decode":
+        assert abs(sum(m["op_share"].values()) - 1) < 1e-6, m["op_share"]
+assert d["pricing"]["usd_per_hour"] == 2.5 and "command line" in d["pricing"]["source"]
+PY
+
+# --benchmark_* flags pass through: Google Benchmark's own JSON, with the run's context.
+expect 0 "benchmark_out" -- "$bin" run "${fast[@]}" --context 8 --prefill 0 --benchmark_out="$tmp/gb.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["context"]["infercost_model"].startswith("tiny"); assert any(b["name"].startswith("decode/ctx:8") for b in d["benchmarks"])' "$tmp/gb.json" && ok || bad "benchmark_out JSON"
+
+# No price: tokens/s only, and how to add one.
+expect 0 "run without price" -- "$bin" run "${fast[@]}" --context 8 --prefill 0
+has "$tmp/out" "no price: .*add --instance TYPE \(catalog price\) or --usd-per-hour X" "how to add a price"
+
+# A catalog price: --instance names the type; the footer and result file carry source and date,
+# and say the throughput is this host's when the host is not that type.
+expect 0 "run --instance" -- env IC_SYSFS_ROOT="$tmp/nosys" "$bin" run "${fast[@]}" --context 8 --prefill 0 --instance c7i.large --pricing spot --json "$tmp/p.json"
+has "$tmp/out" "catalog\$" "catalog price column"
+has "$tmp/out" "^\\\$/Mtok: c7i.large spot us-east-1 at \\\$[0-9.]+/h \(catalog: .*, 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]\); [0-9]+% off on-demand" "catalog price with source and date"
+has "$tmp/out" "measured on this host, which is not a c7i.large" "priced type is not this host"
+python3 - "$tmp/p.json" <<'PY' && ok || bad "catalog pricing in the result file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["pricing"]
+assert p["instance_type"] == "c7i.large" and p["pricing"] == "spot" and p["region"] == "us-east-1", p
+assert p["usd_per_hour"] < 0.0893 and p["date"] and p["source"], p
+assert d["env"]["instance_type"] == "c7i.large" and d["env"]["instance_source"] == "flag", d["env"]
+m = [m for m in d["measurements"] if m["kind"] == "decode"][0]
+assert abs(m["usd_per_mtok"] - p["usd_per_hour"] / (m["tok_per_s"] * 3600) * 1e6) < 1e-6 * m["usd_per_mtok"]
+PY
+expect 2 "unknown instance" -- "$bin" run "${fast[@]}" --context 8 --prefill 0 --instance zz9.huge
+has "$tmp/err" "--instance zz9.huge: .*zz9.huge" "unknown instance named"
+expect 2 "malformed instance" -- "$bin" run "${fast[@]}" --instance 'c7i large'
+has "$tmp/err" "--instance 'c7i large': not an instance type" "malformed instance named"
+expect 2 "bad pricing" -- "$bin" run "${fast[@]}" --pricing cheap
+has "$tmp/err" "--pricing 'cheap'" "bad pricing named"
+
+# A slice: every figure says it is extrapolated.
+expect 0 "run a slice" -- "$bin" run "${fast[@]}" --layers 1 --json "$tmp/s.json"
+has "$tmp/out" "extrapolated from 1 of 2 layers" "slice labelled"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(m["extrapolated_from_layers"]==1 and m["provenance"]=="extrapolated" for m in d["measurements"]); assert d["model"]["n_layer_run"]==1' "$tmp/s.json" && ok || bad "slice result"
+
+# The f32 path with its prefill GEMMs through OpenBLAS, side by side.
+expect 0 "run --blas" -- "$bin" run "${fast[@]}" --dtype f32 --blas --context 8
+has "$tmp/out" "prefill-sgemm|unavailable" "blas row"
+
+# A GGUF header gives the shape and weight type.
+python3 - "$tmp/m.gguf" <<'PY'
+import struct, sys
+def s(x): b = x.encode(); return struct.pack("<Q", len(b)) + b
+kv = [("general.architecture", 8, s("llama")), ("llama.block_count", 4, struct.pack("<I", 2)),
+      ("llama.embedding_length", 4, struct.pack("<I", 128)),
+      ("llama.attention.head_count", 4, struct.pack("<I", 4)),
+      ("llama.attention.head_count_kv", 4, struct.pack("<I", 2)),
+      ("llama.feed_forward_length", 4, struct.pack("<I", 256)),
+      ("llama.rope.freq_base", 6, struct.pack("<f", 500000.0))]
+out = b"GGUF" + struct.pack("<IQQ", 3, 3, len(kv))
+for k, t, v in kv: out += s(k) + struct.pack("<I", t) + v
+for name, d0, d1 in [("token_embd.weight", 128, 300), ("blk.0.attn_q.weight", 128, 128),
+                     ("blk.0.ffn_down.weight", 256, 128)]:
+    out += s(name) + struct.pack("<IQQIQ", 2, d0, d1, 2, 0)   # ggml type 2 = q4_0
+open(sys.argv[1], "wb").write(out)
+PY
+expect 0 "run a gguf" -- "$bin" run "${fast[@]}" --model "$tmp/m.gguf" --context 8 --prefill 0
+has "$tmp/out" "^llama +q4_0 +1 +decode +8 " "gguf shape and type used"
+has "$tmp/out" "gguf:.*m.gguf" "gguf source shown"
+
+# Memory planning on a real shape: Llama-3.1-70B at q8_0 (~75 GB) on this machine runs a
+# labelled slice (skipped where the machine could hold it all).
+mem_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
+if [ "${mem_kb:-0}" -lt 60000000 ]; then
+  expect 0 "70b slice" -- "$bin" run --model llama-3.1-70b --dtype q8_0 --quick --context 16 --prefill 0 --repetitions 2
+  has "$tmp/out" "slice: the full model does not fit; ran [0-9]+ of 80 layers" "70b slice explained"
+  has "$tmp/out" "extrapolated from [0-9]+ of 80 layers" "70b figures labelled"
+  has "$tmp/out" "^llama-3.1-70b +q8_0 .* decode +16 +1 +[0-9.]+" "70b decode row"
+else
+  echo "run_cli_test: 70b slice check skipped: ${mem_kb} kB available holds the whole model"
+fi
+
+echo "run_cli_test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -101,6 +101,11 @@ rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *ac
         sv[r] = _mm512_mul_ps(dw, dx);
         acc[r] = _mm512_fmadd_ps(dw, corr, acc[r]);
     }
+    /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
+     * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
+    for (int r = 0; r < 4; r++)
+        for (size_t o = 0; o < 16 * sizeof(ic_block_q4_0); o += 64)
+            _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);
 #pragma GCC unroll 4
     for (int q = 0; q < 16; q += 4) {
         const size_t b = g + (size_t)q;
@@ -111,7 +116,6 @@ rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *ac
                              _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
             const __m512i z = load_quad(wr[r] + b);
             const __m512i lo = _mm512_and_si512(z, m4);
             const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);

@@ -84,6 +84,11 @@ rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *ac
     const __m512 dx = _mm512_load_ps(p->dx + g);
     __m512 sv[4];
     for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(load_scales16(wr[r] + g), dx);
+    /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
+     * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
+    for (int r = 0; r < 4; r++)
+        for (size_t o = 0; o < 16 * sizeof(ic_block_q8_0); o += 64)
+            _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -94,7 +99,6 @@ rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *ac
                              _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
             __m512i wv = load_pair(wr[r] + b, 1);
             wv = _mm512_mask_sub_epi8(wv, neg, zero, wv);
             __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, ax, wv));

@@ -140,6 +140,39 @@ static void test_env_avx2(void) {
     }
 }
 
+/* RoPE heads longer than the AVX-512 kernel's 256-pair cos/sin table and not a multiple of 16
+ * floats, against a double-precision rotation (test_ops covers head_dim 2, 64 and 128). */
+static void test_rope_long(void) {
+    const ic_kernel *kern = ic_select_for(IC_OP_ROPE, IC_DT_F32, ic_cpu()->features, IC_LVL_COUNT);
+    const size_t dims[] = {6, 200, 1100}, positions[] = {0, 5, 131071}, nh = 3;
+    ic_test_rng rng = {7};
+    for (size_t di = 0; di < 3; di++)
+        for (size_t pi = 0; pi < 3; pi++) {
+            const size_t d = dims[di], pos = positions[pi], n = d * nh;
+            float *x = malloc(n * sizeof *x), *orig = malloc(n * sizeof *orig);
+            for (size_t i = 0; i < n; i++) orig[i] = x[i] = ic_test_uniform(&rng);
+            kern->fn.rope(x, nh, d, pos, 500000.0f);
+            int ok = 1;
+            for (size_t h = 0; h < nh && ok; h++)
+                for (size_t i = 0; i < d / 2 && ok; i++) {
+                    const double ang = (double)pos * pow(500000.0, -2.0 * (double)i / (double)d);
+                    const double a = orig[h * d + 2 * i], b = orig[h * d + 2 * i + 1];
+                    const double e0 = a * cos(ang) - b * sin(ang), e1 = a * sin(ang) + b * cos(ang);
+                    const double tol = 1e-5 + fabs(ang) * 2e-7;
+                    if (fabs(x[h * d + 2 * i] - e0) > tol * (1 + fabs(e0)) ||
+                        fabs(x[h * d + 2 * i + 1] - e1) > tol * (1 + fabs(e1))) {
+                        CHECK(0, "%s d=%zu pos=%zu h=%zu i=%zu: got (%g, %g) want (%g, %g)",
+                              kern->name, d, pos, h, i, x[h * d + 2 * i], x[h * d + 2 * i + 1], e0,
+                              e1);
+                        ok = 0;
+                    }
+                }
+            if (ok) PASS();
+            free(x), free(orig);
+        }
+    printf("  %-28s checked at head_dim 6, 200, 1100\n", kern->name);
+}
+
 #endif
 
 int main(int argc, char **argv) {
@@ -153,6 +186,7 @@ int main(int argc, char **argv) {
     } else {
         test_caps();
         test_long_paths();
+        test_rope_long();
     }
 #endif
     return ic_test_finish("test_x86");

@@ -91,8 +91,10 @@ static inline __m512i load_quad(const ic_block_q4_0 *w) {
  * layout's first 64 bytes and the high nibbles against its second, both vpdpbusd into one sum, so
  * lanes 4i..4i+3 hold block i's dot product. About 11 vector instructions per 4 blocks and row,
  * against 16 with two blocks per vector. */
-static inline __attribute__((always_inline)) void
-rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *acc) {
+static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q4_0 *const *wr,
+                                                              const xprep *p, size_t g,
+                                                              size_t row_left, size_t row_bytes,
+                                                              __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
     const __m512 dx = _mm512_load_ps(p->dx + g), corr = _mm512_load_ps(p->corr + g);
     __m512 sv[4];
@@ -103,9 +105,15 @@ rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *ac
     }
     /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
      * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
+    /* Within the distance of the row's end (row_left bytes from wr[r]; short rows: always),
+     * prefetch the same place in the next tile's row, 4 rows on, which is what this row's stream
+     * reads next, not the row below, which is already streaming. */
+    const size_t ahead = g * sizeof(ic_block_q4_0) + PREFETCH_BYTES < row_left
+                             ? PREFETCH_BYTES
+                             : PREFETCH_BYTES + 3 * row_bytes;
     for (int r = 0; r < 4; r++)
         for (size_t o = 0; o < 16 * sizeof(ic_block_q4_0); o += 64)
-            _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + g) + ahead + o, PREFETCH_HINT);
 #pragma GCC unroll 4
     for (int q = 0; q < 16; q += 4) {
         const size_t b = g + (size_t)q;
@@ -195,7 +203,8 @@ void ic_gemv_q4_0_avx512vnni(const void *w, const void *x, float *y, size_t k, s
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                              _mm512_setzero_ps()};
             const size_t nfull = nc & ~(size_t)15;
-            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
+            for (size_t g = 0; g < nfull; g += 16)
+                rows4_dot16(wr, &p, g, (nb - c) * sizeof *wb, nb * sizeof *wb, acc);
             if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
             __m128 s = ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]);
             if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(y + r));

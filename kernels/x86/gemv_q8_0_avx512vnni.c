@@ -78,17 +78,25 @@ static inline __m512 load_scales16(const ic_block_q8_0 *w) {
 
 /* Full groups of 16 blocks for 4 rows: no tail tests in the loop, the 8 block pairs unrolled, the
  * per-pair lane permutation indices constant. */
-static inline __attribute__((always_inline)) void
-rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *acc) {
+static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_0 *const *wr,
+                                                              const xprep *p, size_t g,
+                                                              size_t row_left, size_t row_bytes,
+                                                              __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512();
     const __m512 dx = _mm512_load_ps(p->dx + g);
     __m512 sv[4];
     for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(load_scales16(wr[r] + g), dx);
     /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
      * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
+    /* Within the distance of the row's end (row_left bytes from wr[r]; short rows: always),
+     * prefetch the same place in the next tile's row, 4 rows on, which is what this row's stream
+     * reads next, not the row below, which is already streaming. */
+    const size_t ahead = g * sizeof(ic_block_q8_0) + PREFETCH_BYTES < row_left
+                             ? PREFETCH_BYTES
+                             : PREFETCH_BYTES + 3 * row_bytes;
     for (int r = 0; r < 4; r++)
         for (size_t o = 0; o < 16 * sizeof(ic_block_q8_0); o += 64)
-            _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + g) + ahead + o, PREFETCH_HINT);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -156,7 +164,8 @@ void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, s
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                              _mm512_setzero_ps()};
             const size_t nfull = nc & ~(size_t)15;
-            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
+            for (size_t g = 0; g < nfull; g += 16)
+                rows4_dot16(wr, &p, g, (nb - c) * sizeof *wb, nb * sizeof *wb, acc);
             if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
             __m128 s = ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]);
             if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(y + r));

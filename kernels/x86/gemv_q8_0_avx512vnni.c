@@ -94,9 +94,6 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_
     const size_t ahead = g * sizeof(ic_block_q8_0) + PREFETCH_BYTES < row_left
                              ? PREFETCH_BYTES
                              : PREFETCH_BYTES + 3 * row_bytes;
-    for (int r = 0; r < 4; r++)
-        for (size_t o = 0; o < 16 * sizeof(ic_block_q8_0); o += 64)
-            _mm_prefetch((const char *)(wr[r] + g) + ahead + o, PREFETCH_HINT);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -107,6 +104,10 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_
                              _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
+            /* two lines per 68-byte pair, so that no line is skipped; issued next to the loads
+             * (all of a group's prefetches at its start measured slower) */
+            _mm_prefetch((const char *)(wr[r] + b) + ahead, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + b) + ahead + 64, PREFETCH_HINT);
             __m512i wv = load_pair(wr[r] + b, 1);
             wv = _mm512_mask_sub_epi8(wv, neg, zero, wv);
             __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, ax, wv));

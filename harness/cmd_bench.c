@@ -923,9 +923,9 @@ int ic_cmd_bench(int argc, char **argv) {
     if (g_b.counters) {
         if (ic_counters_open(&g_b.ctr, g_b.pool, note, sizeof note) != 0) {
             fprintf(stderr, "infercost bench: hardware counters unavailable: %s\n", note);
-            char tmp[256];
+            char tmp[sizeof note + 16];
             snprintf(tmp, sizeof tmp, "unavailable: %s", note);
-            snprintf(note, sizeof note, "%s", tmp);
+            snprintf(note, sizeof note, "%.*s", (int)sizeof note - 1, tmp);
         }
     }
     add_context(note);

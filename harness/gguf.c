@@ -317,7 +317,7 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
         if (read_value(s, t, keep ? &num : NULL, &alen, 0)) return -1;
         if (t == GT_ARRAY && strcmp(key, "tokenizer.ggml.tokens") == 0) s->tokens_count = alen;
         if (keep && s->n_nums < MAX_KEPT) {
-            snprintf(num.key, sizeof num.key, "%s", key);
+            memcpy(num.key, key, strlen(key) + 1); /* keep: it fits */
             s->nums[s->n_nums++] = num;
         }
     }

@@ -755,17 +755,9 @@ static int collect(void) {
     for (size_t i = 0; i < nl; i++) {
         bench_item p = {.loop = &loops[i]};
         if (!ic_probe_loop_usable(&loops[i])) {
-            ic_level cap;
-            char e[256];
-            ic_level_cap(&cap, e, sizeof e);
-            if (loops[i].level > cap)
-                snprintf(p.skip_buf, sizeof p.skip_buf,
-                         "skipped: probe %s is above the IC_ISA cap %s", loops[i].name,
-                         ic_level_name(cap));
-            else
-                snprintf(p.skip_buf, sizeof p.skip_buf,
-                         "skipped: probe %s needs CPU features this host lacks (%s)", loops[i].name,
-                         loops[i].isa);
+            snprintf(p.skip_buf, sizeof p.skip_buf,
+                     "skipped: probe %s needs CPU features this host lacks (%s)", loops[i].name,
+                     loops[i].isa);
             p.skip = p.skip_buf;
         }
         argset a = {0};

@@ -33,7 +33,8 @@ typedef struct ic_probe_loop {
 /* Every probe loop of this architecture, available or not; *count receives the length. */
 const ic_probe_loop *ic_probe_loops(size_t *count);
 
-/* Whether the loop may run here: features present and level within the IC_ISA cap. */
+/* Whether the loop may run here: its features are present. IC_ISA does not cap the probes: they
+ * measure this machine's ceilings, whatever kernels a run is limited to. */
 int ic_probe_loop_usable(const ic_probe_loop *l);
 
 /* The loop probes use for a kind: the usable one with the highest level (NULL: none, e.g. bf16

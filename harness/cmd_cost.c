@@ -148,12 +148,10 @@ static int price_one(const ic_catalog *cat, const char *path, const char *flag_i
     if (tpot_ms > 0) {
         const ic_econ_measurement *m = ic_econ_latency_pick(&r, tpot_ms);
         if (m) {
-            snprintf(what, sizeof what, "tpot<=%g b%ld %.0fms", tpot_ms, m->batch,
-                     m->ms_per_token);
+            snprintf(what, sizeof what, "tpot<=%g b%ld %.0fms", tpot_ms, m->batch, m->ms_per_token);
             row(what, m->tok_per_s, &pr, ic_econ_figure_provenance(&r, m));
         } else {
-            printf("  tpot<=%-16g none: no decode configuration meets the target\n",
-                   tpot_ms);
+            printf("  tpot<=%-16g none: no decode configuration meets the target\n", tpot_ms);
         }
     }
     printf("\n");

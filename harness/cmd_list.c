@@ -11,9 +11,8 @@
 #include "ic_dispatch.h"
 #include "topology.h"
 
-static const char g_usage[] =
-    "usage: infercost list [--json]\n"
-    "  --json   print the same information as one JSON object\n";
+static const char g_usage[] = "usage: infercost list [--json]\n"
+                              "  --json   print the same information as one JSON object\n";
 
 /* Features that belong to this architecture, so x86 hosts do not list Arm bits and vice versa. */
 static int feature_is_native(int bit) {
@@ -70,7 +69,8 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     }
     json_object_set_new(jcpu, "features", present);
     json_object_set_new(jcpu, "features_absent", absent);
-    if (cpu->sve_vl_bytes) json_object_set_new(jcpu, "sve_vl_bits", json_integer((json_int_t)cpu->sve_vl_bytes * 8));
+    if (cpu->sve_vl_bytes)
+        json_object_set_new(jcpu, "sve_vl_bits", json_integer((json_int_t)cpu->sve_vl_bytes * 8));
     if (cpu->amx_note[0]) json_object_set_new(jcpu, "amx_note", json_string(cpu->amx_note));
     ic_graviton_add_json(jcpu, cpu->features, cpu->sve_vl_bytes);
     json_object_set_new(root, "cpu", jcpu);
@@ -92,7 +92,8 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
         if (!ic_level_is_native(k->level)) continue;
         json_t *jk = json_object();
         json_object_set_new(jk, "op", json_string(ic_op_name(k->op)));
-        if (ic_op_is_typed(k->op)) json_object_set_new(jk, "type", json_string(ic_dtype_name(k->wtype)));
+        if (ic_op_is_typed(k->op))
+            json_object_set_new(jk, "type", json_string(ic_dtype_name(k->wtype)));
         json_object_set_new(jk, "name", json_string(k->name));
         json_object_set_new(jk, "isa", json_string(k->isa));
         int usable = ic_kernel_usable(k, cpu->features, cap);
@@ -115,10 +116,12 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     printf("features   (detected on this host; a feature counts only if the OS enabled it)\n");
     printf("  present ");
     for (int b = 0; b < IC_FEATURE_COUNT; b++)
-        if (feature_is_native(b) && ((cpu->features >> b) & 1)) printf(" %s", ic_feature_name(1ull << b));
+        if (feature_is_native(b) && ((cpu->features >> b) & 1))
+            printf(" %s", ic_feature_name(1ull << b));
     printf("\n  absent  ");
     for (int b = 0; b < IC_FEATURE_COUNT; b++)
-        if (feature_is_native(b) && !((cpu->features >> b) & 1)) printf(" %s", ic_feature_name(1ull << b));
+        if (feature_is_native(b) && !((cpu->features >> b) & 1))
+            printf(" %s", ic_feature_name(1ull << b));
     printf("\n");
     if (cpu->amx_note[0]) printf("  note: AMX unusable: %s\n", cpu->amx_note);
     if (cpu->sve_vl_bytes) printf("  SVE vector length: %zu bits\n", cpu->sve_vl_bytes * 8);
@@ -129,8 +132,8 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     ic_topology_print(stdout, ic_topology_get());
     printf("\nbuild dependencies\n");
     for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
-        printf("  %-10s %s%s%s\n", g_deps[i].name, g_deps[i].have ? "available" : "unavailable: ",
-               g_deps[i].have ? "" : g_deps[i].why,
+        printf("  %-10s %s%s%s\n", g_deps[i].name,
+               g_deps[i].have ? "available" : "unavailable: ", g_deps[i].have ? "" : g_deps[i].why,
                strcmp(g_deps[i].name, "cuda") == 0 && g_deps[i].have
                    ? " (toolkit found; the GPU backend is not built yet)"
                    : "");
@@ -159,12 +162,18 @@ int ic_cmd_list(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': as_json = 1; break;
-        case 'h': fputs(g_usage, stdout); return IC_EXIT_OK;
-        default: return ic_usage_error("list", g_usage, "unknown option '%s'", argv[optind - 1]);
+        case 'j':
+            as_json = 1;
+            break;
+        case 'h':
+            fputs(g_usage, stdout);
+            return IC_EXIT_OK;
+        default:
+            return ic_usage_error("list", g_usage, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc) return ic_usage_error("list", g_usage, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc)
+        return ic_usage_error("list", g_usage, "unexpected argument '%s'", argv[optind]);
     int rc = ic_cli_check_isa();
     if (rc) return rc;
     const ic_cpu_info *cpu = ic_cpu();

@@ -86,7 +86,7 @@ typedef struct {
     long layers; /* 0: all, or chosen automatically */
     int blas;
     int repetitions;
-    double usd_per_hour; /* < 0: none given */
+    double usd_per_hour;  /* < 0: none given */
     const char *instance; /* --instance, or NULL */
     const char *region;
     ic_pricing pricing;
@@ -518,14 +518,15 @@ static void fmt_num(char *out, size_t len, double v, int prec) {
 
 /* Where this run's $/hour comes from: the command line, or the catalog price of the instance type
  * given with --instance or read from DMI. A type given with --instance must be priced (exit 2
- * otherwise); a detected one that the catalog lacks only loses the $/Mtok column, with the reason. */
+ * otherwise); a detected one that the catalog lacks only loses the $/Mtok column, with the reason.
+ */
 typedef struct {
     double usd_per_hour; /* < 0: no price */
     int from_catalog;
-    ic_price price;          /* when from_catalog */
-    char instance[48];       /* "" when unknown */
+    ic_price price;              /* when from_catalog */
+    char instance[48];           /* "" when unknown */
     const char *instance_source; /* "flag", "dmi" or NULL */
-    char note[1024];         /* the footer's sentence about the price */
+    char note[1024];             /* the footer's sentence about the price */
 } run_price;
 
 static int resolve_price(const run_opts *o, run_price *rp) {
@@ -557,8 +558,8 @@ static int resolve_price(const run_opts *o, run_price *rp) {
     char err[512];
     int rc = ic_catalog_load(&cat, o->catalog_dir, err, sizeof err);
     if (rc == 0) {
-        rc = ic_price_lookup(&cat, rp->instance, o->region, o->pricing, &rp->price, err,
-                             sizeof err);
+        rc =
+            ic_price_lookup(&cat, rp->instance, o->region, o->pricing, &rp->price, err, sizeof err);
         ic_catalog_free(&cat);
     }
     if (rc != 0) {
@@ -566,24 +567,23 @@ static int resolve_price(const run_opts *o, run_price *rp) {
             ic_error("run: --instance %s: %s", o->instance, err);
             return rc;
         }
-        snprintf(rp->note, sizeof rp->note, "no price for %s (detected from DMI): %s",
-                 rp->instance, err);
+        snprintf(rp->note, sizeof rp->note, "no price for %s (detected from DMI): %s", rp->instance,
+                 err);
         return 0;
     }
     rp->from_catalog = 1;
     rp->usd_per_hour = rp->price.usd_per_hour;
-    int n = snprintf(rp->note, sizeof rp->note,
-                     "%s %s %s at $%.4f/h (catalog: %s, %s)", rp->price.instance_type,
-                     ic_pricing_name(rp->price.pricing), rp->price.region, rp->price.usd_per_hour,
-                     rp->price.source, rp->price.date);
+    int n = snprintf(rp->note, sizeof rp->note, "%s %s %s at $%.4f/h (catalog: %s, %s)",
+                     rp->price.instance_type, ic_pricing_name(rp->price.pricing), rp->price.region,
+                     rp->price.usd_per_hour, rp->price.source, rp->price.date);
     if (rp->price.discount > 0 && n > 0 && (size_t)n < sizeof rp->note)
         n += snprintf(rp->note + n, sizeof rp->note - (size_t)n, "; %.0f%% off on-demand (%s, %s)",
-                      100 * rp->price.discount, rp->price.discount_source,
-                      rp->price.discount_date);
+                      100 * rp->price.discount, rp->price.discount_source, rp->price.discount_date);
     /* A price for another machine than this one: the throughput is still this host's. */
     char here[48];
     if (o->instance && n > 0 && (size_t)n < sizeof rp->note &&
-        !(ic_instance_detect(NULL, here, sizeof here, why, sizeof why) && strcmp(here, o->instance) == 0))
+        !(ic_instance_detect(NULL, here, sizeof here, why, sizeof why) &&
+          strcmp(here, o->instance) == 0))
         snprintf(rp->note + n, sizeof rp->note - (size_t)n,
                  ". The tok/s were measured on this host, which is not a %s (%s): the $/Mtok is "
                  "what this throughput would cost at that type's price",
@@ -843,7 +843,9 @@ static int run(const run_opts *o_in) {
     const char *tp = slice ? "extrap." : "measured";
     printf("%-14s %-5s %3s  %-13s %6s %5s %10s %9s %9s %11s %-8s %5s %9s\n", "(source)", "", "", "",
            "", "", tp, tp, "modeled", "modeled", "", "ratio",
-           price.from_catalog ? "catalog" : o.usd_per_hour >= 0 ? "given" : "-");
+           price.from_catalog    ? "catalog"
+           : o.usd_per_hour >= 0 ? "given"
+                                 : "-");
     figures figs[2 + MAX_LIST * 2];
     for (int i = 0; i < n_ms; i++) {
         meas *x = &ms[i];
@@ -954,9 +956,9 @@ static int run(const run_opts *o_in) {
         json_object_set_new(env, "arch", json_string(uname(&un) == 0 ? un.machine : "unknown"));
         json_object_set_new(env, "instance_type",
                             price.instance[0] ? json_string(price.instance) : json_null());
-        json_object_set_new(env, "instance_source", price.instance_source
-                                                        ? json_string(price.instance_source)
-                                                        : json_null());
+        json_object_set_new(env, "instance_source",
+                            price.instance_source ? json_string(price.instance_source)
+                                                  : json_null());
         const ic_topology *topo = ic_topology_get();
         json_t *jt = json_object();
         json_object_set_new(jt, "cores", json_integer(topo->cores));

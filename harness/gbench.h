@@ -31,11 +31,11 @@ typedef struct ic_bench_config {
     const char *arg_names[IC_BENCH_MAX_ARGS]; /* "m", "k": the run is named name/m:4096/k:14336 */
     double min_time_s;                        /* minimum measured time per repetition */
     int repetitions;                          /* >1 adds mean, median, stddev and cv aggregates */
-    int threads;                              /* Google Benchmark threads (the harness pool is separate) */
-    int manual_time;                          /* time comes from ic_bench_set_iteration_time */
-    int aggregates_only;                      /* report only the aggregates of repetitions */
-    int real_time; /* time and rates from the wall clock, not the calling thread's CPU time:
-                    * for work spread over a pool (added by issue 3; zero keeps CPU time) */
+    int threads;         /* Google Benchmark threads (the harness pool is separate) */
+    int manual_time;     /* time comes from ic_bench_set_iteration_time */
+    int aggregates_only; /* report only the aggregates of repetitions */
+    int real_time;       /* time and rates from the wall clock, not the calling thread's CPU time:
+                          * for work spread over a pool (added by issue 3; zero keeps CPU time) */
 } ic_bench_config;
 
 /* Registers fn under name. Returns 0, or -1 with a message (name empty, too many args...). */
@@ -61,7 +61,7 @@ void ic_bench_set_items_processed(ic_bench_state *st, int64_t items);
 /* Counter flags, as Google Benchmark's Counter::Flags. */
 enum {
     IC_COUNTER_DEFAULT = 0,
-    IC_COUNTER_RATE = 1 << 0,           /* divided by the run's time: a per-second rate */
+    IC_COUNTER_RATE = 1 << 0, /* divided by the run's time: a per-second rate */
     IC_COUNTER_AVG_THREADS = 1 << 1,
     IC_COUNTER_AVG_ITERATIONS = 1 << 2, /* divided by the iterations: a per-iteration figure */
     IC_COUNTER_INVERT = 1 << 3,         /* 1/x after the above: seconds per item from a rate */

@@ -27,10 +27,9 @@ static const char *cli_name(const char *id, char *buf, size_t len) {
 }
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: infercost <command> [options]\n"
-            "       infercost --help | --version\n\n"
-            "Measures what one generated token costs on this machine.\n\ncommands:\n");
+    fprintf(out, "usage: infercost <command> [options]\n"
+                 "       infercost --help | --version\n\n"
+                 "Measures what one generated token costs on this machine.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof g_commands / sizeof g_commands[0]; i++) {
         char name[64];
         fprintf(out, "  %-14s %s\n", cli_name(g_commands[i].name, name, sizeof name),

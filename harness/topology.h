@@ -22,7 +22,7 @@ typedef struct ic_cache_info {
 } ic_cache_info;
 
 typedef struct ic_topology {
-    int have_hwloc;  /* 0: counts are sysconf's, caches unknown, binding unavailable */
+    int have_hwloc;   /* 0: counts are sysconf's, caches unknown, binding unavailable */
     char source[160]; /* "hwloc 2.9.0" or "unavailable: <why>; counts from sysconf" */
     int packages;
     int cores; /* physical cores */

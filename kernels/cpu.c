@@ -30,7 +30,8 @@ static uint64_t read_xcr0(void) {
 static int request_amx(char *note, size_t len) {
     enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
     if (syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) != 0) {
-        snprintf(note, len, "arch_prctl(ARCH_REQ_XCOMP_PERM) refused: the kernel did not grant AMX");
+        snprintf(note, len,
+                 "arch_prctl(ARCH_REQ_XCOMP_PERM) refused: the kernel did not grant AMX");
         return 0;
     }
     return 1;
@@ -50,7 +51,8 @@ static void detect(ic_cpu_info *c) {
     if (ext_max >= 0x80000004u) {
         uint32_t regs[12];
         for (uint32_t i = 0; i < 3; i++)
-            __cpuid(0x80000002u + i, regs[4 * i], regs[4 * i + 1], regs[4 * i + 2], regs[4 * i + 3]);
+            __cpuid(0x80000002u + i, regs[4 * i], regs[4 * i + 1], regs[4 * i + 2],
+                    regs[4 * i + 3]);
         char brand[49];
         memcpy(brand, regs, 48);
         brand[48] = '\0';
@@ -68,9 +70,9 @@ static void detect(ic_cpu_info *c) {
     if (cx & (1u << 20)) f |= IC_F_SSE42;
     int osxsave = (cx >> 27) & 1;
     uint64_t xcr0 = osxsave ? read_xcr0() : 0;
-    int os_avx = (xcr0 & 0x6) == 0x6;           /* XMM and YMM state */
+    int os_avx = (xcr0 & 0x6) == 0x6;                /* XMM and YMM state */
     int os_avx512 = os_avx && (xcr0 & 0xe0) == 0xe0; /* opmask, ZMM_Hi256, Hi16_ZMM */
-    int os_amx = (xcr0 & 0x60000) == 0x60000;   /* XTILECFG and XTILEDATA */
+    int os_amx = (xcr0 & 0x60000) == 0x60000;        /* XTILECFG and XTILEDATA */
     if (os_avx) {
         if (cx & (1u << 12)) f |= IC_F_FMA;
         if (cx & (1u << 29)) f |= IC_F_F16C;
@@ -93,7 +95,8 @@ static void detect(ic_cpu_info *c) {
         }
         int has_amx = (d7 >> 24) & 1;
         if (has_amx && !os_amx) {
-            snprintf(c->amx_note, sizeof c->amx_note, "the OS has not enabled AMX tile state (XCR0)");
+            snprintf(c->amx_note, sizeof c->amx_note,
+                     "the OS has not enabled AMX tile state (XCR0)");
         } else if (has_amx && request_amx(c->amx_note, sizeof c->amx_note)) {
             f |= IC_F_AMX_TILE;
             if (d7 & (1u << 25)) f |= IC_F_AMX_INT8;
@@ -138,7 +141,9 @@ static void detect(ic_cpu_info *c) {
 }
 #endif
 
-static void detect_once(void) { detect(&g_cpu); }
+static void detect_once(void) {
+    detect(&g_cpu);
+}
 
 const ic_cpu_info *ic_cpu(void) {
     pthread_once(&g_once, detect_once);

@@ -6,26 +6,54 @@
 #include <string.h>
 
 #define IC_GEMV(w, W, A, isa_, L, f)                                                               \
-    {.op = IC_OP_GEMV, .name = "gemv_" #w "_" #isa_, .isa = #isa_, .level = IC_LVL_##L,            \
-     .features = (f), .wtype = IC_DT_##W, .atype = IC_DT_##A, .fn.gemv = ic_gemv_##w##_##isa_},
+    {.op = IC_OP_GEMV,                                                                             \
+     .name = "gemv_" #w "_" #isa_,                                                                 \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##W,                                                                           \
+     .atype = IC_DT_##A,                                                                           \
+     .fn.gemv = ic_gemv_##w##_##isa_},
 #define IC_GEMM(w, W, A, isa_, L, f)                                                               \
-    {.op = IC_OP_GEMM, .name = "gemm_" #w "_" #isa_, .isa = #isa_, .level = IC_LVL_##L,            \
-     .features = (f), .wtype = IC_DT_##W, .atype = IC_DT_##A, .fn.gemm = ic_gemm_##w##_##isa_},
+    {.op = IC_OP_GEMM,                                                                             \
+     .name = "gemm_" #w "_" #isa_,                                                                 \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##W,                                                                           \
+     .atype = IC_DT_##A,                                                                           \
+     .fn.gemm = ic_gemm_##w##_##isa_},
 #define IC_QUANTIZE(t, T, isa_, L, f)                                                              \
-    {.op = IC_OP_QUANTIZE, .name = "quantize_" #t "_" #isa_, .isa = #isa_, .level = IC_LVL_##L,    \
-     .features = (f), .wtype = IC_DT_##T, .atype = IC_DT_F32,                                      \
+    {.op = IC_OP_QUANTIZE,                                                                         \
+     .name = "quantize_" #t "_" #isa_,                                                             \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##T,                                                                           \
+     .atype = IC_DT_F32,                                                                           \
      .fn.quantize = ic_quantize_##t##_##isa_},
 #define IC_DEQUANTIZE(t, T, isa_, L, f)                                                            \
-    {.op = IC_OP_DEQUANTIZE, .name = "dequantize_" #t "_" #isa_, .isa = #isa_,                     \
-     .level = IC_LVL_##L, .features = (f), .wtype = IC_DT_##T, .atype = IC_DT_##T,                 \
+    {.op = IC_OP_DEQUANTIZE,                                                                       \
+     .name = "dequantize_" #t "_" #isa_,                                                           \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##T,                                                                           \
+     .atype = IC_DT_##T,                                                                           \
      .fn.dequantize = ic_dequantize_##t##_##isa_},
 #define IC_UNTYPED(OP, lop, isa_, L, f)                                                            \
-    {.op = IC_OP_##OP, .name = #lop "_" #isa_, .isa = #isa_, .level = IC_LVL_##L, .features = (f),\
-     .wtype = IC_DT_F32, .atype = IC_DT_F32, .fn.lop = ic_##lop##_##isa_},
-#define IC_RMSNORM(isa_, L, f) IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, f)
-#define IC_ROPE(isa_, L, f) IC_UNTYPED(ROPE, rope, isa_, L, f)
-#define IC_SOFTMAX(isa_, L, f) IC_UNTYPED(SOFTMAX, softmax, isa_, L, f)
-#define IC_SWIGLU(isa_, L, f) IC_UNTYPED(SWIGLU, swiglu, isa_, L, f)
+    {.op = IC_OP_##OP,                                                                             \
+     .name = #lop "_" #isa_,                                                                       \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_F32,                                                                           \
+     .atype = IC_DT_F32,                                                                           \
+     .fn.lop = ic_##lop##_##isa_},
+#define IC_RMSNORM(isa_, L, f)   IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, f)
+#define IC_ROPE(isa_, L, f)      IC_UNTYPED(ROPE, rope, isa_, L, f)
+#define IC_SOFTMAX(isa_, L, f)   IC_UNTYPED(SOFTMAX, softmax, isa_, L, f)
+#define IC_SWIGLU(isa_, L, f)    IC_UNTYPED(SWIGLU, swiglu, isa_, L, f)
 #define IC_ATTENTION(isa_, L, f) IC_UNTYPED(ATTENTION, attention, isa_, L, f)
 
 static const ic_kernel g_table[] = {
@@ -38,7 +66,9 @@ static const char *const g_op_names[] = {
 #undef IC_X
 };
 
-const char *ic_op_name(ic_op op) { return (op >= 0 && op < IC_OP_COUNT) ? g_op_names[op] : NULL; }
+const char *ic_op_name(ic_op op) {
+    return (op >= 0 && op < IC_OP_COUNT) ? g_op_names[op] : NULL;
+}
 
 int ic_op_is_typed(ic_op op) {
     return op == IC_OP_GEMV || op == IC_OP_GEMM || op == IC_OP_QUANTIZE || op == IC_OP_DEQUANTIZE;

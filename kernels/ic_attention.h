@@ -8,8 +8,9 @@ typedef struct ic_attn_shape {
     size_t n_head;    /* query heads */
     size_t n_head_kv; /* key/value heads; divides n_head (GQA) */
     size_t head_dim;
-    size_t n_pos;     /* cached positions to attend over: 0 .. n_pos - 1, including this token */
-    size_t kv_stride; /* floats between consecutive positions in the caches (>= n_head_kv*head_dim) */
+    size_t n_pos; /* cached positions to attend over: 0 .. n_pos - 1, including this token */
+    size_t
+        kv_stride; /* floats between consecutive positions in the caches (>= n_head_kv*head_dim) */
 } ic_attn_shape;
 
 /* For each query head h in [head_begin, head_end):

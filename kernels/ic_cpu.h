@@ -1,4 +1,5 @@
-/* CPU feature detection and ISA levels. Detection runs once; everything after reads a cached mask. */
+/* CPU feature detection and ISA levels. Detection runs once; everything after reads a cached mask.
+ */
 #ifndef IC_CPU_H
 #define IC_CPU_H
 

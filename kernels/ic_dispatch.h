@@ -32,15 +32,15 @@ typedef enum ic_op {
 } ic_op;
 
 /* Declarations of every variant, from the list. */
-#define IC_GEMV(w, W, A, isa, L, f) ic_gemv_fn ic_gemv_##w##_##isa;
-#define IC_GEMM(w, W, A, isa, L, f) ic_gemm_fn ic_gemm_##w##_##isa;
-#define IC_QUANTIZE(t, T, isa, L, f) ic_quantize_fn ic_quantize_##t##_##isa;
+#define IC_GEMV(w, W, A, isa, L, f)    ic_gemv_fn ic_gemv_##w##_##isa;
+#define IC_GEMM(w, W, A, isa, L, f)    ic_gemm_fn ic_gemm_##w##_##isa;
+#define IC_QUANTIZE(t, T, isa, L, f)   ic_quantize_fn ic_quantize_##t##_##isa;
 #define IC_DEQUANTIZE(t, T, isa, L, f) ic_dequantize_fn ic_dequantize_##t##_##isa;
-#define IC_RMSNORM(isa, L, f) ic_rmsnorm_fn ic_rmsnorm_##isa;
-#define IC_ROPE(isa, L, f) ic_rope_fn ic_rope_##isa;
-#define IC_SOFTMAX(isa, L, f) ic_softmax_fn ic_softmax_##isa;
-#define IC_SWIGLU(isa, L, f) ic_swiglu_fn ic_swiglu_##isa;
-#define IC_ATTENTION(isa, L, f) ic_attention_fn ic_attention_##isa;
+#define IC_RMSNORM(isa, L, f)          ic_rmsnorm_fn ic_rmsnorm_##isa;
+#define IC_ROPE(isa, L, f)             ic_rope_fn ic_rope_##isa;
+#define IC_SOFTMAX(isa, L, f)          ic_softmax_fn ic_softmax_##isa;
+#define IC_SWIGLU(isa, L, f)           ic_swiglu_fn ic_swiglu_##isa;
+#define IC_ATTENTION(isa, L, f)        ic_attention_fn ic_attention_##isa;
 #include "ic_kernels.inc"
 #undef IC_GEMV
 #undef IC_GEMM

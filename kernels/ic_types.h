@@ -7,13 +7,7 @@
 #include <string.h>
 
 /* Weight and activation element types. Quantized types are the ggml block formats. */
-typedef enum ic_dtype {
-    IC_DT_F32 = 0,
-    IC_DT_BF16,
-    IC_DT_Q8_0,
-    IC_DT_Q4_0,
-    IC_DT_COUNT
-} ic_dtype;
+typedef enum ic_dtype { IC_DT_F32 = 0, IC_DT_BF16, IC_DT_Q8_0, IC_DT_Q4_0, IC_DT_COUNT } ic_dtype;
 
 /* Values per quantization block (q8_0 and q4_0). */
 #define IC_QK 32

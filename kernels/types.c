@@ -6,7 +6,9 @@
 
 static const char *const g_names[IC_DT_COUNT] = {"f32", "bf16", "q8_0", "q4_0"};
 
-const char *ic_dtype_name(ic_dtype t) { return (t >= 0 && t < IC_DT_COUNT) ? g_names[t] : NULL; }
+const char *ic_dtype_name(ic_dtype t) {
+    return (t >= 0 && t < IC_DT_COUNT) ? g_names[t] : NULL;
+}
 
 int ic_dtype_parse(const char *name, ic_dtype *out) {
     for (int t = 0; t < IC_DT_COUNT; t++) {
@@ -18,15 +20,22 @@ int ic_dtype_parse(const char *name, ic_dtype *out) {
     return -1;
 }
 
-size_t ic_dtype_block(ic_dtype t) { return (t == IC_DT_Q8_0 || t == IC_DT_Q4_0) ? IC_QK : 1; }
+size_t ic_dtype_block(ic_dtype t) {
+    return (t == IC_DT_Q8_0 || t == IC_DT_Q4_0) ? IC_QK : 1;
+}
 
 size_t ic_row_bytes(ic_dtype t, size_t k) {
     switch (t) {
-    case IC_DT_F32: return k * sizeof(float);
-    case IC_DT_BF16: return k * sizeof(uint16_t);
-    case IC_DT_Q8_0: return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q8_0);
-    case IC_DT_Q4_0: return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q4_0);
-    default: return 0;
+    case IC_DT_F32:
+        return k * sizeof(float);
+    case IC_DT_BF16:
+        return k * sizeof(uint16_t);
+    case IC_DT_Q8_0:
+        return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q8_0);
+    case IC_DT_Q4_0:
+        return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q4_0);
+    default:
+        return 0;
     }
 }
 

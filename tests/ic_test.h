@@ -23,14 +23,17 @@ static int ic_test_passed, ic_test_failed;
 /* Counts one passed check, for loops that report only their first failure. */
 #define PASS() (ic_test_passed++)
 
-/* Prints the summary line and returns the exit status: non-zero when any check failed or none ran. */
+/* Prints the summary line and returns the exit status: non-zero when any check failed or none ran.
+ */
 static inline int ic_test_finish(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, ic_test_passed, ic_test_failed);
     return ic_test_failed != 0 || ic_test_passed == 0;
 }
 
 /* splitmix64: reproducible across platforms. */
-typedef struct { uint64_t s; } ic_test_rng;
+typedef struct {
+    uint64_t s;
+} ic_test_rng;
 
 static inline uint64_t ic_test_next(ic_test_rng *r) {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);

@@ -21,8 +21,10 @@ static void test_fake_masks(void) {
                         CHECK(0, "no variant for %s %d", ic_op_name((ic_op)op), t);
                         continue;
                     }
-                    if ((k->features & ~mask) != 0 || (int)k->level > cap || !ic_level_is_native(k->level))
-                        CHECK(0, "mask %llx cap %d chose %s", (unsigned long long)mask, cap, k->name);
+                    if ((k->features & ~mask) != 0 || (int)k->level > cap ||
+                        !ic_level_is_native(k->level))
+                        CHECK(0, "mask %llx cap %d chose %s", (unsigned long long)mask, cap,
+                              k->name);
                     /* nothing usable ranks above the choice */
                     for (size_t i = 0; i < count; i++) {
                         const ic_kernel *o = &table[i];

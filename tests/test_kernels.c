@@ -1,6 +1,7 @@
-/* Every kernel variant this host can run, the scalar references included, against a double-precision
- * computation on the same (already quantized) inputs: odd sizes, unaligned buffers, and the row
- * range split as 1 to 7 threads would split it. Also: blocks that cannot hold k give a clear error. */
+/* Every kernel variant this host can run, the scalar references included, against a
+ * double-precision computation on the same (already quantized) inputs: odd sizes, unaligned
+ * buffers, and the row range split as 1 to 7 threads would split it. Also: blocks that cannot hold
+ * k give a clear error. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -11,12 +12,15 @@
 static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 4095, 4096, 4097};
 /* IC_TEST_QUICK=1 (ci/aarch64.sh under qemu): the same tails around a smaller power of two. */
 static const size_t g_sizes_quick[] = {1, 31, 32, 33, 64, 255, 256, 257};
-_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_any, "the quick list replaces the full one entry for entry");
+_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_any,
+               "the quick list replaces the full one entry for entry");
 static const size_t g_rows[] = {1, 7, 33};
 
 /* Kernel arithmetic error bound for a k-term dot product: recursive summation in float is within
  * k * eps * sum|terms| (Higham); we allow 2x for FMA-reassociated vector variants. */
-static double dot_tol(size_t k, double abs_sum) { return 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30; }
+static double dot_tol(size_t k, double abs_sum) {
+    return 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30;
+}
 
 static unsigned char *alloc_offset(size_t bytes, size_t offset, void **base) {
     *base = malloc(bytes + 64 + offset);
@@ -70,9 +74,11 @@ static void check_matmul(const ic_kernel *kern, size_t m, size_t k, size_t n, ic
                 if (!(err <= dot_tol(k, abs_sum))) {
                     bad = 1;
                     worst = err;
-                    CHECK(0, "%s m=%zu k=%zu n=%zu parts=%d row=%zu tok=%zu: got %.9g want %.9g "
-                          "(err %.3g > tol %.3g)", kern->name, m, k, n, parts, r, t, y[t * m + r],
-                          ref, err, dot_tol(k, abs_sum));
+                    CHECK(0,
+                          "%s m=%zu k=%zu n=%zu parts=%d row=%zu tok=%zu: got %.9g want %.9g "
+                          "(err %.3g > tol %.3g)",
+                          kern->name, m, k, n, parts, r, t, y[t * m + r], ref, err,
+                          dot_tol(k, abs_sum));
                     break;
                 }
             }
@@ -166,14 +172,16 @@ static void test_roundtrip(const ic_kernel *table, size_t count, uint64_t featur
                                : t == IC_DT_BF16 ? fabs(x[j]) * 0x1p-8
                                                  : 0.0;
                 if (!(fabs((double)back[j] - x[j]) <= bound)) {
-                    CHECK(0, "%s round trip x[%zu]=%g back %g bound %g", kq->name, j, x[j], back[j], bound);
+                    CHECK(0, "%s round trip x[%zu]=%g back %g bound %g", kq->name, j, x[j], back[j],
+                          bound);
                     ok = 0;
                     break;
                 }
             }
         }
         if (ok) PASS();
-        CHECK(memcmp(q, qref, ic_row_bytes(t, k)) == 0, "%s differs from the reference bytes", kq->name);
+        CHECK(memcmp(q, qref, ic_row_bytes(t, k)) == 0, "%s differs from the reference bytes",
+              kq->name);
         printf("  %-28s checked\n", kq->name);
     }
     /* bf16 rounds to nearest even and keeps NaN a NaN. */

@@ -10,7 +10,8 @@
 static const size_t g_sizes_full[] = {1, 31, 32, 33, 4095, 4096, 4097};
 /* IC_TEST_QUICK=1 (ci/aarch64.sh under qemu): the same tails around a smaller power of two. */
 static const size_t g_sizes_quick[] = {1, 31, 32, 33, 255, 256, 257};
-_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_full, "the quick list replaces the full one entry for entry");
+_Static_assert(sizeof g_sizes_quick == sizeof g_sizes_full,
+               "the quick list replaces the full one entry for entry");
 static const size_t *g_sizes = g_sizes_full;
 
 static int close_rel(double got, double want, double tol) {
@@ -56,9 +57,11 @@ static void test_rope(const ic_kernel *k, ic_test_rng *rng) {
                         double e0 = a * cos(ang) - b * sin(ang), e1 = a * sin(ang) + b * cos(ang);
                         /* the angle is rounded to float: error grows with pos * freq */
                         double tol = 1e-5 + fabs(ang) * 2e-7;
-                        if (!close_rel(x[h * d + 2 * i], e0, tol) || !close_rel(x[h * d + 2 * i + 1], e1, tol)) {
-                            CHECK(0, "%s d=%zu pos=%zu h=%zu i=%zu got (%g,%g) want (%g,%g)", k->name,
-                                  d, pos, h, i, x[h * d + 2 * i], x[h * d + 2 * i + 1], e0, e1);
+                        if (!close_rel(x[h * d + 2 * i], e0, tol) ||
+                            !close_rel(x[h * d + 2 * i + 1], e1, tol)) {
+                            CHECK(0, "%s d=%zu pos=%zu h=%zu i=%zu got (%g,%g) want (%g,%g)",
+                                  k->name, d, pos, h, i, x[h * d + 2 * i], x[h * d + 2 * i + 1], e0,
+                                  e1);
                             ok = 0;
                         }
                     }
@@ -79,7 +82,8 @@ static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
         int ok = 1;
         for (size_t i = 0; i < n && ok; i++)
             if (!close_rel(x[i], exp(orig[i] - max) / sum, 1e-5 + (double)n * FLT_EPSILON)) {
-                CHECK(0, "%s n=%zu i=%zu got %g want %g", k->name, n, i, x[i], exp(orig[i] - max) / sum);
+                CHECK(0, "%s n=%zu i=%zu got %g want %g", k->name, n, i, x[i],
+                      exp(orig[i] - max) / sum);
                 ok = 0;
             }
         if (ok) PASS();
@@ -105,7 +109,8 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
     for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
         float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc(n * 4);
-        for (size_t i = 0; i < n; i++) g[i] = 12 * ic_test_uniform(rng), u[i] = ic_test_uniform(rng);
+        for (size_t i = 0; i < n; i++)
+            g[i] = 12 * ic_test_uniform(rng), u[i] = ic_test_uniform(rng);
         if (n > 3) g[0] = -200, g[1] = 200, g[2] = -1e30f;
         k->fn.swiglu(g, u, y, n);
         int ok = 1;
@@ -123,13 +128,16 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
 
 /* Naive GQA attention in double, with the kv head of query head h written as h * n_kv / n_head. */
 static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
-    const struct { size_t nh, nkv, d, npos; } shapes[] = {
-        {1, 1, 64, 1}, {4, 4, 32, 7}, {8, 2, 64, 33}, {32, 8, 128, 130}, {6, 1, 16, 513}, {4, 2, 2, 5}};
+    const struct {
+        size_t nh, nkv, d, npos;
+    } shapes[] = {{1, 1, 64, 1},     {4, 4, 32, 7},   {8, 2, 64, 33},
+                  {32, 8, 128, 130}, {6, 1, 16, 513}, {4, 2, 2, 5}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         ic_attn_shape s = {shapes[si].nh, shapes[si].nkv, shapes[si].d, shapes[si].npos,
                            shapes[si].nkv * shapes[si].d + 3 /* padded rows */};
         size_t qn = s.n_head * s.head_dim, cn = s.n_pos * s.kv_stride;
-        float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4), *out = malloc(qn * 4);
+        float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4),
+              *out = malloc(qn * 4);
         float *scratch = malloc(s.n_pos * 4);
         double *sc = malloc(s.n_pos * sizeof(double));
         for (size_t i = 0; i < qn; i++) q[i] = ic_test_uniform(rng);
@@ -146,7 +154,8 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
                 for (size_t p = 0; p < s.n_pos; p++) {
                     double dot = 0;
                     for (size_t j = 0; j < s.head_dim; j++)
-                        dot += (double)q[h * s.head_dim + j] * kc[p * s.kv_stride + g * s.head_dim + j];
+                        dot += (double)q[h * s.head_dim + j] *
+                               kc[p * s.kv_stride + g * s.head_dim + j];
                     sc[p] = dot / sqrt((double)s.head_dim);
                     max = fmax(max, sc[p]);
                 }
@@ -155,7 +164,8 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
                     double want = 0;
                     for (size_t p = 0; p < s.n_pos; p++)
                         want += sc[p] / sum * vc[p * s.kv_stride + g * s.head_dim + j];
-                    if (!close_rel(out[h * s.head_dim + j], want, 1e-5 + 1e-6 * (double)s.head_dim)) {
+                    if (!close_rel(out[h * s.head_dim + j], want,
+                                   1e-5 + 1e-6 * (double)s.head_dim)) {
                         CHECK(0, "%s shape %zu parts %d h=%zu j=%zu got %g want %g", k->name, si,
                               parts, h, j, out[h * s.head_dim + j], want);
                         ok = 0;
@@ -180,12 +190,23 @@ int main(void) {
         const ic_kernel *k = &table[i];
         if (!ic_kernel_usable(k, features, IC_LVL_COUNT)) continue;
         switch (k->op) {
-        case IC_OP_RMSNORM: test_rmsnorm(k, &rng); break;
-        case IC_OP_ROPE: test_rope(k, &rng); break;
-        case IC_OP_SOFTMAX: test_softmax(k, &rng); break;
-        case IC_OP_SWIGLU: test_swiglu(k, &rng); break;
-        case IC_OP_ATTENTION: test_attention(k, &rng); break;
-        default: continue;
+        case IC_OP_RMSNORM:
+            test_rmsnorm(k, &rng);
+            break;
+        case IC_OP_ROPE:
+            test_rope(k, &rng);
+            break;
+        case IC_OP_SOFTMAX:
+            test_softmax(k, &rng);
+            break;
+        case IC_OP_SWIGLU:
+            test_swiglu(k, &rng);
+            break;
+        case IC_OP_ATTENTION:
+            test_attention(k, &rng);
+            break;
+        default:
+            continue;
         }
         tested[k->op]++;
         printf("  %-28s checked\n", k->name);

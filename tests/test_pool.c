@@ -51,7 +51,8 @@ int main(void) {
         CHECK(prev == 1000, "nt=%d covers %zu", nt, prev);
     }
     ic_pool *p = NULL;
-    CHECK(ic_pool_create(&p, 0, IC_BIND_NONE, err, sizeof err) == -1 && strstr(err, "0"), "0 threads: %s", err);
+    CHECK(ic_pool_create(&p, 0, IC_BIND_NONE, err, sizeof err) == -1 && strstr(err, "0"),
+          "0 threads: %s", err);
     ic_bind b;
     CHECK(ic_bind_parse("core", &b) == 0 && b == IC_BIND_CORE, "parse core");
     CHECK(ic_bind_parse("socket", &b) == -1, "parse socket");

@@ -4,9 +4,13 @@
 #include <assert.h>
 #include <math.h>
 
-void ic_quantize_f32_ref(const float *x, void *y, size_t k) { memcpy(y, x, k * sizeof(float)); }
+void ic_quantize_f32_ref(const float *x, void *y, size_t k) {
+    memcpy(y, x, k * sizeof(float));
+}
 
-void ic_dequantize_f32_ref(const void *x, float *y, size_t k) { memcpy(y, x, k * sizeof(float)); }
+void ic_dequantize_f32_ref(const void *x, float *y, size_t k) {
+    memcpy(y, x, k * sizeof(float));
+}
 
 void ic_quantize_bf16_ref(const float *x, void *y, size_t k) {
     uint16_t *out = y;

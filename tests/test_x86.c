@@ -76,6 +76,7 @@ static void test_long_paths(void) {
             check(kern, 11, 1024, 5, &rng);  /* small n: a 4-token tile and a single token */
             check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
             check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
+            check(kern, 150, 4096, 3, &rng); /* rows beyond one L2 block (gemm_by_gemv.h) */
         }
     }
 }

@@ -1,0 +1,14 @@
+/* q4_0 GEMM at the avxvnni level: ic_gemv_q4_0_avxvnni per token over L2-sized blocks of weight
+ * rows (gemm_by_gemv.h), so prefill and batched decode have a vector path on every x86-64 instance.
+ */
+#ifndef __AVXVNNI__
+#error "gemm_q4_0_avxvnni.c needs avxvnni (see cmake/isa.cmake)"
+#endif
+
+#include "gemm_by_gemv.h"
+
+void ic_gemm_q4_0_avxvnni(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
+                          size_t row_begin, size_t row_end) {
+    ic_x86_gemm_by_gemv(ic_gemv_q4_0_avxvnni, IC_DT_Q4_0, IC_DT_Q8_0, w, x, y, k, n, ldy, row_begin,
+                        row_end);
+}

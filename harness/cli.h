@@ -16,6 +16,13 @@ enum { IC_EXIT_OK = 0, IC_EXIT_FAIL = 1, IC_EXIT_USAGE = 2 };
 int ic_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+struct option;
+
+/* The usage error for the option getopt_long just refused (argv[optind - 1]): "option '--x' needs
+ * a value" when opts names it with a required argument, otherwise "unknown option '--x'". */
+int ic_option_error(const char *cmd, const char *usage, const struct option *opts,
+                    char *const *argv, int optind_);
+
 /* Prints "infercost: <message>" to stderr. */
 void ic_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

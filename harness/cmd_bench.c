@@ -894,7 +894,7 @@ int ic_cmd_bench(int argc, char **argv) {
             fputs(g_usage, stdout);
             goto out;
         default:
-            rc = ic_usage_error("bench", g_usage, "unknown option '%s'", own[optind - 1]);
+            rc = ic_option_error("bench", g_usage, opts, own, optind);
             goto out;
         }
     }

@@ -104,11 +104,7 @@ int ic_cmd_compare_chips(int argc, char **argv) {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
         default:
-            if (optopt && strchr("mdrptc", optopt))
-                return ic_usage_error("compare-chips", g_usage, "option '%s' needs a value",
-                                      argv[optind - 1]);
-            return ic_usage_error("compare-chips", g_usage, "unknown option '%s'",
-                                  argv[optind - 1]);
+            return ic_option_error("compare-chips", g_usage, opts, argv, optind);
         }
     }
     if (!model || !dtype)

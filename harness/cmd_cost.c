@@ -214,10 +214,7 @@ int ic_cmd_cost(int argc, char **argv) {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
         default:
-            if (optopt && strchr("irpmtuc", optopt))
-                return ic_usage_error("cost", g_usage, "option '%s' needs a value",
-                                      argv[optind - 1]);
-            return ic_usage_error("cost", g_usage, "unknown option '%s'", argv[optind - 1]);
+            return ic_option_error("cost", g_usage, opts, argv, optind);
         }
     }
     if (optind >= argc) return ic_usage_error("cost", g_usage, "no result file given");

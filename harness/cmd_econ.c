@@ -561,10 +561,7 @@ int ic_cmd_econ(int argc, char **argv) {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
         default:
-            if (optopt == 'c')
-                return ic_usage_error("econ", g_usage, "option '%s' needs a value",
-                                      argv[optind - 1]);
-            return ic_usage_error("econ", g_usage, "unknown option '%s'", argv[optind - 1]);
+            return ic_option_error("econ", g_usage, opts, argv, optind);
         }
     }
     if (argc - optind != 1)

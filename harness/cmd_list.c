@@ -169,7 +169,7 @@ int ic_cmd_list(int argc, char **argv) {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
         default:
-            return ic_usage_error("list", g_usage, "unknown option '%s'", argv[optind - 1]);
+            return ic_option_error("list", g_usage, opts, argv, optind);
         }
     }
     if (optind < argc)

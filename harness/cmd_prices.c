@@ -50,10 +50,7 @@ int ic_cmd_prices(int argc, char **argv) {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
         default:
-            if (optopt && strchr("rpc", optopt))
-                return ic_usage_error("prices", g_usage, "option '%s' needs a value",
-                                      argv[optind - 1]);
-            return ic_usage_error("prices", g_usage, "unknown option '%s'", argv[optind - 1]);
+            return ic_option_error("prices", g_usage, opts, argv, optind);
         }
     }
     if (optind >= argc)

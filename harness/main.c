@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "ic_config.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,19 @@ int ic_usage_error(const char *cmd, const char *usage_text, const char *fmt, ...
     va_end(ap);
     fputs(usage_text, stderr);
     return IC_EXIT_USAGE;
+}
+
+int ic_option_error(const char *cmd, const char *usage, const struct option *opts,
+                    char *const *argv, int optind_) {
+    const char *arg = optind_ > 0 ? argv[optind_ - 1] : "";
+    if (strncmp(arg, "--", 2) == 0) {
+        size_t len = strcspn(arg + 2, "=");
+        for (const struct option *o = opts; o->name; o++)
+            if (o->has_arg == required_argument && strlen(o->name) == len &&
+                strncmp(o->name, arg + 2, len) == 0)
+                return ic_usage_error(cmd, usage, "option '%s' needs a value", arg);
+    }
+    return ic_usage_error(cmd, usage, "unknown option '%s'", arg);
 }
 
 int ic_cli_check_isa(void) {

@@ -135,6 +135,10 @@ else
   bad "counters: $n 'unavailable' lines and no cycles counter"
 fi
 
+# A value-taking option without its value is named as such, not as unknown.
+expect 2 "missing value" -- "$bin" bench --threads
+has "$tmp/err" "option '--threads' needs a value" "missing value named"
+
 # IC_ISA caps the kernels, not the probes: the ceilings stay the machine's.
 expect 0 "isa cap leaves probes" -- env IC_ISA=ref "$bin" bench --benchmark_filter=probe/peak_f32 --benchmark_format=json $tiny
 hasnt "$tmp/out" '"error_message": "skipped: probe' "probes not capped"

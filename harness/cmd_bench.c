@@ -122,7 +122,7 @@ static struct {
     float *y;
     float *aux; /* attention: v cache; elementwise: second input */
     size_t aux_bytes;
-    float *scratch; /* attention: n_pos floats per worker */
+    float *scratch; /* attention: ic_attn_scratch_floats(n_pos) floats per worker */
 } g_wl;
 
 static void wl_free(void) {
@@ -221,7 +221,7 @@ static int wl_attention(size_t n_pos, char *err, size_t errlen) {
     g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
     g_wl.x = malloc(q * sizeof(float));
     g_wl.y = malloc(q * sizeof(float));
-    g_wl.scratch = malloc((size_t)g_b.threads * n_pos * sizeof(float));
+    g_wl.scratch = malloc((size_t)g_b.threads * ic_attn_scratch_floats(n_pos) * sizeof(float));
     if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch) {
         snprintf(err, errlen, "skipped: out of memory for a KV cache of %zu positions", n_pos);
         wl_free();
@@ -318,8 +318,9 @@ static void attn_task(void *arg, int tid, int nt) {
     size_t b, e;
     ic_split_range(ATTN_HEADS, 1, tid, nt, &b, &e);
     if (b < e)
-        it->kern->fn.attention(g_wl.x, g_wl.w, g_wl.aux, g_wl.y, g_wl.scratch + (size_t)tid * it->n,
-                               &s, b, e);
+        it->kern->fn.attention(g_wl.x, g_wl.w, g_wl.aux, g_wl.y,
+                               g_wl.scratch + (size_t)tid * ic_attn_scratch_floats(it->n), &s, b,
+                               e);
 }
 
 static volatile double g_sink;

@@ -389,9 +389,9 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     size_t R = cfg->max_rows, widest = f->d > f->ff ? f->d : f->ff;
     if (f->qd > widest) widest = f->qd;
     f->xq_row = align64(atype_row_max(ks, widest));
-    f->scratch_stride = align64((cfg->ctx_cap + 16) * sizeof(float)) / sizeof(float);
-    size_t batch_cap = cfg->batch_ctx_cap + 16;
-    if (batch_cap > f->scratch_stride) f->scratch_stride = align64(batch_cap * 4) / 4;
+    size_t pos_cap = cfg->ctx_cap > cfg->batch_ctx_cap ? cfg->ctx_cap : cfg->batch_ctx_cap;
+    f->scratch_stride =
+        align64(ic_attn_scratch_floats(pos_cap + 1) * sizeof(float)) / sizeof(float);
     f->x = aligned_alloc(64, align64(R * f->d * 4));
     f->xn = aligned_alloc(64, align64(R * f->d * 4));
     f->qkv = aligned_alloc(64, align64(R * f->qkv_rows * 4));

@@ -16,9 +16,23 @@ typedef struct ic_attn_shape {
 /* For each query head h in [head_begin, head_end):
  *   out_h = sum_p softmax_p(q_h . k[p][g] / sqrt(head_dim)) v[p][g],  g = h / (n_head / n_head_kv).
  * q and out hold n_head * head_dim floats; k_cache[p * kv_stride + g * head_dim + d], same for v.
- * scratch holds at least n_pos floats, owned by the calling thread. */
+ * scratch holds at least ic_attn_scratch_floats(n_pos) floats, owned by the calling thread: room
+ * for the scores of IC_ATTN_GROUP_MAX heads at once, so that the heads sharing a KV head can be
+ * scored in one pass over its keys. */
 typedef void ic_attention_fn(const float *q, const float *k_cache, const float *v_cache, float *out,
                              float *scratch, const ic_attn_shape *s, size_t head_begin,
                              size_t head_end);
+
+/* Query heads a kernel may score at once, and the scratch that takes: IC_ATTN_GROUP_MAX rows of
+ * n_pos scores, each row rounded up to 16 floats (a 64-byte line). */
+#define IC_ATTN_GROUP_MAX 4
+
+static inline size_t ic_attn_scratch_stride(size_t n_pos) {
+    return (n_pos + 15) & ~(size_t)15;
+}
+
+static inline size_t ic_attn_scratch_floats(size_t n_pos) {
+    return IC_ATTN_GROUP_MAX * ic_attn_scratch_stride(n_pos);
+}
 
 #endif

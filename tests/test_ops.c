@@ -130,15 +130,16 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
 static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
     const struct {
         size_t nh, nkv, d, npos;
-    } shapes[] = {{1, 1, 64, 1},     {4, 4, 32, 7},   {8, 2, 64, 33},
-                  {32, 8, 128, 130}, {6, 1, 16, 513}, {4, 2, 2, 5}};
+    } shapes[] = {{1, 1, 64, 1},   {4, 4, 32, 7},  {8, 2, 64, 33},  {32, 8, 128, 130},
+                  {6, 1, 16, 513}, {4, 2, 2, 5},   {14, 2, 64, 37}, {28, 4, 128, 300},
+                  {10, 2, 80, 70}, {8, 8, 130, 9}, {12, 3, 100, 1}, {9, 1, 48, 1030}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         ic_attn_shape s = {shapes[si].nh, shapes[si].nkv, shapes[si].d, shapes[si].npos,
                            shapes[si].nkv * shapes[si].d + 3 /* padded rows */};
         size_t qn = s.n_head * s.head_dim, cn = s.n_pos * s.kv_stride;
         float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4),
               *out = malloc(qn * 4);
-        float *scratch = malloc(s.n_pos * 4);
+        float *scratch = malloc(ic_attn_scratch_floats(s.n_pos) * 4);
         double *sc = malloc(s.n_pos * sizeof(double));
         for (size_t i = 0; i < qn; i++) q[i] = ic_test_uniform(rng);
         for (size_t i = 0; i < cn; i++) kc[i] = ic_test_uniform(rng), vc[i] = ic_test_uniform(rng);

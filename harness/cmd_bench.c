@@ -297,11 +297,10 @@ typedef struct {
     const bench_item *it;
 } task_ctx;
 
-static void gemv_task(void *arg, int tid, int nt) {
+static void gemv_rows(void *arg, int tid, size_t b, size_t e) {
+    (void)tid;
     const bench_item *it = ((task_ctx *)arg)->it;
-    size_t b, e;
-    ic_split_range(it->m, 16, tid, nt, &b, &e);
-    if (b < e) it->kern->fn.gemv(g_wl.w, g_wl.x, g_wl.y, it->k, b, e);
+    it->kern->fn.gemv(g_wl.w, g_wl.x, g_wl.y, it->k, b, e);
 }
 
 static void gemm_task(void *arg, int tid, int nt) {
@@ -446,7 +445,9 @@ static void bench_body(ic_bench_state *st, void *user) {
     int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
     switch (it->kind) {
     case B_GEMV:
-        IC_WALL_LOOP(ic_pool_run(g_b.pool, gemv_task, &tc));
+        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, 16,
+                                      ic_rows_chunk(ic_row_bytes(it->kern->wtype, it->k)),
+                                      gemv_rows, &tc));
         bytes = (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;
         flop = 2.0 * (double)it->m * (double)it->k;
         tokens = 1;

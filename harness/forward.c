@@ -464,11 +464,13 @@ static void mm_run(void *ctx, int tid, int nt) {
     const mm_task *t = ctx;
     size_t b, e;
     ic_split_range(t->rows, 16, tid, nt, &b, &e);
-    if (b >= e) return;
-    if (t->k->op == IC_OP_GEMV)
-        t->k->fn.gemv(t->w, t->x, t->y, t->kdim, b, e);
-    else
-        t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
+    if (b < e) t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
+}
+
+static void mv_rows(void *ctx, int tid, size_t b, size_t e) {
+    (void)tid;
+    const mm_task *t = ctx;
+    t->k->fn.gemv(t->w, t->x, t->y, t->kdim, b, e);
 }
 
 /* y[n][ldy] = in[n][k] W^T over W's rows: quantizes the n input rows (stride in_stride floats)
@@ -497,7 +499,11 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
         f->clock_reads += 2;
     }
     mm_task mt = {kern, w, x, y, k, n, ldy, rows};
-    ic_pool_run(f->pool, mm_run, &mt);
+    if (n == 1)
+        ic_pool_run_rows(f->pool, rows, 16, ic_rows_chunk(ic_row_bytes(kern->wtype, k)), mv_rows,
+                         &mt);
+    else
+        ic_pool_run(f->pool, mm_run, &mt);
 }
 
 /* Attention for n rows: row r belongs to sequence seq(r) at position pos(r). Work units are

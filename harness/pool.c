@@ -7,14 +7,23 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* One worker's share of a row task, [next, end) packed as next << 32 | end, so that the owner
+ * taking from the front and a thief taking from the back agree with one compare-and-swap. On its
+ * own cache line: the owner updates it every chunk. */
+typedef struct {
+    _Alignas(64) _Atomic uint64_t range;
+} row_share;
+
 struct ic_pool {
     int n;
+    row_share *shares; /* n of them, for ic_pool_run_rows */
     ic_bind bind;
     pthread_t *threads;
     ic_task_fn *fn;
@@ -91,10 +100,12 @@ int ic_pool_create(ic_pool **out, int nthreads, ic_bind bind, char *err, size_t 
     }
     ic_pool *p = calloc(1, sizeof *p);
     if (p == NULL || (p->threads = calloc((size_t)nthreads, sizeof *p->threads)) == NULL ||
+        (p->shares = aligned_alloc(64, (size_t)nthreads * sizeof *p->shares)) == NULL ||
         (p->where = calloc((size_t)nthreads, sizeof *p->where)) == NULL ||
         (p->detail = calloc((size_t)nthreads, 80)) == NULL) {
         if (p) {
             free(p->threads);
+            free(p->shares);
             free(p->where);
         }
         free(p);
@@ -163,6 +174,77 @@ void ic_pool_run(ic_pool *p, ic_task_fn *fn, void *ctx) {
     }
 }
 
+typedef struct {
+    ic_pool *pool;
+    size_t n, align, chunk;
+    ic_rows_fn *fn;
+    void *ctx;
+} rows_task;
+
+/* Claims up to `chunk` rows of share s: from the front (the owner) or from the back (a thief, its
+ * start rounded down to a multiple of align so that the owner's chunks stay aligned). */
+static int claim(row_share *s, int from_back, size_t chunk, size_t align, size_t *b, size_t *e) {
+    uint64_t v = atomic_load_explicit(&s->range, memory_order_relaxed);
+    for (;;) {
+        const size_t next = (size_t)(v >> 32), end = (size_t)(v & 0xffffffffu);
+        if (next >= end) return 0;
+        size_t nb = next, ne = end;
+        if (!from_back) {
+            *b = next;
+            *e = ne = next + chunk < end ? next + chunk : end;
+            nb = *e, ne = end;
+        } else {
+            size_t start = end > chunk ? (end - chunk) / align * align : 0;
+            *b = start > next ? start : next;
+            *e = end;
+            ne = *b;
+        }
+        if (atomic_compare_exchange_weak_explicit(&s->range, &v, (uint64_t)nb << 32 | ne,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return 1;
+    }
+}
+
+static void rows_run(void *arg, int tid, int nt) {
+    const rows_task *t = arg;
+    size_t b, e;
+    while (claim(&t->pool->shares[tid], 0, t->chunk, t->align, &b, &e)) t->fn(t->ctx, tid, b, e);
+    for (int i = 1; i < nt; i++) {
+        row_share *s = &t->pool->shares[(tid + i) % nt];
+        while (claim(s, 1, t->chunk, t->align, &b, &e)) t->fn(t->ctx, tid, b, e);
+    }
+}
+
+static void rows_static(void *arg, int tid, int nt) {
+    const rows_task *t = arg;
+    size_t b, e;
+    ic_split_range(t->n, t->align, tid, nt, &b, &e);
+    if (b < e) t->fn(t->ctx, tid, b, e);
+}
+
+void ic_pool_run_rows(ic_pool *p, size_t n, size_t align, size_t chunk, ic_rows_fn *fn, void *ctx) {
+    if (n == 0) return;
+    if (align == 0) align = 1;
+    chunk = chunk < align ? align : (chunk + align - 1) / align * align;
+    rows_task t = {p, n, align, chunk, fn, ctx};
+    if (p->n == 1) {
+        fn(ctx, 0, 0, n);
+        return;
+    }
+    if (n >= ((size_t)1 << 32)) {
+        ic_pool_run(p, rows_static, &t);
+        return;
+    }
+    /* The shares are set before the task is published (ic_pool_run's release), and every claim
+     * after it is a compare-and-swap on the share itself. */
+    for (int w = 0; w < p->n; w++) {
+        size_t b, e;
+        ic_split_range(n, align, w, p->n, &b, &e);
+        atomic_store_explicit(&p->shares[w].range, (uint64_t)b << 32 | e, memory_order_relaxed);
+    }
+    ic_pool_run(p, rows_run, &t);
+}
+
 int ic_pool_threads(const ic_pool *p) {
     return p->n;
 }
@@ -182,6 +264,7 @@ void ic_pool_destroy(ic_pool *p) {
     for (int t = 1; t < p->n; t++) pthread_join(p->threads[t], NULL);
     ic_topology_restore_binding(p->caller_binding);
     free(p->threads);
+    free(p->shares);
     free(p->where);
     free(p->detail);
     free(p);

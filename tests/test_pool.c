@@ -1,7 +1,11 @@
 /* The worker pool: every worker runs every task once, shares cover the range exactly, and
- * thousands of back-to-back tasks (one decoded token's worth) neither lose nor repeat work. */
+ * thousands of back-to-back tasks (one decoded token's worth) neither lose nor repeat work. Row
+ * tasks (ic_pool_run_rows) cover every row exactly once, in aligned chunks, and a slowed worker's
+ * rows are taken over by the others. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "ic_test.h"
 #include "pool.h"
@@ -18,6 +22,75 @@ static void mark(void *arg, int tid, int nt) {
     ic_split_range(c->n, 16, tid, nt, &b, &e);
     for (size_t i = b; i < e; i++) atomic_fetch_add(&c->hits[i], 1);
     atomic_fetch_add(&c->calls, 1);
+}
+
+typedef struct {
+    size_t align;
+    _Atomic int *hits;
+    _Atomic int *by; /* which worker ran each row */
+    _Atomic int misaligned, calls, slow_tid;
+} rows_ctx;
+
+static void mark_rows(void *arg, int tid, size_t b, size_t e) {
+    rows_ctx *c = arg;
+    if (b % c->align != 0 || e <= b) atomic_fetch_add(&c->misaligned, 1);
+    for (size_t i = b; i < e; i++) {
+        atomic_fetch_add(&c->hits[i], 1);
+        atomic_store(&c->by[i], tid);
+    }
+    atomic_fetch_add(&c->calls, 1);
+    if (tid == atomic_load(&c->slow_tid)) {
+        struct timespec ts = {0, 200000}; /* 0.2 ms per chunk: the others finish first */
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void test_rows(void) {
+    const size_t sizes[] = {0, 1, 15, 16, 17, 1000, 4097, 128256};
+    const size_t aligns[] = {1, 4, 16};
+    const size_t chunks[] = {0, 1, 16, 60, 100000};
+    for (int nt = 1; nt <= 5; nt++) {
+        ic_pool *p;
+        char err[256];
+        CHECK(ic_pool_create(&p, nt, IC_BIND_NONE, err, sizeof err) == 0, "create %d: %s", nt, err);
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (size_t ai = 0; ai < 3; ai++)
+                for (size_t ci = 0; ci < 5; ci++) {
+                    const size_t n = sizes[si];
+                    rows_ctx c = {.align = aligns[ai], .slow_tid = -1};
+                    c.hits = calloc(n + 1, sizeof *c.hits);
+                    c.by = calloc(n + 1, sizeof *c.by);
+                    const int rounds = n > 5000 ? 3 : 50;
+                    for (int r = 0; r < rounds; r++)
+                        ic_pool_run_rows(p, n, aligns[ai], chunks[ci], mark_rows, &c);
+                    int ok = atomic_load(&c.misaligned) == 0;
+                    for (size_t i = 0; i < n; i++) ok &= atomic_load(&c.hits[i]) == rounds;
+                    CHECK(ok, "rows nt=%d n=%zu align=%zu chunk=%zu: misaligned %d", nt, n,
+                          aligns[ai], chunks[ci], atomic_load(&c.misaligned));
+                    free(c.hits);
+                    free((void *)c.by);
+                }
+        /* Worker 0 (the caller) sleeps after each of its chunks: the others take most of its
+         * share from the back, and still every row is done once. */
+        if (nt > 1) {
+            const size_t n = 4096;
+            rows_ctx c = {.align = 16, .slow_tid = 0};
+            c.hits = calloc(n, sizeof *c.hits);
+            c.by = calloc(n, sizeof *c.by);
+            ic_pool_run_rows(p, n, 16, 16, mark_rows, &c);
+            size_t b0, e0, stolen = 0;
+            ic_split_range(n, 16, 0, nt, &b0, &e0);
+            int once = 1;
+            for (size_t i = 0; i < n; i++) once &= atomic_load(&c.hits[i]) == 1;
+            for (size_t i = b0; i < e0; i++) stolen += atomic_load(&c.by[i]) != 0;
+            CHECK(once, "slow worker, nt=%d: every row once", nt);
+            CHECK(stolen >= (e0 - b0) / 2,
+                  "slow worker, nt=%d: only %zu of its %zu rows taken over", nt, stolen, e0 - b0);
+            free(c.hits);
+            free((void *)c.by);
+        }
+        ic_pool_destroy(p);
+    }
 }
 
 int main(void) {
@@ -50,6 +123,7 @@ int main(void) {
         }
         CHECK(prev == 1000, "nt=%d covers %zu", nt, prev);
     }
+    test_rows();
     ic_pool *p = NULL;
     CHECK(ic_pool_create(&p, 0, IC_BIND_NONE, err, sizeof err) == -1 && strstr(err, "0"),
           "0 threads: %s", err);

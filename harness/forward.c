@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "forward.h"
 #include "ic_config.h"
+#include "probes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ struct ic_forward {
     size_t qkv_rows;
     /* weights */
     unsigned char *arena;
-    size_t arena_bytes;
+    size_t arena_bytes, kv_bytes;
     void *embed, *lm_head;
     float *out_norm;
     layer_w *layers;
@@ -336,7 +337,7 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
                   (align64(mat_bytes(t, 2 * f->ff, f->d)) + align64(mat_bytes(t, f->d, f->ff)));
     }
     f->arena_bytes = wbytes;
-    f->arena = aligned_alloc(64, align64(wbytes));
+    f->arena = ic_big_alloc(wbytes);
     f->layers = calloc(L, sizeof *f->layers);
     f->expert_ptrs = calloc((size_t)L * 2 * f->n_exp_slots, sizeof(void *));
     if (f->arena == NULL || f->layers == NULL || f->expert_ptrs == NULL) goto oom;
@@ -382,7 +383,8 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
         f->kv_base[s] = kv_floats;
         kv_floats += (size_t)L * 2 * f->kv_cap[s] * f->kvd;
     }
-    f->kv = aligned_alloc(64, align64(kv_floats * sizeof(float) + 64));
+    f->kv_bytes = kv_floats * sizeof(float);
+    f->kv = ic_big_alloc(f->kv_bytes);
     if (f->kv == NULL) goto oom;
 
     /* Activations. */
@@ -427,10 +429,10 @@ oom:
 
 void ic_forward_destroy(ic_forward *f) {
     if (f == NULL) return;
-    free(f->arena);
+    ic_big_free(f->arena, f->arena_bytes);
     free(f->layers);
     free(f->expert_ptrs);
-    free(f->kv);
+    ic_big_free(f->kv, f->kv_bytes);
     free(f->kv_base);
     free(f->kv_cap);
     free(f->x);

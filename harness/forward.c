@@ -682,6 +682,11 @@ const float *ic_forward_decode(ic_forward *f, uint32_t token, size_t pos) {
     return f->logits;
 }
 
+const void *ic_forward_weights(const ic_forward *f, size_t *bytes) {
+    *bytes = f->arena_bytes;
+    return f->arena;
+}
+
 const float *ic_forward_prefill(ic_forward *f, const uint32_t *tokens, size_t n) {
     if (n < 1 || n > f->cfg.max_rows || n > f->kv_cap[0]) return NULL;
     embed_rows(f, tokens, n);

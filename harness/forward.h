@@ -96,6 +96,9 @@ void ic_forward_fill_kv(ic_forward *f, size_t n_pos);
  * and attends over positions 0..pos. Returns the logits (n_vocab floats, owned by f). */
 const float *ic_forward_decode(ic_forward *f, uint32_t token, size_t pos);
 
+/* The weights as one block of memory (every matrix and norm vector), and its size in bytes. */
+const void *ic_forward_weights(const ic_forward *f, size_t *bytes);
+
 /* Prefill of n tokens (n <= max_rows and <= ctx_cap) into sequence 0 at positions 0..n-1 on the
  * GEMM path; returns the last token's logits. */
 const float *ic_forward_prefill(ic_forward *f, const uint32_t *tokens, size_t n);

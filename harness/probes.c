@@ -237,6 +237,19 @@ int ic_probe_run_loop(ic_pool *pool, const ic_probe_loop *loop, size_t bytes, do
     return 0;
 }
 
+double ic_probe_read_pass(ic_pool *pool, const ic_probe_loop *loop, const void *buf, size_t bytes) {
+    probe_ctx c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop;
+    c.buf = (unsigned char *)(uintptr_t)buf; /* op 0 only reads it */
+    c.bytes = bytes / 4096 * 4096;
+    if (c.bytes == 0 || loop == NULL || loop->read == NULL) return 0;
+    double t0 = ic_now_s();
+    ic_pool_run(pool, probe_task, &c);
+    double dt = ic_now_s() - t0;
+    return dt > 0 ? (double)c.bytes / dt / 1e9 : 0;
+}
+
 int ic_probe_measure(ic_pool *pool, ic_probe_kind kind, size_t bytes, double min_time_s,
                      ic_probe_result *out, char *err, size_t errlen) {
     const ic_probe_loop *loop = ic_probe_best_loop(kind);

@@ -62,6 +62,11 @@ size_t ic_probe_default_read_bytes(void);
 int ic_probe_run_loop(ic_pool *pool, const ic_probe_loop *loop, size_t bytes, double min_time_s,
                       ic_probe_result *out, char *err, size_t errlen);
 
+/* One pass of a read loop over a caller's buffer (each worker reads its share), in GB/s. For
+ * pairing a ceiling with a measurement: `infercost run` reads the model's own weights this way
+ * right before each timed repetition, so that both see the same machine. */
+double ic_probe_read_pass(ic_pool *pool, const ic_probe_loop *loop, const void *buf, size_t bytes);
+
 /* The ceiling of one kind with its best loop. When no loop applies, returns 0 with
  * out->available = 0 and the reason in out->note. -1 only for a runtime failure. */
 int ic_probe_measure(ic_pool *pool, ic_probe_kind kind, size_t bytes, double min_time_s,

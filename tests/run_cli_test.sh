@@ -95,6 +95,7 @@ has "$tmp/run.txt" "measured on this host \(Google Benchmark, median of 2 repeti
 has "$tmp/run.txt" "price given on the command line, \\\$2.5000/h" "price labelled"
 has "$tmp/run.txt" "^decode op share at ctx 8 \(measured" "op share"
 has "$tmp/run.txt" "^read bandwidth: ([0-9.]+ GB/s \(measured|unavailable: )" "read bandwidth labelled"
+has "$tmp/run.txt" "^note: no read passes beside the repetitions: [0-9]+ MiB of weights could sit in the" "tiny weights: no paired passes, said why"
 if [ -s "$tmp/err" ]; then bad "stderr should be quiet off a terminal: $(head -c 300 "$tmp/err")"; else ok; fi
 python3 - "$tmp/r.json" <<'PY' && ok || bad "result file content"
 import json, sys
@@ -178,8 +179,23 @@ has "$tmp/out" "gguf:.*m.gguf" "gguf source shown"
 # labelled slice (skipped where the machine could hold it all).
 mem_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 if [ "${mem_kb:-0}" -lt 60000000 ]; then
-  expect 0 "70b slice" -- "$bin" run --model llama-3.1-70b --dtype q8_0 --quick --context 16 --prefill 0 --repetitions 2
+  expect 0 "70b slice" -- "$bin" run --model llama-3.1-70b --dtype q8_0 --quick --context 16 --prefill 0 --repetitions 2 --json "$tmp/70b.json"
   has "$tmp/out" "slice: the full model does not fit; ran [0-9]+ of 80 layers" "70b slice explained"
+  # Its weights (GBs) are read once before each repetition: the bound is the best read seen.
+  has "$tmp/out" "^decode bound: the best read this run saw" "paired read passes named"
+  has "$tmp/out" "^  decode ctx 16: passes beside the repetitions [0-9.]+ GB/s median \([0-9.]+ to [0-9.]+, 2 passes\), bound from [0-9.]+ GB/s" "paired passes listed"
+  python3 - "$tmp/70b.json" <<'PY' && ok || bad "paired roofline in the result file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+probe = d["probes"]["read_bw_gbs"]["value"]
+(m,) = [m for m in d["measurements"] if m["kind"] == "decode"]
+r = m["roofline"]
+assert len(r["paired_read_gbs"]) == 2 and all(g > 0 for g in r["paired_read_gbs"]), r
+assert abs(r["read_bw_gbs"] - max([probe] + r["paired_read_gbs"])) < 1e-9, r
+assert abs(r["bound_tok_per_s"] - r["read_bw_gbs"] * 1e9 / m["bytes_per_token"]) < 1e-6 * r["bound_tok_per_s"], r
+assert abs(r["efficiency"] - m["tok_per_s"] / r["bound_tok_per_s"]) < 1e-9, r
+assert "best of the standalone probe" in r["read_bw_source"], r
+PY
   has "$tmp/out" "extrapolated from [0-9]+ of 80 layers" "70b figures labelled"
   has "$tmp/out" "^llama-3.1-70b +q8_0 .* decode +16 +1 +[0-9.]+" "70b decode row"
 else

@@ -66,18 +66,6 @@ static inline void pack_x(const ic_block_q8_0 *x, __mmask16 m, packed *p) {
     p->scale = gather_scales(x, sizeof(ic_block_q8_0), m);
 }
 
-/* The fp16 scales of 16 full blocks: packed four to a 64-bit register with integer loads and
- * shifts, then one vcvtph2ps (no gather, no stack round trip). */
-static inline __m512 scales16(const wblock *w) {
-    uint64_t q[4];
-    for (int i = 0; i < 4; i++)
-        q[i] = (uint64_t)w[4 * i].d | (uint64_t)w[4 * i + 1].d << 16 |
-               (uint64_t)w[4 * i + 2].d << 32 | (uint64_t)w[4 * i + 3].d << 48;
-    const __m128i lo = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[0]), (long long)q[1], 1);
-    const __m128i hi = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[2]), (long long)q[3], 1);
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-}
-
 #if IC_GEMM_Q4
 /* 16 full q4_0 blocks into the lane = block layout with shuffles: four blocks' 16 bytes per
  * vector (128-bit lane L = block 4a + L), a 4x4 dword transpose inside each vector so that lane
@@ -168,7 +156,7 @@ static inline void pack_w(const wblock *w, __mmask16 m, packed *p) {
     }
 #endif
     p->init = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
-    p->scale = full ? scales16(w) : gather_scales(w, sizeof(wblock), m);
+    p->scale = full ? ic_x86_fp16x16(&w[0].d, sizeof *w) : gather_scales(w, sizeof(wblock), m);
 }
 
 /* One R x T register tile over kg consecutive groups; adds (first: stores) into y[t * ldy + r].

@@ -63,19 +63,6 @@ static void prepare_x(const ic_block_q8_0 *x, size_t nb, xprep *p) {
     }
 }
 
-/* The fp16 scales of 16 full consecutive blocks as f32: packed four to a 64-bit register with
- * integer loads, shifts and ors, then one vcvtph2ps. No trip through memory: a stack array
- * reloaded as a vector stalls store forwarding (see gemv_q8_0_avx512vnni.c). */
-static inline __m512 load_scales16(const ic_block_q4_0 *w) {
-    uint64_t q[4];
-    for (int i = 0; i < 4; i++)
-        q[i] = (uint64_t)w[4 * i].d | (uint64_t)w[4 * i + 1].d << 16 |
-               (uint64_t)w[4 * i + 2].d << 32 | (uint64_t)w[4 * i + 3].d << 48;
-    const __m128i lo = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[0]), (long long)q[1], 1);
-    const __m128i hi = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[2]), (long long)q[3], 1);
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-}
-
 /* The raw nibble bytes of four consecutive blocks, 16 bytes each, in one vector. */
 static inline __m512i load_quad(const ic_block_q4_0 *w) {
     __m256i a =
@@ -98,8 +85,9 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q4_
     const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
     const __m512 dx = _mm512_load_ps(p->dx + g), corr = _mm512_load_ps(p->corr + g);
     __m512 sv[4];
+#pragma GCC unroll 4
     for (int r = 0; r < 4; r++) {
-        const __m512 dw = load_scales16(wr[r] + g);
+        const __m512 dw = ic_x86_fp16x16(&wr[r][g].d, sizeof **wr);
         sv[r] = _mm512_mul_ps(dw, dx);
         acc[r] = _mm512_fmadd_ps(dw, corr, acc[r]);
     }

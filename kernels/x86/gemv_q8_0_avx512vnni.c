@@ -73,21 +73,6 @@ static inline __m512 load_scales(const ic_block_q8_0 *w, size_t ng) {
     return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)d));
 }
 
-/* The fp16 scales of 16 full consecutive blocks as f32. They are packed four to a 64-bit
- * register with integer loads, shifts and ors (ALU ports, idle in this loop) and widened with one
- * vcvtph2ps: the earlier version stored them to a stack array and reloaded it as one vector, a
- * store-forwarding stall per row and group that made the kernel latency-bound (1.24 ns per block
- * and row in L2 on Zen 5 before, see the commit). */
-static inline __m512 load_scales16(const ic_block_q8_0 *w) {
-    uint64_t q[4];
-    for (int i = 0; i < 4; i++)
-        q[i] = (uint64_t)w[4 * i].d | (uint64_t)w[4 * i + 1].d << 16 |
-               (uint64_t)w[4 * i + 2].d << 32 | (uint64_t)w[4 * i + 3].d << 48;
-    const __m128i lo = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[0]), (long long)q[1], 1);
-    const __m128i hi = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[2]), (long long)q[3], 1);
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
-}
-
 /* Full groups of 16 blocks for 4 rows: no tail tests in the loop, the 8 block pairs unrolled, the
  * per-pair lane permutation indices constant. */
 static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_0 *const *wr,
@@ -97,7 +82,8 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_
     const __m512i zero = _mm512_setzero_si512();
     const __m512 dx = _mm512_load_ps(p->dx + g);
     __m512 sv[4];
-    for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(load_scales16(wr[r] + g), dx);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(ic_x86_fp16x16(&wr[r][g].d, sizeof **wr), dx);
     /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
      * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
     /* Within the distance of the row's end (row_left bytes from wr[r]; short rows: always),

@@ -181,8 +181,9 @@ typedef struct {
     void *ctx;
 } rows_task;
 
-/* Claims up to `chunk` rows of share s: from the front (the owner) or from the back (a thief, its
- * start rounded down to a multiple of align so that the owner's chunks stay aligned). */
+/* Claims rows of share s: from the front (the owner: an eighth of what is left, at least `chunk`)
+ * or `chunk` rows from the back (a thief, its start rounded down to a multiple of align so that
+ * the owner's claims stay aligned). */
 static int claim(row_share *s, int from_back, size_t chunk, size_t align, size_t *b, size_t *e) {
     uint64_t v = atomic_load_explicit(&s->range, memory_order_relaxed);
     for (;;) {
@@ -190,8 +191,12 @@ static int claim(row_share *s, int from_back, size_t chunk, size_t align, size_t
         if (next >= end) return 0;
         size_t nb = next, ne = end;
         if (!from_back) {
+            /* Guided: an eighth of what is left, at least a chunk, so that a long share costs a
+             * few dozen claims while its last pieces stay small enough to balance. */
+            size_t take = (end - next) / 8 / align * align;
+            if (take < chunk) take = chunk;
             *b = next;
-            *e = ne = next + chunk < end ? next + chunk : end;
+            *e = ne = next + take < end ? next + take : end;
             nb = *e, ne = end;
         } else {
             size_t start = end > chunk ? (end - chunk) / align * align : 0;

@@ -28,11 +28,12 @@ typedef void ic_rows_fn(void *ctx, int tid, size_t begin, size_t end);
 
 /* Runs fn over rows [0, n) on the workers and returns when every row is done, each row exactly
  * once. Each worker starts on its own contiguous share (ic_split_range with align) and takes it
- * `chunk` rows at a time from the front, so a kernel's prefetch runs on from chunk to chunk; a
- * worker that finishes its share takes chunks from the back of the others'. On a shared machine
- * the slower worker no longer holds up the rest: with a static split, one of 2 workers on the
- * 2-vCPU dev VM waited 6-19% of the GEMV time of a decoded token. chunk is rounded up to a
- * multiple of align; n of 2^32 or more falls back to the static split. */
+ * from the front, an eighth of what is left at a time but never less than `chunk` rows, so that a
+ * kernel's prefetch runs on from piece to piece and per-call set-up is paid a few dozen times; a
+ * worker that finishes its share takes `chunk` rows at a time from the back of the others'. On a
+ * shared machine the slower worker no longer holds up the rest: with a static split, one of 2
+ * workers on the 2-vCPU dev VM waited 6-19% of the GEMV time of a decoded token. chunk is rounded
+ * up to a multiple of align; n of 2^32 or more falls back to the static split. */
 void ic_pool_run_rows(ic_pool *p, size_t n, size_t align, size_t chunk, ic_rows_fn *fn, void *ctx);
 
 /* Rows per chunk of a matrix-vector task with rows of row_bytes bytes: about 128 KiB, a few

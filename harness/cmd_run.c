@@ -115,9 +115,9 @@ typedef struct {
     double op_ns[IC_FOP_COUNT];
     double layers_ns;
     double timed_steps;
-    /* Paired read passes (decode and batch decode): before every call of the body, one pass of
-     * the read probe over the weights; then the body's own wall time per step. */
-    double pair_gbs[64], pair_ns[64];
+    /* Decode and batch decode: before every call of the body, one pass of the read probe over
+     * the weights (GB/s), with the iteration count of that call. */
+    double pair_gbs[64];
     int64_t pair_iters[64];
     int n_pairs;
 } meas;
@@ -128,7 +128,7 @@ typedef struct {
     meas *ms;
     int n_ms;
     int progress;
-    /* the read pass paired with each decode repetition; loop NULL: none (see pair_plan) */
+    /* the read pass taken before each decode repetition; loop NULL: none */
     ic_pool *pool;
     const ic_probe_loop *pair_loop;
     const void *pair_buf;
@@ -184,11 +184,10 @@ static double pair_begin(const body_arg *a) {
     return ic_probe_read_pass(rc->pool, rc->pair_loop, rc->pair_buf, rc->pair_bytes);
 }
 
-static void pair_end(const body_arg *a, double gbs, double t0, int64_t n) {
+static void pair_end(const body_arg *a, double gbs, int64_t n) {
     meas *m = a->m;
     if (gbs <= 0 || n <= 0 || m->n_pairs >= 64) return;
     m->pair_gbs[m->n_pairs] = gbs;
-    m->pair_ns[m->n_pairs] = (ic_now_s() - t0) * 1e9 / (double)n;
     m->pair_iters[m->n_pairs] = n;
     m->n_pairs++;
 }
@@ -198,7 +197,7 @@ static void body_decode(ic_bench_state *st, void *user) {
     ic_forward_reset_op_ns(a->rc->f);
     uint32_t token = 1;
     int64_t n = 0;
-    const double gbs = pair_begin(a), t0 = ic_now_s();
+    const double gbs = pair_begin(a);
     while (ic_bench_keep_running(st)) {
         if (ic_forward_decode(a->rc->f, token, a->m->context) == NULL) {
             ic_bench_skip(st, "decode position past the KV cache");
@@ -207,7 +206,7 @@ static void body_decode(ic_bench_state *st, void *user) {
         token = token * 1103515245u + 12345u;
         n++;
     }
-    pair_end(a, gbs, t0, n);
+    pair_end(a, gbs, n);
     ic_bench_set_items_processed(st, n);
     accumulate_ops(a->rc, a->m, (double)n);
 }
@@ -235,7 +234,7 @@ static void body_batch(ic_bench_state *st, void *user) {
     for (size_t i = 0; i < a->m->batch && i < 4096; i++) tokens[i] = (uint32_t)(i * 31u + 5);
     ic_forward_reset_op_ns(a->rc->f);
     int64_t n = 0;
-    const double gbs = pair_begin(a), t0 = ic_now_s();
+    const double gbs = pair_begin(a);
     while (ic_bench_keep_running(st)) {
         if (ic_forward_decode_batch(a->rc->f, tokens, a->m->batch, a->m->context) == NULL) {
             ic_bench_skip(st, "batch larger than planned");
@@ -243,7 +242,7 @@ static void body_batch(ic_bench_state *st, void *user) {
         }
         n++;
     }
-    pair_end(a, gbs, t0, n);
+    pair_end(a, gbs, n);
     ic_bench_set_items_processed(st, n * (int64_t)a->m->batch);
     accumulate_ops(a->rc, a->m, (double)n);
 }
@@ -373,17 +372,22 @@ static double median_of(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* The read passes taken beside the timed repetitions: those of the calls that ran the final
- * iteration count (Google Benchmark's first calls only size the loop). Their median, lowest and
- * highest GB/s; returns how many (0: none, outputs untouched). */
-static int pair_stats(const meas *x, double *med, double *lo, double *hi) {
+/* The read passes taken beside the timed repetitions, in order, into out: those of the calls that
+ * ran the final iteration count (Google Benchmark's first calls only size the loop). */
+static int timed_passes(const meas *x, double out[64]) {
     int64_t top = 0;
     for (int i = 0; i < x->n_pairs; i++)
         if (x->pair_iters[i] > top) top = x->pair_iters[i];
-    double b[64];
     int n = 0;
     for (int i = 0; i < x->n_pairs; i++)
-        if (x->pair_iters[i] == top) b[n++] = x->pair_gbs[i];
+        if (x->pair_iters[i] == top) out[n++] = x->pair_gbs[i];
+    return n;
+}
+
+/* Their median, lowest and highest GB/s; returns how many (0: none, outputs untouched). */
+static int pair_stats(const meas *x, double *med, double *lo, double *hi) {
+    double b[64];
+    int n = timed_passes(x, b);
     if (n == 0) return 0;
     *med = median_of(b, n);
     *lo = b[0];
@@ -983,11 +987,15 @@ static int run(const run_opts *o_in) {
             const figures *g = &figs[i];
             if (ms[i].skipped || !ms[i].have_median || g->n_pairs == 0) continue;
             int busy = g->pair_gbs < 0.85 * g->read_used;
-            printf("  %s ctx %zu%s: passes beside the repetitions %.1f GB/s median (%.1f to %.1f, "
-                   "%d passes), bound from %.1f GB/s%s\n",
-                   ms[i].kind == K_BATCH ? "batch decode" : "decode", ms[i].context,
-                   ms[i].kind == K_BATCH ? "" : "", g->pair_gbs, g->pair_lo, g->pair_hi, g->n_pairs,
-                   g->read_used,
+            char what[64];
+            if (ms[i].kind == K_BATCH)
+                snprintf(what, sizeof what, "batch decode n %zu ctx %zu", ms[i].batch,
+                         ms[i].context);
+            else
+                snprintf(what, sizeof what, "decode ctx %zu", ms[i].context);
+            printf("  %s: passes beside the repetitions %.1f GB/s median (%.1f to %.1f, %d "
+                   "passes), bound from %.1f GB/s%s\n",
+                   what, g->pair_gbs, g->pair_lo, g->pair_hi, g->n_pairs, g->read_used,
                    busy ? ": the machine was busy (the median pass is under 85% of the best), so "
                           "tok/s and eff are low; run again on a quiet machine"
                         : "");
@@ -1164,12 +1172,9 @@ static int run(const run_opts *o_in) {
                                         json_string("the best of the standalone probe and the "
                                                     "read passes beside the repetitions"));
                     json_t *pl = json_array();
-                    int64_t top = 0;
-                    for (int j = 0; j < x->n_pairs; j++)
-                        if (x->pair_iters[j] > top) top = x->pair_iters[j];
-                    for (int j = 0; j < x->n_pairs; j++)
-                        if (x->pair_iters[j] == top)
-                            json_array_append_new(pl, json_real(x->pair_gbs[j]));
+                    double passes[64];
+                    int npass = timed_passes(x, passes);
+                    for (int j = 0; j < npass; j++) json_array_append_new(pl, json_real(passes[j]));
                     json_object_set_new(rf, "paired_read_gbs", pl);
                 } else if (x->kind == K_DECODE || x->kind == K_BATCH) {
                     json_object_set_new(rf, "read_bw_gbs", json_real(read_gbs));

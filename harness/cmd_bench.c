@@ -315,7 +315,8 @@ static void attn_task(void *arg, int tid, int nt) {
     ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, it->n,
                        (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM};
     size_t b, e;
-    ic_split_range(ATTN_HEADS, 1, tid, nt, &b, &e);
+    ic_split_range(ATTN_HEADS, ic_attn_split_align(ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEADS, nt), tid,
+                   nt, &b, &e);
     if (b < e)
         it->kern->fn.attention(g_wl.x, g_wl.w, g_wl.aux, g_wl.y,
                                g_wl.scratch + (size_t)tid * ic_attn_scratch_floats(it->n), &s, b,

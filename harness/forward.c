@@ -528,7 +528,7 @@ static void attn_run(void *ctx, int tid, int nt) {
     ic_forward *f = a->f;
     const size_t H = f->m.n_head;
     size_t b, e;
-    ic_split_range(a->n * H, 1, tid, nt, &b, &e);
+    ic_split_range(a->n * H, ic_attn_split_align(H, f->m.n_head_kv, a->n * H, nt), tid, nt, &b, &e);
     float *scratch = f->scratch + (size_t)tid * f->scratch_stride;
     for (size_t u = b; u < e;) {
         size_t r = u / H, h0 = u % H, h1 = h0 + (e - u) < H ? h0 + (e - u) : H;

@@ -35,4 +35,12 @@ static inline size_t ic_attn_scratch_floats(size_t n_pos) {
     return IC_ATTN_GROUP_MAX * ic_attn_scratch_stride(n_pos);
 }
 
+/* How many query heads a split of `units` (row, head) pairs over nt workers should keep together:
+ * a whole group sharing a KV head, so that no KV head is read by two workers, unless that would
+ * leave workers without a group. */
+static inline size_t ic_attn_split_align(size_t n_head, size_t n_head_kv, size_t units, int nt) {
+    const size_t group = n_head_kv ? n_head / n_head_kv : 1;
+    return group > 1 && units / group >= (size_t)nt ? group : 1;
+}
+
 #endif

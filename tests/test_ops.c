@@ -179,7 +179,19 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
     }
 }
 
+/* Attention work splits keep a KV head's query heads on one worker while there are groups enough
+ * for every worker. */
+static void test_attn_split(void) {
+    CHECK(ic_attn_split_align(32, 8, 32, 2) == 4, "llama: 8 groups of 4 for 2 workers");
+    CHECK(ic_attn_split_align(32, 8, 64, 16) == 4, "2 rows: 16 groups for 16 workers");
+    CHECK(ic_attn_split_align(32, 8, 32, 16) == 1, "8 groups cannot feed 16 workers");
+    CHECK(ic_attn_split_align(14, 2, 14, 2) == 7, "qwen2.5-0.5b: groups of 7");
+    CHECK(ic_attn_split_align(8, 8, 8, 3) == 1, "no GQA: nothing to keep together");
+    CHECK(ic_attn_split_align(8, 0, 8, 1) == 1, "no KV heads given: no grouping");
+}
+
 int main(void) {
+    test_attn_split();
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
     uint64_t features = ic_cpu()->features;

@@ -36,6 +36,10 @@ static inline __m512 load16(__mmask16 t, const float *p) {
     return _mm512_maskz_loadu_ps(t, p);
 }
 
+/* In the loops below FULL (a constant at each call) says head_dim is a multiple of 64, so every
+ * vector is whole and the mask tests compile away. */
+#define LD(t, p) (FULL ? _mm512_loadu_ps(p) : load16((t), (p)))
+
 /* The cache lines of `bytes` bytes from p. */
 static inline void prefetch_row(const float *p, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
@@ -57,8 +61,8 @@ static inline void prefetch_ahead(const float *cur, size_t span, const float *nx
  * head's keys k (stride st), into sc[i * ss + p]: four positions at a time, each key vector
  * loaded once for all HN heads (16 accumulators at HN = 4). HN is a constant at each call. */
 static inline __attribute__((always_inline)) void
-scores(const int HN, const float *qh, const float *k, size_t st, size_t d, size_t np, size_t pd,
-       float scale, float *sc, size_t ss, const float *nx, size_t nx_span) {
+scores(const int HN, const int FULL, const float *qh, const float *k, size_t st, size_t d,
+       size_t np, size_t pd, float scale, float *sc, size_t ss, const float *nx, size_t nx_span) {
     const size_t row = d * sizeof(float);
     const __m128 sc4 = _mm_set1_ps(scale);
     size_t p = 0;
@@ -71,12 +75,12 @@ scores(const int HN, const float *qh, const float *k, size_t st, size_t d, size_
             for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_ps();
         const float *kp = k + p * st;
         for (size_t j = 0; j < d; j += 16) {
-            const __mmask16 t = ic_x86_tail16(d - j);
-            const __m512 k0 = load16(t, kp + j), k1 = load16(t, kp + st + j),
-                         k2 = load16(t, kp + 2 * st + j), k3 = load16(t, kp + 3 * st + j);
+            const __mmask16 t = FULL ? (__mmask16)0xffff : ic_x86_tail16(d - j);
+            const __m512 k0 = LD(t, kp + j), k1 = LD(t, kp + st + j), k2 = LD(t, kp + 2 * st + j),
+                         k3 = LD(t, kp + 3 * st + j);
 #pragma GCC unroll 4
             for (int i = 0; i < HN; i++) {
-                const __m512 qv = load16(t, qh + (size_t)i * d + j);
+                const __m512 qv = LD(t, qh + (size_t)i * d + j);
                 acc[i][0] = _mm512_fmadd_ps(qv, k0, acc[i][0]);
                 acc[i][1] = _mm512_fmadd_ps(qv, k1, acc[i][1]);
                 acc[i][2] = _mm512_fmadd_ps(qv, k2, acc[i][2]);
@@ -104,8 +108,8 @@ scores(const int HN, const float *qh, const float *k, size_t st, size_t d, size_
 /* out rows of HN heads, dims [j, j + 64) (masked to d): sum over p of w[i][p] v[p]. HN is a
  * constant at each call, so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void
-weighted_v(const int HN, const float *w, size_t ss, const float *v, size_t st, size_t d, size_t j,
-           size_t np, size_t pd, float *out, const float *nx, size_t nx_span) {
+weighted_v(const int HN, const int FULL, const float *w, size_t ss, const float *v, size_t st,
+           size_t d, size_t j, size_t np, size_t pd, float *out, const float *nx, size_t nx_span) {
     const __mmask16 t0 = ic_x86_tail16(d - j), t1 = d > j + 16 ? ic_x86_tail16(d - j - 16) : 0,
                     t2 = d > j + 32 ? ic_x86_tail16(d - j - 32) : 0,
                     t3 = d > j + 48 ? ic_x86_tail16(d - j - 48) : 0;
@@ -119,8 +123,8 @@ weighted_v(const int HN, const float *w, size_t ss, const float *v, size_t st, s
     for (size_t p = 0; p < np; p++) {
         prefetch_ahead(vj, span, nx, nx_span, st, np, p + pd);
         const float *vp = vj + p * st;
-        const __m512 v0 = load16(t0, vp), v1 = load16(t1, vp + 16), v2 = load16(t2, vp + 32),
-                     v3 = load16(t3, vp + 48);
+        const __m512 v0 = LD(t0, vp), v1 = LD(t1, vp + 16), v2 = LD(t2, vp + 32),
+                     v3 = LD(t3, vp + 48);
 #pragma GCC unroll 4
         for (int i = 0; i < HN; i++) {
             const __m512 wp = _mm512_set1_ps(w[(size_t)i * ss + p]);
@@ -145,6 +149,21 @@ static inline size_t v_span(size_t d, size_t j) {
     return (d - j < 64 ? d - j : 64) * sizeof(float);
 }
 
+/* One pass set for HN query heads sharing the KV head at kg/vg: scores, softmax, weighted sum of
+ * v (64 dims at a time); the last pass's prefetch runs on into k_next. */
+static inline __attribute__((always_inline)) void
+group_pass(const int HN, const int FULL, const float *qh, const float *kg, const float *vg,
+           const float *k_next, float *oh, float *scratch, size_t ss, size_t st, size_t d,
+           size_t np, size_t pd, float scale) {
+    scores(HN, FULL, qh, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
+    for (int i = 0; i < HN; i++) ic_x86_softmax512(scratch + (size_t)i * ss, np);
+    for (size_t j = 0; j < d; j += 64) {
+        const int last = j + 64 >= d;
+        weighted_v(HN, FULL, scratch, ss, vg, st, d, j, np, pd, oh, last ? k_next : vg + j + 64,
+                   last ? d * sizeof(float) : v_span(d, j + 64));
+    }
+}
+
 void ic_attention_avx512(const float *q, const float *k_cache, const float *v_cache, float *out,
                          float *scratch, const ic_attn_shape *s, size_t head_begin,
                          size_t head_end) {
@@ -152,6 +171,7 @@ void ic_attention_avx512(const float *q, const float *k_cache, const float *v_ca
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim, np = s->n_pos;
     const size_t st = s->kv_stride, ss = ic_attn_scratch_stride(np), row = d * sizeof(float);
     const float scale = 1.0f / sqrtf((float)d);
+    const int full = d % 64 == 0;
     size_t pd = PREFETCH_BYTES / row;
     if (pd < 4) pd = 4;
     /* The first pass's start; every later pass's start is prefetched by the pass before. */
@@ -164,40 +184,35 @@ void ic_attention_avx512(const float *q, const float *k_cache, const float *v_ca
         const float *kg = k_cache + g * d, *vg = v_cache + g * d;
         /* the keys of the next heads (the same KV head when a group is wider than GROUP_MAX) */
         const float *k_next = h + hn < head_end ? k_cache + ((h + hn) / group) * d : NULL;
-        switch (hn) {
+#define GROUP_PASS(HN, FULL)                                                                       \
+    group_pass(HN, FULL, q + h * d, kg, vg, k_next, out + h * d, scratch, ss, st, d, np, pd, scale)
+        switch (hn * 2 + (size_t)full) {
+        case 9:
+            GROUP_PASS(4, 1);
+            break;
+        case 8:
+            GROUP_PASS(4, 0);
+            break;
+        case 7:
+            GROUP_PASS(3, 1);
+            break;
+        case 6:
+            GROUP_PASS(3, 0);
+            break;
+        case 5:
+            GROUP_PASS(2, 1);
+            break;
         case 4:
-            scores(4, q + h * d, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
+            GROUP_PASS(2, 0);
             break;
         case 3:
-            scores(3, q + h * d, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
-            break;
-        case 2:
-            scores(2, q + h * d, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
+            GROUP_PASS(1, 1);
             break;
         default:
-            scores(1, q + h * d, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
+            GROUP_PASS(1, 0);
             break;
         }
-        for (size_t i = 0; i < hn; i++) ic_x86_softmax512(scratch + i * ss, np);
-        for (size_t j = 0; j < d; j += 64) {
-            const int last = j + 64 >= d;
-            const float *nx = last ? k_next : vg + j + 64;
-            const size_t nx_span = last ? row : v_span(d, j + 64);
-            switch (hn) {
-            case 4:
-                weighted_v(4, scratch, ss, vg, st, d, j, np, pd, out + h * d, nx, nx_span);
-                break;
-            case 3:
-                weighted_v(3, scratch, ss, vg, st, d, j, np, pd, out + h * d, nx, nx_span);
-                break;
-            case 2:
-                weighted_v(2, scratch, ss, vg, st, d, j, np, pd, out + h * d, nx, nx_span);
-                break;
-            default:
-                weighted_v(1, scratch, ss, vg, st, d, j, np, pd, out + h * d, nx, nx_span);
-                break;
-            }
-        }
+#undef GROUP_PASS
         h += hn;
     }
 }

@@ -224,6 +224,12 @@ tile(const packed *pw, const packed *px, int kg, int R, int T, float *y, size_t 
 void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy, size_t r0,
                 size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0 && ldy >= r1);
+#ifdef IC_GEMM_SMALL_FN
+    if (n <= IC_GEMM_SMALL_MAX) {
+        IC_GEMM_SMALL_FN(w, x, y, k, n, ldy, r0, r1);
+        return;
+    }
+#endif
     if (n < MIN_TOKENS) {
         for (size_t t = 0; t < n; t++)
             IC_GEMV_FN(w, (const ic_block_q8_0 *)x + t * (k / IC_QK), y + t * ldy, k, r0, r1);

@@ -180,3 +180,136 @@ void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, s
         }
     }
 }
+
+/* ---- several tokens at once (small-batch decode through the GEMM entry) ----
+ *
+ * The same 4-row streaming walk, but every weight pair is dotted with up to 4 tokens while it is
+ * in registers, so a batch of n tokens streams the weights ceil(n / 4) times instead of n. The
+ * activations go in as x + 128 (unsigned) and the weights as they are, so no per-token sign
+ * fix-up: each accumulator starts at -128 * sum(w) over its four bytes (one vpdpbusd against ones
+ * per weight pair, shared by the tokens), exact for every weight byte, -128 included. Per token
+ * the two block scales of a pair are expanded once per call (dxe), per row once per pair. */
+
+#define M_CHUNK                                                                                    \
+    512 /* blocks of x prepared at a time (16 + 16 KiB per token): k up to 16384 in one pass, so   \
+           each row is read whole */
+
+typedef struct {
+    uint8_t ux[M_CHUNK * IC_QK] __attribute__((aligned(64))); /* x + 128, two blocks per 64 B */
+    float dxe[M_CHUNK / 2][16] __attribute__((aligned(64)));  /* pair q: 8 x dx[2q], 8 x dx[2q+1] */
+} mprep;
+
+static void prepare_multi(const ic_block_q8_0 *x, size_t nb, mprep *p) {
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    for (size_t b = 0; b < nb; b += 2) {
+        const __m512i v = load_pair(x + b, 1);
+        _mm512_store_si512(p->ux + b * IC_QK, _mm512_xor_si512(v, bias));
+        const __m256 lo = _mm256_set1_ps(ic_x86_fp16(x[b].d)),
+                     hi = _mm256_set1_ps(ic_x86_fp16(x[b + 1].d));
+        _mm512_store_ps(p->dxe[b / 2], _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+    }
+}
+
+/* Full groups of 16 blocks, 4 rows x T tokens (T a constant at each call). */
+static inline __attribute__((always_inline)) void
+rows4_multi16(const int T, const ic_block_q8_0 *const *wr, const mprep *const *px, size_t g,
+              size_t row_bytes, __m512 acc[4][4]) {
+    const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi8(1);
+    __m512 dw[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) dw[r] = ic_x86_fp16x16(&wr[r][g].d, sizeof **wr);
+    const size_t ahead =
+        row_bytes <= SHORT_ROW_BYTES ? PREFETCH_SHORT_BYTES + 3 * row_bytes : PREFETCH_BYTES;
+#pragma GCC unroll 8
+    for (int q = 0; q < 16; q += 2) {
+        const size_t b = g + (size_t)q;
+        const __m512i idx =
+            _mm512_add_epi32(_mm512_set1_epi32(q),
+                             _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+        __m512i ux[4];
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) ux[t] = _mm512_load_si512(px[t]->ux + b * IC_QK);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            _mm_prefetch((const char *)(wr[r] + b) + ahead, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + b) + ahead + 64, PREFETCH_HINT);
+            const __m512i wv = load_pair(wr[r] + b, 1);
+            const __m512i init =
+                _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_dpbusd_epi32(zero, ones, wv), 7));
+            const __m512 dwe = _mm512_permutexvar_ps(idx, dw[r]);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, ux[t], wv));
+                acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(f, _mm512_load_ps(px[t]->dxe[b / 2])),
+                                            dwe, acc[r][t]);
+            }
+        }
+    }
+}
+
+/* Rows [r0, r1) for T tokens: full 4-row tiles here, the other rows (at most 3) per token. */
+static inline __attribute__((always_inline)) void
+multi_tokens(const int T, const ic_block_q8_0 *wb, const ic_block_q8_0 *const *xt, float *const *yt,
+             size_t nb, size_t r0, size_t r1, mprep *const *px) {
+    const size_t r4 = r0 + (r1 - r0) / 4 * 4;
+    for (size_t c = 0; c < nb; c += M_CHUNK) {
+        const size_t nc = nb - c < M_CHUNK ? nb - c : M_CHUNK;
+        for (int t = 0; t < T; t++) prepare_multi(xt[t] + c, nc, px[t]);
+        for (size_t r = r0; r < r4; r += 4) {
+            const ic_block_q8_0 *wr[4];
+            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
+            __m512 acc[4][4];
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) acc[i][t] = _mm512_setzero_ps();
+            for (size_t g = 0; g < nc; g += 16)
+                rows4_multi16(T, wr, (const mprep *const *)px, g, nb * sizeof *wb, acc);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                __m128 s = ic_x86_hsum512_x4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);
+                if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(yt[t] + r));
+                _mm_storeu_ps(yt[t] + r, s);
+            }
+        }
+    }
+    if (r4 < r1)
+        for (int t = 0; t < T; t++) ic_gemv_q8_0_avx512vnni(wb, xt[t], yt[t], nb * IC_QK, r4, r1);
+}
+
+void ic_x86_gemv_q8_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
+                                        size_t ldy, size_t r0, size_t r1) {
+    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
+    const size_t nb = k / IC_QK;
+    const ic_block_q8_0 *wb = w, *xb = x;
+    if (nb % 16 != 0) { /* whole groups only (every LLM shape); otherwise one token at a time */
+        for (size_t t = 0; t < n; t++)
+            ic_gemv_q8_0_avx512vnni(w, xb + t * nb, y + t * ldy, k, r0, r1);
+        return;
+    }
+    mprep prep[4];
+    mprep *px[4] = {&prep[0], &prep[1], &prep[2], &prep[3]};
+    for (size_t t0 = 0; t0 < n; t0 += 4) {
+        const ic_block_q8_0 *xt[4];
+        float *yt[4];
+        const size_t T = n - t0 < 4 ? n - t0 : 4;
+        for (size_t t = 0; t < T; t++) {
+            xt[t] = xb + (t0 + t) * nb;
+            yt[t] = y + (t0 + t) * ldy;
+        }
+        switch (T) {
+        case 4:
+            multi_tokens(4, wb, xt, yt, nb, r0, r1, px);
+            break;
+        case 3:
+            multi_tokens(3, wb, xt, yt, nb, r0, r1, px);
+            break;
+        case 2:
+            multi_tokens(2, wb, xt, yt, nb, r0, r1, px);
+            break;
+        default:
+            multi_tokens(1, wb, xt, yt, nb, r0, r1, px);
+            break;
+        }
+    }
+}

@@ -73,6 +73,16 @@ static inline __m512 load_scales(const ic_block_q8_0 *w, size_t ng) {
     return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)d));
 }
 
+/* How far past a row's position in group g to prefetch, for a 4-row tile whose rows have
+ * row_left bytes from the tile's start to their end: short rows (a tile is one contiguous
+ * stretch) run ahead in address order, long rows within the row and, near its end, into the next
+ * tile's row 4 below. */
+static inline size_t prefetch_ahead(size_t g, size_t row_left, size_t row_bytes) {
+    if (row_bytes <= SHORT_ROW_BYTES) return PREFETCH_SHORT_BYTES + 3 * row_bytes;
+    return g * sizeof(ic_block_q8_0) + PREFETCH_BYTES < row_left ? PREFETCH_BYTES
+                                                                 : PREFETCH_BYTES + 3 * row_bytes;
+}
+
 /* Full groups of 16 blocks for 4 rows: no tail tests in the loop, the 8 block pairs unrolled, the
  * per-pair lane permutation indices constant. */
 static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_0 *const *wr,
@@ -84,15 +94,9 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_
     __m512 sv[4];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(ic_x86_fp16x16(&wr[r][g].d, sizeof **wr), dx);
-    /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
-     * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
-    /* Within the distance of the row's end (row_left bytes from wr[r]; short rows: always),
-     * prefetch the same place in the next tile's row, 4 rows on, which is what this row's stream
-     * reads next, not the row below, which is already streaming. */
-    const size_t ahead = row_bytes <= SHORT_ROW_BYTES ? PREFETCH_SHORT_BYTES + 3 * row_bytes
-                         : g * sizeof(ic_block_q8_0) + PREFETCH_BYTES < row_left
-                             ? PREFETCH_BYTES
-                             : PREFETCH_BYTES + 3 * row_bytes;
+    /* Near a long row's end (short rows: always) the prefetch goes to the same place in the next
+     * tile's row, 4 rows on, which is what this row's stream reads next; see prefetch_ahead. */
+    const size_t ahead = prefetch_ahead(g, row_left, row_bytes);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -187,12 +191,12 @@ void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, s
  * in registers, so a batch of n tokens streams the weights ceil(n / 4) times instead of n. The
  * activations go in as x + 128 (unsigned) and the weights as they are, so no per-token sign
  * fix-up: each accumulator starts at -128 * sum(w) over its four bytes (one vpdpbusd against ones
- * per weight pair, shared by the tokens), exact for every weight byte, -128 included. Per token
- * the two block scales of a pair are expanded once per call (dxe), per row once per pair. */
+ * per weight pair, shared by the tokens), exact for every weight byte, -128 included. The two
+ * block scales of a pair are expanded once per token and pass (dxe), and once per row and pair. */
 
-#define M_CHUNK                                                                                    \
-    512 /* blocks of x prepared at a time (16 + 16 KiB per token): k up to 16384 in one pass, so   \
-           each row is read whole */
+/* Blocks of x prepared at a time (16 + 16 KiB per token): k up to 16384 in one pass, so each row
+ * is read whole rather than as a slab per pass. */
+#define M_CHUNK 512
 
 typedef struct {
     uint8_t ux[M_CHUNK * IC_QK] __attribute__((aligned(64))); /* x + 128, two blocks per 64 B */
@@ -213,13 +217,12 @@ static void prepare_multi(const ic_block_q8_0 *x, size_t nb, mprep *p) {
 /* Full groups of 16 blocks, 4 rows x T tokens (T a constant at each call). */
 static inline __attribute__((always_inline)) void
 rows4_multi16(const int T, const ic_block_q8_0 *const *wr, const mprep *const *px, size_t g,
-              size_t row_bytes, __m512 acc[4][4]) {
+              size_t row_left, size_t row_bytes, __m512 acc[4][4]) {
     const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi8(1);
     __m512 dw[4];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++) dw[r] = ic_x86_fp16x16(&wr[r][g].d, sizeof **wr);
-    const size_t ahead =
-        row_bytes <= SHORT_ROW_BYTES ? PREFETCH_SHORT_BYTES + 3 * row_bytes : PREFETCH_BYTES;
+    const size_t ahead = prefetch_ahead(g, row_left, row_bytes);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -264,7 +267,8 @@ multi_tokens(const int T, const ic_block_q8_0 *wb, const ic_block_q8_0 *const *x
 #pragma GCC unroll 4
                 for (int t = 0; t < 4; t++) acc[i][t] = _mm512_setzero_ps();
             for (size_t g = 0; g < nc; g += 16)
-                rows4_multi16(T, wr, (const mprep *const *)px, g, nb * sizeof *wb, acc);
+                rows4_multi16(T, wr, (const mprep *const *)px, g, (nb - c) * sizeof *wb,
+                              nb * sizeof *wb, acc);
 #pragma GCC unroll 4
             for (int t = 0; t < T; t++) {
                 __m128 s = ic_x86_hsum512_x4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);

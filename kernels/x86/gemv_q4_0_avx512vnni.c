@@ -29,6 +29,10 @@ typedef struct {
     int8_t xq[CHUNK_BLOCKS * IC_QK] __attribute__((aligned(64))); /* quad layout, see below */
     float dx[CHUNK_BLOCKS] __attribute__((aligned(64)));          /* activation scales */
     float corr[CHUNK_BLOCKS] __attribute__((aligned(64)));        /* -8 * dx * sum(x) */
+    /* per full quad j, in the lanes of rows4_dot16's sums (lanes 4i..4i+3: block 4j+i): dx of
+     * the lane's block, and its corr in lane 4i only */
+    float dxq[CHUNK_BLOCKS / 4][16] __attribute__((aligned(64)));
+    float corrq[CHUNK_BLOCKS / 4][16] __attribute__((aligned(64)));
 } xprep;
 
 /* Pair layout of blocks b, b+1: x_b[0..15], x_b+1[0..15], x_b[16..31], x_b+1[16..31], matching
@@ -60,18 +64,24 @@ static void prepare_x(const ic_block_q8_0 *x, size_t nb, xprep *p) {
         int8_t *q = p->xq + (b / 4) * 4 * IC_QK + (b % 4) * 16;
         memcpy(q, x[b].qs, 16);
         memcpy(q + 64, x[b].qs + 16, 16);
+        for (int l = 0; l < 4; l++) {
+            p->dxq[b / 4][(b % 4) * 4 + (size_t)l] = p->dx[b];
+            p->corrq[b / 4][(b % 4) * 4 + (size_t)l] = l == 0 ? p->corr[b] : 0.0f;
+        }
     }
 }
 
-/* The raw nibble bytes of four consecutive blocks, 16 bytes each, in one vector. */
-static inline __m512i load_quad(const ic_block_q4_0 *w) {
-    __m256i a =
-        _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)w[0].qs)),
-                                _mm_loadu_si128((const __m128i *)w[1].qs), 1);
-    __m256i b =
-        _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)w[2].qs)),
-                                _mm_loadu_si128((const __m128i *)w[3].qs), 1);
-    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+/* The raw nibble bytes of four consecutive blocks, 16 bytes each, in one vector, from the quad's
+ * bytes 0-63 (a) and 8-71 (b): the four blocks span 72 bytes, an fp16 scale before each 16 quant
+ * bytes, all at even offsets, so one word permute across both loads picks them, instead of four
+ * 16-byte loads and three inserts. */
+static inline __m512i quad_nibbles(__m512i a, __m512i b) {
+    /* word j of block s: a's word 1 + 9s + j for s < 3; block 3 from b (bytes 56-71 = b's words
+     * 24-31, numbered 32 + 24 + j in the two-source index) */
+    static const uint16_t order[32] __attribute__((aligned(64))) = {
+        1,  2,  3,  4,  5,  6,  7,  8,  10, 11, 12, 13, 14, 15, 16, 17,
+        19, 20, 21, 22, 23, 24, 25, 26, 56, 57, 58, 59, 60, 61, 62, 63};
+    return _mm512_permutex2var_epi16(a, _mm512_load_si512(order), b);
 }
 
 /* Full groups of 16 blocks for 4 rows, four blocks per vector: the low nibbles against the quad
@@ -83,19 +93,13 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q4_
                                                               size_t row_left, size_t row_bytes,
                                                               __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
-    const __m512 dx = _mm512_load_ps(p->dx + g), corr = _mm512_load_ps(p->corr + g);
-    __m512 sv[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) {
-        const __m512 dw = ic_x86_fp16x16(&wr[r][g].d, sizeof **wr);
-        sv[r] = _mm512_mul_ps(dw, dx);
-        acc[r] = _mm512_fmadd_ps(dw, corr, acc[r]);
-    }
-    /* one prefetch per cache line of the group, not per block pair: pairs (68 B) or quads
-     * (72 B) stride past a 64-byte line now and then, and a line never prefetched stalls */
-    /* Within the distance of the row's end (row_left bytes from wr[r]; short rows: always),
-     * prefetch the same place in the next tile's row, 4 rows on, which is what this row's stream
-     * reads next, not the row below, which is already streaming. */
+    /* the fp16 scale of block i of a quad is word 9i of its first 64 bytes: spread to lanes
+     * 4i..4i+3 of 16 words, then widened */
+    static const uint16_t scale_words[32]
+        __attribute__((aligned(64))) = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
+    const __m512i sidx = _mm512_load_si512(scale_words);
+    /* Within the distance of the row's end (row_left bytes from wr[r]), prefetch the same place
+     * in the next tile's row, 4 rows on, which is what this row's stream reads next. */
     const size_t ahead = g * sizeof(ic_block_q4_0) + PREFETCH_BYTES < row_left
                              ? PREFETCH_BYTES
                              : PREFETCH_BYTES + 3 * row_bytes;
@@ -107,17 +111,21 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q4_
         const size_t b = g + (size_t)q;
         const __m512i xlo = _mm512_load_si512(p->xq + b * IC_QK);
         const __m512i xhi = _mm512_load_si512(p->xq + b * IC_QK + 64);
-        const __m512i idx =
-            _mm512_add_epi32(_mm512_set1_epi32(q),
-                             _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+        const __m512 dxq = _mm512_load_ps(p->dxq[b / 4]), corrq = _mm512_load_ps(p->corrq[b / 4]);
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            const __m512i z = load_quad(wr[r] + b);
+            const unsigned char *wq = (const unsigned char *)(wr[r] + b);
+            const __m512i a = _mm512_loadu_si512(wq);
+            const __m512i z = quad_nibbles(a, _mm512_loadu_si512(wq + 8));
             const __m512i lo = _mm512_and_si512(z, m4);
             const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
             const __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, lo, xlo), hi, xhi);
+            const __m512 sw =
+                _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(sidx, a)));
+            /* sum over lanes of sw * (d * dx + corr) = sum over blocks of dw (dx q.x - 8 dx sum x)
+             */
             acc[r] =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(idx, sv[r]), acc[r]);
+                _mm512_fmadd_ps(sw, _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), dxq, corrq), acc[r]);
         }
     }
 }

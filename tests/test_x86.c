@@ -77,8 +77,8 @@ static void test_long_paths(void) {
             check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
             check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
             check(kern, 150, 4096, 3, &rng); /* rows beyond one L2 block (gemm_by_gemv.h) */
-            /* the small-batch token path (q8_0 VNNI, n <= 8): 1-4 token tiles, rows past the
-             * last 4-row tile, k in one pass and in two (512 + 16 blocks) */
+            /* the small-batch token path (q8_0 and q4_0 VNNI, n <= 8): 1-4 token tiles, rows past
+             * the last 4-row tile, k in one pass and in two (512 + 16 blocks) */
             for (size_t n = 1; n <= 9; n++) check(kern, 13, 32 * 272, n, &rng);
             for (size_t n = 2; n <= 6; n += 4) check(kern, 6, 32 * 528, n, &rng);
             check(kern, 7, 32 * 48, 16, &rng);

@@ -215,3 +215,122 @@ void ic_gemv_q4_0_avx512vnni(const void *w, const void *x, float *y, size_t k, s
         }
     }
 }
+
+/* ---- several tokens at once (small-batch decode through the GEMM entry) ----
+ *
+ * As in the q8_0 kernel: each quad of weights (nibbles split, scales widened) is dotted with up
+ * to 4 tokens while it is in registers, so a batch streams the weights once per 4 tokens. The
+ * activations need no change (they are the signed side), so each token keeps the GEMV's own
+ * prepared layout; the activation loads are vpdpbusd memory operands. */
+
+/* Full groups of 16 blocks, 4 rows x T tokens (T a constant at each call). */
+static inline __attribute__((always_inline)) void
+rows4_tokens16(const int T, const ic_block_q4_0 *const *wr, const xprep *const *px, size_t g,
+               size_t row_left, size_t row_bytes, __m512 acc[4][4]) {
+    const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
+    static const uint16_t scale_words[32]
+        __attribute__((aligned(64))) = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
+    const __m512i sidx = _mm512_load_si512(scale_words);
+    const size_t ahead = g * sizeof(ic_block_q4_0) + PREFETCH_BYTES < row_left
+                             ? PREFETCH_BYTES
+                             : PREFETCH_BYTES + 3 * row_bytes;
+    for (int r = 0; r < 4; r++)
+        for (size_t o = 0; o < 16 * sizeof(ic_block_q4_0); o += 64)
+            _mm_prefetch((const char *)(wr[r] + g) + ahead + o, PREFETCH_HINT);
+#pragma GCC unroll 4
+    for (int q = 0; q < 16; q += 4) {
+        const size_t b = g + (size_t)q;
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            const unsigned char *wq = (const unsigned char *)(wr[r] + b);
+            const __m512i a = _mm512_loadu_si512(wq);
+            const __m512i z = quad_nibbles(a, _mm512_loadu_si512(wq + 8));
+            const __m512i lo = _mm512_and_si512(z, m4);
+            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
+            const __m512 sw =
+                _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(sidx, a)));
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                const xprep *p = px[t];
+                const __m512i d = _mm512_dpbusd_epi32(
+                    _mm512_dpbusd_epi32(zero, lo, _mm512_load_si512(p->xq + b * IC_QK)), hi,
+                    _mm512_load_si512(p->xq + b * IC_QK + 64));
+                acc[r][t] = _mm512_fmadd_ps(sw,
+                                            _mm512_fmadd_ps(_mm512_cvtepi32_ps(d),
+                                                            _mm512_load_ps(p->dxq[b / 4]),
+                                                            _mm512_load_ps(p->corrq[b / 4])),
+                                            acc[r][t]);
+            }
+        }
+    }
+}
+
+/* Rows [r0, r1) for T tokens: full 4-row tiles here, the other rows (at most 3) per token. */
+static inline __attribute__((always_inline)) void tokens_q4(const int T, const ic_block_q4_0 *wb,
+                                                            const ic_block_q8_0 *const *xt,
+                                                            float *const *yt, size_t nb, size_t r0,
+                                                            size_t r1, xprep *const *px) {
+    const size_t r4 = r0 + (r1 - r0) / 4 * 4;
+    for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
+        const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
+        for (int t = 0; t < T; t++) prepare_x(xt[t] + c, nc, px[t]);
+        for (size_t r = r0; r < r4; r += 4) {
+            const ic_block_q4_0 *wr[4];
+            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
+            __m512 acc[4][4];
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+                for (int t = 0; t < 4; t++) acc[i][t] = _mm512_setzero_ps();
+            for (size_t g = 0; g < nc; g += 16)
+                rows4_tokens16(T, wr, (const xprep *const *)px, g, (nb - c) * sizeof *wb,
+                               nb * sizeof *wb, acc);
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++) {
+                __m128 s = ic_x86_hsum512_x4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);
+                if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(yt[t] + r));
+                _mm_storeu_ps(yt[t] + r, s);
+            }
+        }
+    }
+    if (r4 < r1)
+        for (int t = 0; t < T; t++) ic_gemv_q4_0_avx512vnni(wb, xt[t], yt[t], nb * IC_QK, r4, r1);
+}
+
+void ic_x86_gemv_q4_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
+                                        size_t ldy, size_t r0, size_t r1) {
+    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
+    const size_t nb = k / IC_QK;
+    const ic_block_q4_0 *wb = w;
+    const ic_block_q8_0 *xb = x;
+    if (nb % 16 != 0) { /* whole groups only (every LLM shape); otherwise one token at a time */
+        for (size_t t = 0; t < n; t++)
+            ic_gemv_q4_0_avx512vnni(w, xb + t * nb, y + t * ldy, k, r0, r1);
+        return;
+    }
+    xprep prep[4];
+    xprep *px[4] = {&prep[0], &prep[1], &prep[2], &prep[3]};
+    for (size_t t0 = 0; t0 < n; t0 += 4) {
+        const ic_block_q8_0 *xt[4];
+        float *yt[4];
+        const size_t T = n - t0 < 4 ? n - t0 : 4;
+        for (size_t t = 0; t < T; t++) {
+            xt[t] = xb + (t0 + t) * nb;
+            yt[t] = y + (t0 + t) * ldy;
+        }
+        switch (T) {
+        case 4:
+            tokens_q4(4, wb, xt, yt, nb, r0, r1, px);
+            break;
+        case 3:
+            tokens_q4(3, wb, xt, yt, nb, r0, r1, px);
+            break;
+        case 2:
+            tokens_q4(2, wb, xt, yt, nb, r0, r1, px);
+            break;
+        default:
+            tokens_q4(1, wb, xt, yt, nb, r0, r1, px);
+            break;
+        }
+    }
+}

@@ -24,6 +24,10 @@ static inline float ic_x86_fp16(uint16_t h) {
 void ic_x86_gemv_q8_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
                                         size_t ldy, size_t r0, size_t r1);
 
+/* The same for q4_0 weights (gemv_q4_0_avx512vnni.c). */
+void ic_x86_gemv_q4_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
+                                        size_t ldy, size_t r0, size_t r1);
+
 /* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read
  * at run time so that the GEMM blocking follows the machine, not a constant. */
 size_t ic_x86_l2_bytes(void);

@@ -250,70 +250,11 @@ rows4_multi16(const int T, const ic_block_q8_0 *const *wr, const mprep *const *p
     }
 }
 
-/* Rows [r0, r1) for T tokens: full 4-row tiles here, the other rows (at most 3) per token. */
-static inline __attribute__((always_inline)) void
-multi_tokens(const int T, const ic_block_q8_0 *wb, const ic_block_q8_0 *const *xt, float *const *yt,
-             size_t nb, size_t r0, size_t r1, mprep *const *px) {
-    const size_t r4 = r0 + (r1 - r0) / 4 * 4;
-    for (size_t c = 0; c < nb; c += M_CHUNK) {
-        const size_t nc = nb - c < M_CHUNK ? nb - c : M_CHUNK;
-        for (int t = 0; t < T; t++) prepare_multi(xt[t] + c, nc, px[t]);
-        for (size_t r = r0; r < r4; r += 4) {
-            const ic_block_q8_0 *wr[4];
-            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
-            __m512 acc[4][4];
-#pragma GCC unroll 4
-            for (int i = 0; i < 4; i++)
-#pragma GCC unroll 4
-                for (int t = 0; t < 4; t++) acc[i][t] = _mm512_setzero_ps();
-            for (size_t g = 0; g < nc; g += 16)
-                rows4_multi16(T, wr, (const mprep *const *)px, g, (nb - c) * sizeof *wb,
-                              nb * sizeof *wb, acc);
-#pragma GCC unroll 4
-            for (int t = 0; t < T; t++) {
-                __m128 s = ic_x86_hsum512_x4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);
-                if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(yt[t] + r));
-                _mm_storeu_ps(yt[t] + r, s);
-            }
-        }
-    }
-    if (r4 < r1)
-        for (int t = 0; t < T; t++) ic_gemv_q8_0_avx512vnni(wb, xt[t], yt[t], nb * IC_QK, r4, r1);
-}
-
-void ic_x86_gemv_q8_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
-                                        size_t ldy, size_t r0, size_t r1) {
-    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
-    const size_t nb = k / IC_QK;
-    const ic_block_q8_0 *wb = w, *xb = x;
-    if (nb % 16 != 0) { /* whole groups only (every LLM shape); otherwise one token at a time */
-        for (size_t t = 0; t < n; t++)
-            ic_gemv_q8_0_avx512vnni(w, xb + t * nb, y + t * ldy, k, r0, r1);
-        return;
-    }
-    mprep prep[4];
-    mprep *px[4] = {&prep[0], &prep[1], &prep[2], &prep[3]};
-    for (size_t t0 = 0; t0 < n; t0 += 4) {
-        const ic_block_q8_0 *xt[4];
-        float *yt[4];
-        const size_t T = n - t0 < 4 ? n - t0 : 4;
-        for (size_t t = 0; t < T; t++) {
-            xt[t] = xb + (t0 + t) * nb;
-            yt[t] = y + (t0 + t) * ldy;
-        }
-        switch (T) {
-        case 4:
-            multi_tokens(4, wb, xt, yt, nb, r0, r1, px);
-            break;
-        case 3:
-            multi_tokens(3, wb, xt, yt, nb, r0, r1, px);
-            break;
-        case 2:
-            multi_tokens(2, wb, xt, yt, nb, r0, r1, px);
-            break;
-        default:
-            multi_tokens(1, wb, xt, yt, nb, r0, r1, px);
-            break;
-        }
-    }
-}
+#define TOK_ENTRY   ic_x86_gemv_q8_0_tokens_avx512vnni
+#define TOK_WBLOCK  ic_block_q8_0
+#define TOK_PREP    mprep
+#define TOK_CHUNK   M_CHUNK
+#define TOK_PREPARE prepare_multi
+#define TOK_ROWS    rows4_multi16
+#define TOK_GEMV    ic_gemv_q8_0_avx512vnni
+#include "gemv_tokens_entry.h"

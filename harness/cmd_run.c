@@ -980,7 +980,8 @@ static int run(const run_opts *o_in) {
            "ctx) for decode, measured peak %s / FLOP per token for prefill%s\n",
            peak_kind, o.n_batches ? " (batch decode: the lower of the two)" : "");
     if (pair_loop) {
-        printf("decode bound: the best read this run saw, from the standalone probe or from a "
+        printf("decode bound: the best read this run saw (measured on this host), from the "
+               "standalone probe or from a "
                "read pass (%s over %.2f GiB of the weights) taken just before each repetition\n",
                pair_loop->name, gib(wbytes));
         for (int i = 0; i < n_ms; i++) {

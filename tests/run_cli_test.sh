@@ -182,7 +182,7 @@ if [ "${mem_kb:-0}" -lt 60000000 ]; then
   expect 0 "70b slice" -- "$bin" run --model llama-3.1-70b --dtype q8_0 --quick --context 16 --prefill 0 --repetitions 2 --json "$tmp/70b.json"
   has "$tmp/out" "slice: the full model does not fit; ran [0-9]+ of 80 layers" "70b slice explained"
   # Its weights (GBs) are read once before each repetition: the bound is the best read seen.
-  has "$tmp/out" "^decode bound: the best read this run saw" "paired read passes named"
+  has "$tmp/out" "^decode bound: the best read this run saw \\(measured on this host\\)" "paired read passes named"
   has "$tmp/out" "^  decode ctx 16: passes beside the repetitions [0-9.]+ GB/s median \([0-9.]+ to [0-9.]+, 2 passes\), bound from [0-9.]+ GB/s" "paired passes listed"
   python3 - "$tmp/70b.json" <<'PY' && ok || bad "paired roofline in the result file"
 import json, sys

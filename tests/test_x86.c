@@ -71,6 +71,10 @@ static void test_long_paths(void) {
         if (kern->op == IC_OP_GEMV) {
             check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
             check(kern, 6, 32 * 44, 1, &rng);   /* 2 full 16-block groups, then 12 blocks */
+            /* several rows per stream (the q8_0 VNNI GEMV cuts a range in four streams), with
+             * leftover rows, across activation chunks and a short last group */
+            check(kern, 47, 32 * 1100, 1, &rng);
+            check(kern, 38, 32 * 44, 1, &rng);
         } else if (kern->op == IC_OP_GEMM) {
             check(kern, 11, 1024, 3, &rng);  /* n < 4: the per-token GEMV path */
             check(kern, 11, 1024, 5, &rng);  /* small n: a 4-token tile and a single token */

@@ -19,16 +19,14 @@
 #define CHUNK_BLOCKS 512
 
 /* Software prefetch distance per weight row: measured on Zen 5 (1 thread, 4096x14336), 2 KiB ahead
- * beat none, 512 B and 1 KiB. */
+ * beat none, 512 B and 1 KiB. The one-token GEMV walks four row streams (see the entry point), each
+ * prefetching this far ahead in its own address order. */
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 2048
 #endif
-/* Rows this short (k <= 4096: 4352 bytes; llama-3.2-1b's k = 2048 is 2176) are always "near the
- * end": a 4-row tile is one contiguous stretch, so prefetch runs ahead in address order instead,
- * PREFETCH_SHORT_BYTES past the row below's position, about 1.7 tiles ahead at k = 2048. Measured
- * on Zen 5 (2 threads through the pool, paired alternating runs, old/new time): 8 KiB gave
- * 16384x2048 1.35x, 128256x2048 1.2-1.4x, 3072x2048 1.2-1.4x, 4096x4096 1.12x; 3 KiB only 1.07x
- * at 16384x2048 and 1 KiB lost. k = 8192 rows kept the long-row scheme (no gain measured). */
+/* The token path walks consecutive 4-row tiles. Rows this short (k <= 4096: 4352 bytes) are always
+ * "near the end": a 4-row tile is one contiguous stretch, so its prefetch runs ahead in address
+ * order instead, PREFETCH_SHORT_BYTES past the row below's position. */
 #ifndef SHORT_ROW_BYTES
 #define SHORT_ROW_BYTES 4608
 #endif
@@ -73,6 +71,28 @@ static inline __m512 load_scales(const ic_block_q8_0 *w, size_t ng) {
     return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)d));
 }
 
+/* The fp16 scales of 16 consecutive blocks as f32, from eight 64-byte loads over the group (the
+ * 16 scales sit 17 words apart in its first 512 bytes) and four two-source word permutes: ~16
+ * instructions per row and group instead of the ~45 of packing them through general registers
+ * (ic_x86_fp16x16). Each permute fills its four lanes of one index; the masks keep them. */
+static inline __m512 scales16(const ic_block_q8_0 *first) {
+    static const uint16_t pick[32] __attribute__((aligned(64))) = {0, 17, 34, 51, 4,  21, 38, 55,
+                                                                   8, 25, 42, 59, 12, 29, 46, 63};
+    const char *p = (const char *)&first->d;
+    const __m512i idx = _mm512_load_si512(pick);
+    __m512i t = _mm512_permutex2var_epi16(_mm512_loadu_si512(p), idx, _mm512_loadu_si512(p + 64));
+    t = _mm512_mask_mov_epi16(
+        t, 0x00F0,
+        _mm512_permutex2var_epi16(_mm512_loadu_si512(p + 128), idx, _mm512_loadu_si512(p + 192)));
+    t = _mm512_mask_mov_epi16(
+        t, 0x0F00,
+        _mm512_permutex2var_epi16(_mm512_loadu_si512(p + 256), idx, _mm512_loadu_si512(p + 320)));
+    t = _mm512_mask_mov_epi16(
+        t, 0xF000,
+        _mm512_permutex2var_epi16(_mm512_loadu_si512(p + 384), idx, _mm512_loadu_si512(p + 448)));
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(t));
+}
+
 /* How far past a row's position in group g to prefetch, for a 4-row tile whose rows have
  * row_left bytes from the tile's start to their end: short rows (a tile is one contiguous
  * stretch) run ahead in address order, long rows within the row and, near its end, into the next
@@ -83,20 +103,15 @@ static inline size_t prefetch_ahead(size_t g, size_t row_left, size_t row_bytes)
                                                                  : PREFETCH_BYTES + 3 * row_bytes;
 }
 
-/* Full groups of 16 blocks for 4 rows: no tail tests in the loop, the 8 block pairs unrolled, the
- * per-pair lane permutation indices constant. */
-static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_0 *const *wr,
-                                                              const xprep *p, size_t g,
-                                                              size_t row_left, size_t row_bytes,
-                                                              __m512 *acc) {
+/* Full groups of 16 blocks for 4 rows (each its own stream: see the entry point): no tail tests in
+ * the loop, the 8 block pairs unrolled, the per-pair lane permutation indices constant. */
+static inline __attribute__((always_inline)) void
+rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512();
     const __m512 dx = _mm512_load_ps(p->dx + g);
     __m512 sv[4];
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(ic_x86_fp16x16(&wr[r][g].d, sizeof **wr), dx);
-    /* Near a long row's end (short rows: always) the prefetch goes to the same place in the next
-     * tile's row, 4 rows on, which is what this row's stream reads next; see prefetch_ahead. */
-    const size_t ahead = prefetch_ahead(g, row_left, row_bytes);
+    for (int r = 0; r < 4; r++) sv[r] = _mm512_mul_ps(scales16(wr[r] + g), dx);
 #pragma GCC unroll 8
     for (int q = 0; q < 16; q += 2) {
         const size_t b = g + (size_t)q;
@@ -109,8 +124,8 @@ static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q8_
         for (int r = 0; r < 4; r++) {
             /* two lines per 68-byte pair, so that no line is skipped; issued next to the loads
              * (all of a group's prefetches at its start measured slower) */
-            _mm_prefetch((const char *)(wr[r] + b) + ahead, PREFETCH_HINT);
-            _mm_prefetch((const char *)(wr[r] + b) + ahead + 64, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + b) + PREFETCH_BYTES + 64, PREFETCH_HINT);
             __m512i wv = load_pair(wr[r] + b, 1);
             wv = _mm512_mask_sub_epi8(wv, neg, zero, wv);
             __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, ax, wv));
@@ -152,30 +167,37 @@ rows_dot(const ic_block_q8_0 *const *wr, int R, const xprep *p, size_t b0, size_
     }
 }
 
+/* Rows [r0, r1) as four streams: the range is cut in quarters and each 4-row step takes the next
+ * row of every quarter, so each stream reads its rows in address order, one after the other, far
+ * from the others (the read probe's pattern). Four adjacent rows at a time, the earlier walk, read
+ * four short stretches 2 KiB apart at k = 2048, which the hardware prefetchers do not follow; the
+ * measurements are in the commit that made the change. The rows left over go one at a time. */
 void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
                              size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
-    const size_t nb = k / IC_QK;
+    const size_t nb = k / IC_QK, qn = (r1 - r0) / 4;
     const ic_block_q8_0 *wb = w, *xb = x;
     xprep p;
     for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
         const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
+        const size_t nfull = nc & ~(size_t)15;
         prepare_x(xb + c, nc, &p);
-        size_t r = r0;
-        for (; r + 4 <= r1; r += 4) {
+        for (size_t i = 0; i < qn; i++) {
+            size_t row[4];
             const ic_block_q8_0 *wr[4];
-            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
+            for (int j = 0; j < 4; j++) {
+                row[j] = r0 + (size_t)j * qn + i;
+                wr[j] = wb + row[j] * nb + c;
+            }
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                              _mm512_setzero_ps()};
-            const size_t nfull = nc & ~(size_t)15;
-            for (size_t g = 0; g < nfull; g += 16)
-                rows4_dot16(wr, &p, g, (nb - c) * sizeof *wb, nb * sizeof *wb, acc);
+            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
             if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
-            __m128 s = ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]);
-            if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(y + r));
-            _mm_storeu_ps(y + r, s);
+            float v[4];
+            _mm_storeu_ps(v, ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]));
+            for (int j = 0; j < 4; j++) y[row[j]] = c > 0 ? y[row[j]] + v[j] : v[j];
         }
-        for (; r < r1; r++) {
+        for (size_t r = r0 + 4 * qn; r < r1; r++) {
             const ic_block_q8_0 *wr[1] = {wb + r * nb + c};
             __m512 acc[1] = {_mm512_setzero_ps()};
             rows_dot(wr, 1, &p, 0, nc, acc);

@@ -28,7 +28,7 @@ typedef void ic_rows_fn(void *ctx, int tid, size_t begin, size_t end);
 
 /* Runs fn over rows [0, n) on the workers and returns when every row is done, each row exactly
  * once. Each worker starts on its own contiguous share (ic_split_range with align) and takes it
- * from the front, an eighth of what is left at a time but never less than `chunk` rows, so that a
+ * from the front, a quarter of what is left at a time but never less than `chunk` rows, so that a
  * kernel's prefetch runs on from piece to piece and per-call set-up is paid a few dozen times; a
  * worker that finishes its share takes `chunk` rows at a time from the back of the others'. On a
  * shared machine the slower worker no longer holds up the rest: with a static split, one of 2

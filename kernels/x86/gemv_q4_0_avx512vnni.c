@@ -88,24 +88,18 @@ static inline __m512i quad_nibbles(__m512i a, __m512i b) {
  * layout's first 64 bytes and the high nibbles against its second, both vpdpbusd into one sum, so
  * lanes 4i..4i+3 hold block i's dot product. About 11 vector instructions per 4 blocks and row,
  * against 16 with two blocks per vector. */
-static inline __attribute__((always_inline)) void rows4_dot16(const ic_block_q4_0 *const *wr,
-                                                              const xprep *p, size_t g,
-                                                              size_t row_left, size_t row_bytes,
-                                                              __m512 *acc) {
+static inline __attribute__((always_inline)) void
+rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
     /* the fp16 scale of block i of a quad is word 9i of its first 64 bytes: spread to lanes
      * 4i..4i+3 of 16 words, then widened */
     static const uint16_t scale_words[32]
         __attribute__((aligned(64))) = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
     const __m512i sidx = _mm512_load_si512(scale_words);
-    /* Within the distance of the row's end (row_left bytes from wr[r]), prefetch the same place
-     * in the next tile's row, 4 rows on, which is what this row's stream reads next. */
-    const size_t ahead = g * sizeof(ic_block_q4_0) + PREFETCH_BYTES < row_left
-                             ? PREFETCH_BYTES
-                             : PREFETCH_BYTES + 3 * row_bytes;
+    /* each row is one of four streams (see the entry point): its next rows follow it */
     for (int r = 0; r < 4; r++)
         for (size_t o = 0; o < 16 * sizeof(ic_block_q4_0); o += 64)
-            _mm_prefetch((const char *)(wr[r] + g) + ahead + o, PREFETCH_HINT);
+            _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);
 #pragma GCC unroll 4
     for (int q = 0; q < 16; q += 4) {
         const size_t b = g + (size_t)q;
@@ -182,31 +176,35 @@ rows_dot(const ic_block_q4_0 *const *wr, int R, const xprep *p, size_t b0, size_
     }
 }
 
+/* Rows [r0, r1) as four far streams, one row of each quarter per 4-row step, as the q8_0 kernel
+ * walks them (gemv_q8_0_avx512vnni.c); the rows left over go one at a time. */
 void ic_gemv_q4_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
                              size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
-    const size_t nb = k / IC_QK;
+    const size_t nb = k / IC_QK, qn = (r1 - r0) / 4;
     const ic_block_q4_0 *wb = w;
     const ic_block_q8_0 *xb = x;
     xprep p;
     for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
         const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
+        const size_t nfull = nc & ~(size_t)15;
         prepare_x(xb + c, nc, &p);
-        size_t r = r0;
-        for (; r + 4 <= r1; r += 4) {
+        for (size_t i = 0; i < qn; i++) {
+            size_t row[4];
             const ic_block_q4_0 *wr[4];
-            for (int i = 0; i < 4; i++) wr[i] = wb + (r + (size_t)i) * nb + c;
+            for (int j = 0; j < 4; j++) {
+                row[j] = r0 + (size_t)j * qn + i;
+                wr[j] = wb + row[j] * nb + c;
+            }
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                              _mm512_setzero_ps()};
-            const size_t nfull = nc & ~(size_t)15;
-            for (size_t g = 0; g < nfull; g += 16)
-                rows4_dot16(wr, &p, g, (nb - c) * sizeof *wb, nb * sizeof *wb, acc);
+            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
             if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
-            __m128 s = ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]);
-            if (c > 0) s = _mm_add_ps(s, _mm_loadu_ps(y + r));
-            _mm_storeu_ps(y + r, s);
+            float v[4];
+            _mm_storeu_ps(v, ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]));
+            for (int j = 0; j < 4; j++) y[row[j]] = c > 0 ? y[row[j]] + v[j] : v[j];
         }
-        for (; r < r1; r++) {
+        for (size_t r = r0 + 4 * qn; r < r1; r++) {
             const ic_block_q4_0 *wr[1] = {wb + r * nb + c};
             __m512 acc[1] = {_mm512_setzero_ps()};
             rows_dot(wr, 1, &p, 0, nc, acc);

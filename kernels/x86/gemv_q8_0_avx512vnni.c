@@ -170,8 +170,9 @@ rows_dot(const ic_block_q8_0 *const *wr, int R, const xprep *p, size_t b0, size_
 /* Rows [r0, r1) as four streams: the range is cut in quarters and each 4-row step takes the next
  * row of every quarter, so each stream reads its rows in address order, one after the other, far
  * from the others (the read probe's pattern). Four adjacent rows at a time, the earlier walk, read
- * four short stretches 2 KiB apart at k = 2048, which the hardware prefetchers do not follow; the
- * measurements are in the commit that made the change. The rows left over go one at a time. */
+ * four short stretches 2 KiB apart at k = 2048, which the hardware prefetchers do not follow.
+ * Measured on the 2-vCPU Zen 5 VM (llama-3.2-1b decode at ctx 128, alternating with the earlier
+ * walk, 18 pairs): 61-80% -> 75-88% of the read bound. The rows left over go one at a time. */
 void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
                              size_t r1) {
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);

@@ -176,43 +176,14 @@ rows_dot(const ic_block_q4_0 *const *wr, int R, const xprep *p, size_t b0, size_
     }
 }
 
-/* Rows [r0, r1) as four far streams, one row of each quarter per 4-row step, as the q8_0 kernel
- * walks them (gemv_q8_0_avx512vnni.c); the rows left over go one at a time. */
-void ic_gemv_q4_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
-                             size_t r1) {
-    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
-    const size_t nb = k / IC_QK, qn = (r1 - r0) / 4;
-    const ic_block_q4_0 *wb = w;
-    const ic_block_q8_0 *xb = x;
-    xprep p;
-    for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
-        const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
-        const size_t nfull = nc & ~(size_t)15;
-        prepare_x(xb + c, nc, &p);
-        for (size_t i = 0; i < qn; i++) {
-            size_t row[4];
-            const ic_block_q4_0 *wr[4];
-            for (int j = 0; j < 4; j++) {
-                row[j] = r0 + (size_t)j * qn + i;
-                wr[j] = wb + row[j] * nb + c;
-            }
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                             _mm512_setzero_ps()};
-            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
-            if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
-            float v[4];
-            _mm_storeu_ps(v, ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]));
-            for (int j = 0; j < 4; j++) y[row[j]] = c > 0 ? y[row[j]] + v[j] : v[j];
-        }
-        for (size_t r = r0 + 4 * qn; r < r1; r++) {
-            const ic_block_q4_0 *wr[1] = {wb + r * nb + c};
-            __m512 acc[1] = {_mm512_setzero_ps()};
-            rows_dot(wr, 1, &p, 0, nc, acc);
-            float s = _mm512_reduce_add_ps(acc[0]);
-            y[r] = c > 0 ? y[r] + s : s;
-        }
-    }
-}
+#define GEMV_ENTRY   ic_gemv_q4_0_avx512vnni
+#define GEMV_WBLOCK  ic_block_q4_0
+#define GEMV_PREP    xprep
+#define GEMV_CHUNK   CHUNK_BLOCKS
+#define GEMV_PREPARE prepare_x
+#define GEMV_ROWS4   rows4_dot16
+#define GEMV_ROWS    rows_dot
+#include "gemv_streams_entry.h"
 
 /* ---- several tokens at once (small-batch decode through the GEMM entry) ----
  *

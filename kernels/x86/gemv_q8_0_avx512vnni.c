@@ -167,46 +167,14 @@ rows_dot(const ic_block_q8_0 *const *wr, int R, const xprep *p, size_t b0, size_
     }
 }
 
-/* Rows [r0, r1) as four streams: the range is cut in quarters and each 4-row step takes the next
- * row of every quarter, so each stream reads its rows in address order, one after the other, far
- * from the others (the read probe's pattern). Four adjacent rows at a time, the earlier walk, read
- * four short stretches 2 KiB apart at k = 2048, which the hardware prefetchers do not follow.
- * Measured on the 2-vCPU Zen 5 VM (llama-3.2-1b decode at ctx 128, alternating with the earlier
- * walk, 18 pairs): 61-80% -> 75-88% of the read bound. The rows left over go one at a time. */
-void ic_gemv_q8_0_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t r0,
-                             size_t r1) {
-    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
-    const size_t nb = k / IC_QK, qn = (r1 - r0) / 4;
-    const ic_block_q8_0 *wb = w, *xb = x;
-    xprep p;
-    for (size_t c = 0; c < nb; c += CHUNK_BLOCKS) {
-        const size_t nc = nb - c < CHUNK_BLOCKS ? nb - c : CHUNK_BLOCKS;
-        const size_t nfull = nc & ~(size_t)15;
-        prepare_x(xb + c, nc, &p);
-        for (size_t i = 0; i < qn; i++) {
-            size_t row[4];
-            const ic_block_q8_0 *wr[4];
-            for (int j = 0; j < 4; j++) {
-                row[j] = r0 + (size_t)j * qn + i;
-                wr[j] = wb + row[j] * nb + c;
-            }
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                             _mm512_setzero_ps()};
-            for (size_t g = 0; g < nfull; g += 16) rows4_dot16(wr, &p, g, acc);
-            if (nfull < nc) rows_dot(wr, 4, &p, nfull, nc, acc);
-            float v[4];
-            _mm_storeu_ps(v, ic_x86_hsum512_x4(acc[0], acc[1], acc[2], acc[3]));
-            for (int j = 0; j < 4; j++) y[row[j]] = c > 0 ? y[row[j]] + v[j] : v[j];
-        }
-        for (size_t r = r0 + 4 * qn; r < r1; r++) {
-            const ic_block_q8_0 *wr[1] = {wb + r * nb + c};
-            __m512 acc[1] = {_mm512_setzero_ps()};
-            rows_dot(wr, 1, &p, 0, nc, acc);
-            float s = _mm512_reduce_add_ps(acc[0]);
-            y[r] = c > 0 ? y[r] + s : s;
-        }
-    }
-}
+#define GEMV_ENTRY   ic_gemv_q8_0_avx512vnni
+#define GEMV_WBLOCK  ic_block_q8_0
+#define GEMV_PREP    xprep
+#define GEMV_CHUNK   CHUNK_BLOCKS
+#define GEMV_PREPARE prepare_x
+#define GEMV_ROWS4   rows4_dot16
+#define GEMV_ROWS    rows_dot
+#include "gemv_streams_entry.h"
 
 /* ---- several tokens at once (small-batch decode through the GEMM entry) ----
  *

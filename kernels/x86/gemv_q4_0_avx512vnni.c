@@ -96,7 +96,7 @@ rows4_dot16(const ic_block_q4_0 *const *wr, const xprep *p, size_t g, __m512 *ac
     static const uint16_t scale_words[32]
         __attribute__((aligned(64))) = {0, 0, 0, 0, 9, 9, 9, 9, 18, 18, 18, 18, 27, 27, 27, 27};
     const __m512i sidx = _mm512_load_si512(scale_words);
-    /* each row is one of four streams (see the entry point): its next rows follow it */
+    /* each row is one of four streams (gemv_streams_entry.h): its next rows follow it */
     for (int r = 0; r < 4; r++)
         for (size_t o = 0; o < 16 * sizeof(ic_block_q4_0); o += 64)
             _mm_prefetch((const char *)(wr[r] + g) + PREFETCH_BYTES + o, PREFETCH_HINT);

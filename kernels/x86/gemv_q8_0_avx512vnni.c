@@ -19,14 +19,16 @@
 #define CHUNK_BLOCKS 512
 
 /* Software prefetch distance per weight row: measured on Zen 5 (1 thread, 4096x14336), 2 KiB ahead
- * beat none, 512 B and 1 KiB. The one-token GEMV walks four row streams (see the entry point), each
- * prefetching this far ahead in its own address order. */
+ * beat none, 512 B and 1 KiB. The one-token GEMV walks four row streams (gemv_streams_entry.h),
+ * each prefetching this far ahead in its own address order. */
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 2048
 #endif
 /* The token path walks consecutive 4-row tiles. Rows this short (k <= 4096: 4352 bytes) are always
  * "near the end": a 4-row tile is one contiguous stretch, so its prefetch runs ahead in address
- * order instead, PREFETCH_SHORT_BYTES past the row below's position. */
+ * order instead, PREFETCH_SHORT_BYTES past the row below's position. Measured when the one-token
+ * GEMV walked the same tiles (Zen 5, 2 threads, alternating): 8 KiB gave 16384x2048 1.35x and
+ * 128256x2048 1.2-1.4x over 2 KiB; 3 KiB only 1.07x, 1 KiB lost. */
 #ifndef SHORT_ROW_BYTES
 #define SHORT_ROW_BYTES 4608
 #endif
@@ -103,8 +105,8 @@ static inline size_t prefetch_ahead(size_t g, size_t row_left, size_t row_bytes)
                                                                  : PREFETCH_BYTES + 3 * row_bytes;
 }
 
-/* Full groups of 16 blocks for 4 rows (each its own stream: see the entry point): no tail tests in
- * the loop, the 8 block pairs unrolled, the per-pair lane permutation indices constant. */
+/* Full groups of 16 blocks for 4 rows (each its own stream: see gemv_streams_entry.h): no tail
+ * tests in the loop, the 8 block pairs unrolled, the per-pair lane permutation indices constant. */
 static inline __attribute__((always_inline)) void
 rows4_dot16(const ic_block_q8_0 *const *wr, const xprep *p, size_t g, __m512 *acc) {
     const __m512i zero = _mm512_setzero_si512();

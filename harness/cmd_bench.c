@@ -122,7 +122,9 @@ static struct {
     float *y;
     float *aux; /* attention: v cache; elementwise: second input */
     size_t aux_bytes;
-    float *scratch; /* attention: ic_attn_scratch_floats(n_pos) floats per worker */
+    float *scratch; /* attention: ic_attn_scratch_floats(heads, n_pos) floats per worker */
+    float *part;    /* attention: per span, its output (heads x head_dim) and lse */
+    float *lse;
 } g_wl;
 
 static void wl_free(void) {
@@ -131,6 +133,8 @@ static void wl_free(void) {
     free(g_wl.x);
     free(g_wl.y);
     free(g_wl.scratch);
+    free(g_wl.part);
+    free(g_wl.lse);
     memset(&g_wl, 0, sizeof g_wl);
 }
 
@@ -221,8 +225,11 @@ static int wl_attention(size_t n_pos, char *err, size_t errlen) {
     g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
     g_wl.x = malloc(q * sizeof(float));
     g_wl.y = malloc(q * sizeof(float));
-    g_wl.scratch = malloc((size_t)g_b.threads * ic_attn_scratch_floats(n_pos) * sizeof(float));
-    if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch) {
+    g_wl.scratch =
+        malloc((size_t)g_b.threads * ic_attn_scratch_floats(ATTN_HEADS, n_pos) * sizeof(float));
+    g_wl.part = malloc(IC_ATTN_SPANS_MAX * q * sizeof(float));
+    g_wl.lse = malloc(IC_ATTN_SPANS_MAX * ATTN_HEADS * sizeof(float));
+    if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch || !g_wl.part || !g_wl.lse) {
         snprintf(err, errlen, "skipped: out of memory for a KV cache of %zu positions", n_pos);
         wl_free();
         return -1;
@@ -310,17 +317,29 @@ static void gemm_task(void *arg, int tid, int nt) {
     if (b < e) it->kern->fn.gemm(g_wl.w, g_wl.x, g_wl.y, it->k, it->n, it->m, b, e);
 }
 
+/* A decode step as the model runs it: the positions split across workers, each taking all heads
+ * over its span; the caller merges the spans (attn_step). */
 static void attn_task(void *arg, int tid, int nt) {
     const bench_item *it = ((task_ctx *)arg)->it;
-    ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, it->n,
-                       (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM};
-    size_t b, e;
-    ic_split_range(ATTN_HEADS, ic_attn_split_align(ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEADS, nt), tid,
-                   nt, &b, &e);
-    if (b < e)
-        it->kern->fn.attention(g_wl.x, g_wl.w, g_wl.aux, g_wl.y,
-                               g_wl.scratch + (size_t)tid * ic_attn_scratch_floats(it->n), &s, b,
-                               e);
+    const size_t kvd = (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM,
+                 q = (size_t)ATTN_HEADS * ATTN_HEAD_DIM;
+    const ic_attn_unit u =
+        ic_attn_decode_unit(it->n, ATTN_HEADS, ATTN_KV_HEADS, (size_t)nt, (size_t)tid);
+    if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) return;
+    const size_t b = u.pos_begin;
+    ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, u.pos_end - b, kvd};
+    it->kern->fn.attention(g_wl.x, (const float *)g_wl.w + b * kvd, g_wl.aux + b * kvd,
+                           u.spans == 1 ? g_wl.y : g_wl.part + u.span * q,
+                           u.spans == 1 ? NULL : g_wl.lse + u.span * ATTN_HEADS,
+                           g_wl.scratch + (size_t)tid * ic_attn_scratch_floats(ATTN_HEADS, g_wl.n),
+                           &s, u.head_begin, u.head_end);
+}
+
+static void attn_step(task_ctx *tc) {
+    ic_pool_run(g_b.pool, attn_task, tc);
+    const size_t spans =
+        ic_attn_decode_unit(tc->it->n, ATTN_HEADS, ATTN_KV_HEADS, (size_t)g_b.threads, 0).spans;
+    if (spans > 1) ic_attn_merge(g_wl.part, g_wl.lse, spans, ATTN_HEADS, ATTN_HEAD_DIM, g_wl.y);
 }
 
 static volatile double g_sink;
@@ -486,7 +505,7 @@ static void bench_body(ic_bench_state *st, void *user) {
         return;
 #endif
     case B_ATTN: {
-        IC_WALL_LOOP(ic_pool_run(g_b.pool, attn_task, &tc));
+        IC_WALL_LOOP(attn_step(&tc));
         double kvb = 2.0 * (double)it->n * ATTN_KV_HEADS * ATTN_HEAD_DIM * 4.0;
         bytes = kvb + 2.0 * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
         flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n; /* q.k and p.v */

@@ -89,6 +89,7 @@ struct ic_forward {
     size_t n_seq;
     /* activations, max_rows rows each */
     float *x, *xn, *qkv, *attn, *gu, *out, *logits, *scratch, *moe_acc, *moe_in;
+    float *attn_part, *attn_lse; /* per span: a decode step's attention over its positions */
     float *router_logits;
     void *xq;      /* max_rows rows of the widest input, in the widest activation type */
     size_t xq_row; /* bytes per row of xq */
@@ -393,11 +394,13 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->xq_row = align64(atype_row_max(ks, widest));
     size_t pos_cap = cfg->ctx_cap > cfg->batch_ctx_cap ? cfg->ctx_cap : cfg->batch_ctx_cap;
     f->scratch_stride =
-        align64(ic_attn_scratch_floats(pos_cap + 1) * sizeof(float)) / sizeof(float);
+        align64(ic_attn_scratch_floats(m->n_head, pos_cap + 1) * sizeof(float)) / sizeof(float);
     f->x = aligned_alloc(64, align64(R * f->d * 4));
     f->xn = aligned_alloc(64, align64(R * f->d * 4));
     f->qkv = aligned_alloc(64, align64(R * f->qkv_rows * 4));
     f->attn = aligned_alloc(64, align64(R * f->qd * 4));
+    f->attn_part = aligned_alloc(64, align64(IC_ATTN_SPANS_MAX * f->qd * 4));
+    f->attn_lse = aligned_alloc(64, align64(IC_ATTN_SPANS_MAX * m->n_head * 4));
     f->gu = aligned_alloc(64, align64(R * 2 * f->ff * 4));
     f->out = aligned_alloc(64, align64(R * f->d * 4));
     f->moe_acc = aligned_alloc(64, align64(R * f->d * 4));
@@ -409,9 +412,9 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->moe_rows = calloc(R + 1, sizeof(uint32_t));
     f->moe_sel = calloc(R * (m->n_expert_used + 1), sizeof(uint32_t));
     f->moe_wt = calloc(R * (m->n_expert_used + 1), sizeof(float));
-    if (!f->x || !f->xn || !f->qkv || !f->attn || !f->gu || !f->out || !f->moe_acc || !f->moe_in ||
-        !f->logits || !f->xq || !f->scratch || !f->router_logits || !f->moe_rows || !f->moe_sel ||
-        !f->moe_wt)
+    if (!f->x || !f->xn || !f->qkv || !f->attn || !f->attn_part || !f->attn_lse || !f->gu ||
+        !f->out || !f->moe_acc || !f->moe_in || !f->logits || !f->xq || !f->scratch ||
+        !f->router_logits || !f->moe_rows || !f->moe_sel || !f->moe_wt)
         goto oom;
 #if IC_HAVE_OPENBLAS
     if (cfg->use_blas) openblas_set_num_threads(nt);
@@ -439,6 +442,8 @@ void ic_forward_destroy(ic_forward *f) {
     free(f->xn);
     free(f->qkv);
     free(f->attn);
+    free(f->attn_part);
+    free(f->attn_lse);
     free(f->gu);
     free(f->out);
     free(f->moe_acc);
@@ -536,9 +541,42 @@ static void attn_run(void *ctx, int tid, int nt) {
         float *kc, *vc;
         kv_at(f, seq, a->layer, &kc, &vc);
         ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, pos + 1, f->kvd};
-        f->ks.attention->fn.attention(f->qkv + r * f->qkv_rows, kc, vc, f->attn + r * f->qd,
+        f->ks.attention->fn.attention(f->qkv + r * f->qkv_rows, kc, vc, f->attn + r * f->qd, NULL,
                                       scratch, &s, h0, h1);
         u += h1 - h0;
+    }
+}
+
+/* One decode step of sequence 0 at position pos: the positions split across workers, each
+ * taking all heads over its span into its own partial result, merged by run_attention. Each
+ * worker then reads one contiguous stretch of the caches. */
+static void attn_span_run(void *ctx, int tid, int nt) {
+    const attn_task *a = ctx;
+    ic_forward *f = a->f;
+    const ic_attn_unit u =
+        ic_attn_decode_unit(a->pos + 1, f->m.n_head, f->m.n_head_kv, (size_t)nt, (size_t)tid);
+    if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) return;
+    float *kc, *vc;
+    kv_at(f, 0, a->layer, &kc, &vc);
+    const size_t b = u.pos_begin;
+    ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, u.pos_end - b, f->kvd};
+    const int whole = u.spans == 1; /* one span: the result itself */
+    f->ks.attention->fn.attention(
+        f->qkv, kc + b * f->kvd, vc + b * f->kvd, whole ? f->attn : f->attn_part + u.span * f->qd,
+        whole ? NULL : f->attn_lse + u.span * f->m.n_head,
+        f->scratch + (size_t)tid * f->scratch_stride, &s, u.head_begin, u.head_end);
+}
+
+static void run_attention(ic_forward *f, attn_task *at) {
+    if (at->n == 1 && !at->prefill) {
+        ic_pool_run(f->pool, attn_span_run, at);
+        const size_t spans = ic_attn_decode_unit(at->pos + 1, f->m.n_head, f->m.n_head_kv,
+                                                 (size_t)ic_pool_threads(f->pool), 0)
+                                 .spans;
+        if (spans > 1)
+            ic_attn_merge(f->attn_part, f->attn_lse, spans, f->m.n_head, f->m.head_dim, f->attn);
+    } else {
+        ic_pool_run(f->pool, attn_run, at);
     }
 }
 
@@ -630,7 +668,7 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
         }
         OP_NEXT(KV_APPEND);
         attn_task at = {f, l, n, prefill, pos};
-        ic_pool_run(f->pool, attn_run, &at);
+        run_attention(f, &at);
         OP_NEXT(ATTENTION);
         matmul(f, w->wo, d, qd, f->attn, qd, n, f->out, d);
         OP_NEXT(O_PROJ);

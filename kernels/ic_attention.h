@@ -16,24 +16,33 @@ typedef struct ic_attn_shape {
 /* For each query head h in [head_begin, head_end):
  *   out_h = sum_p softmax_p(q_h . k[p][g] / sqrt(head_dim)) v[p][g],  g = h / (n_head / n_head_kv).
  * q and out hold n_head * head_dim floats; k_cache[p * kv_stride + g * head_dim + d], same for v.
- * scratch holds at least ic_attn_scratch_floats(n_pos) floats, owned by the calling thread: room
- * for the scores of IC_ATTN_GROUP_MAX heads at once, so that the heads sharing a KV head can be
- * scored in one pass over its keys. */
+ * lse (NULL: not wanted) gets, for each head of the range, lse[h] = log sum_p e^(score_p): with it
+ * the results of disjoint position spans of one context merge into the whole (ic_attn_merge), so a
+ * decode step can split its positions across workers. scratch holds at least
+ * ic_attn_scratch_floats(n_head, n_pos) floats, owned by the calling thread. */
 typedef void ic_attention_fn(const float *q, const float *k_cache, const float *v_cache, float *out,
-                             float *scratch, const ic_attn_shape *s, size_t head_begin,
+                             float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
                              size_t head_end);
 
-/* Query heads a kernel may score at once, and the scratch that takes: IC_ATTN_GROUP_MAX rows of
- * n_pos scores, each row rounded up to 16 floats (a 64-byte line). */
-#define IC_ATTN_GROUP_MAX 4
+/* Positions a kernel may take as one tile (the AVX-512 kernel walks positions a tile at a time,
+ * across all its heads, with an online softmax). */
+#define IC_ATTN_TILE 64
 
-static inline size_t ic_attn_scratch_stride(size_t n_pos) {
-    return (n_pos + 15) & ~(size_t)15;
+/* Scratch floats for a call over n_pos positions: one row of n_pos scores (the per-head kernels),
+ * or a tile of scores and the running max, sum and rescale of each of up to n_head heads (the
+ * tiled kernel); each part rounded up to 16 floats (a 64-byte line). */
+static inline size_t ic_attn_scratch_floats(size_t n_head, size_t n_pos) {
+    const size_t row = (n_pos + 15) & ~(size_t)15, heads = (n_head + 15) & ~(size_t)15;
+    const size_t tiled = heads * (IC_ATTN_TILE + 4);
+    return row > tiled ? row : tiled;
 }
 
-static inline size_t ic_attn_scratch_floats(size_t n_pos) {
-    return IC_ATTN_GROUP_MAX * ic_attn_scratch_stride(n_pos);
-}
+/* Merges n_span partial results of the heads [0, n_head) (outs[t * n_head * head_dim ...] and
+ * lses[t * n_head ...], each from one call over a disjoint span of positions) into out: the
+ * spans weighted by e^(lse_t - lse), lse = log sum_t e^(lse_t). Exact for finite scores; where the
+ * largest lse is infinite, the spans that reach it share the weight equally. */
+void ic_attn_merge(const float *outs, const float *lses, size_t n_span, size_t n_head,
+                   size_t head_dim, float *out);
 
 /* How many query heads a split of `units` (row, head) pairs over nt workers should keep together:
  * a whole group sharing a KV head, so that no KV head is read by two workers, unless that would
@@ -41,6 +50,38 @@ static inline size_t ic_attn_scratch_floats(size_t n_pos) {
 static inline size_t ic_attn_split_align(size_t n_head, size_t n_head_kv, size_t units, int nt) {
     const size_t group = n_head_kv ? n_head / n_head_kv : 1;
     return group > 1 && units / group >= (size_t)nt ? group : 1;
+}
+
+/* A decode step split across nt workers: the positions into spans of whole IC_ATTN_SPLIT-
+ * position pieces (at most IC_ATTN_SPANS_MAX of them, so that merging stays cheap), and each
+ * span's heads into ranges that keep a KV head's query heads together. Worker t's share: the
+ * positions [pos_begin, pos_end) and heads [head_begin, head_end) (empty when it has none); the
+ * return value is the number of spans. Span s's workers are t = s * parts .. (s + 1) * parts - 1.
+ */
+#define IC_ATTN_SPLIT     16
+#define IC_ATTN_SPANS_MAX 8
+
+typedef struct {
+    size_t spans, span, pos_begin, pos_end, head_begin, head_end;
+} ic_attn_unit;
+
+static inline ic_attn_unit ic_attn_decode_unit(size_t n_pos, size_t n_head, size_t n_head_kv,
+                                               size_t nt, size_t t) {
+    const size_t pieces = (n_pos + IC_ATTN_SPLIT - 1) / IC_ATTN_SPLIT;
+    size_t spans = pieces < nt ? pieces : nt;
+    if (spans > IC_ATTN_SPANS_MAX) spans = IC_ATTN_SPANS_MAX;
+    const size_t parts = nt / spans, s = t / parts, hp = t % parts;
+    ic_attn_unit u = {spans, s, 0, 0, 0, 0};
+    if (s >= spans) return u;
+    const size_t pb = pieces * s / spans * IC_ATTN_SPLIT,
+                 pe = pieces * (s + 1) / spans * IC_ATTN_SPLIT;
+    u.pos_begin = pb < n_pos ? pb : n_pos;
+    u.pos_end = pe < n_pos ? pe : n_pos;
+    const size_t align = ic_attn_split_align(n_head, n_head_kv, n_head, (int)parts);
+    const size_t units = n_head / align; /* align divides n_head */
+    u.head_begin = units * hp / parts * align;
+    u.head_end = units * (hp + 1) / parts * align;
+    return u;
 }
 
 #endif

@@ -78,8 +78,12 @@ static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
         double max = -INFINITY, sum = 0;
         for (size_t i = 0; i < n; i++) max = fmax(max, orig[i]);
         for (size_t i = 0; i < n; i++) sum += exp(orig[i] - max);
-        k->fn.softmax(x, n);
+        const float lse = k->fn.softmax(x, n);
         int ok = 1;
+        if (fabs(lse - (max + log(sum))) > 1e-5 * (1 + fabs(max))) {
+            CHECK(0, "%s n=%zu: log-sum-exp %g want %g", k->name, n, lse, max + log(sum));
+            ok = 0;
+        }
         for (size_t i = 0; i < n && ok; i++)
             if (!close_rel(x[i], exp(orig[i] - max) / sum, 1e-5 + (double)n * FLT_EPSILON)) {
                 CHECK(0, "%s n=%zu i=%zu got %g want %g", k->name, n, i, x[i],
@@ -97,7 +101,11 @@ static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
                         {-INFINITY, 0, -INFINITY, 88.7f, -1000}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         float *x = cases[c];
-        k->fn.softmax(x, 5);
+        const float lse = k->fn.softmax(x, 5);
+        const float want_lse[] = {3e38f, -1e30f /* + log 3, lost at this size */, -INFINITY,
+                                  INFINITY, 88.7f};
+        CHECK(c == 1 ? fabsf(lse - want_lse[c]) <= 1e24f : lse == want_lse[c],
+              "%s case %zu: log-sum-exp %g want %g", k->name, c, lse, want_lse[c]);
         double sum = 0;
         int nan = 0;
         for (int i = 0; i < 5; i++) nan |= isnan(x[i]), sum += x[i];
@@ -139,15 +147,56 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
         size_t qn = s.n_head * s.head_dim, cn = s.n_pos * s.kv_stride;
         float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4),
               *out = malloc(qn * 4);
-        float *scratch = malloc(ic_attn_scratch_floats(s.n_pos) * 4);
+        float *scratch = malloc(ic_attn_scratch_floats(s.n_head, s.n_pos) * 4);
+        float *part = malloc(IC_ATTN_SPANS_MAX * qn * 4),
+              *lse = malloc(IC_ATTN_SPANS_MAX * s.n_head * 4);
         double *sc = malloc(s.n_pos * sizeof(double));
         for (size_t i = 0; i < qn; i++) q[i] = ic_test_uniform(rng);
         for (size_t i = 0; i < cn; i++) kc[i] = ic_test_uniform(rng), vc[i] = ic_test_uniform(rng);
-        for (int parts = 1; parts <= 3; parts++) {
+        /* parts 1-3: the heads split into that many calls; 4-7: a decode step split as the model
+         * splits it for 2, 3, 7 and 40 workers (ic_attn_decode_unit: position spans, each
+         * span's heads in ranges), the spans merged */
+        static const size_t workers[] = {2, 3, 7, 40};
+        for (int parts = 1; parts <= 7; parts++) {
             for (size_t i = 0; i < qn; i++) out[i] = NAN;
-            for (int p = 0; p < parts; p++)
-                k->fn.attention(q, kc, vc, out, scratch, &s, s.n_head * (size_t)p / (size_t)parts,
-                                s.n_head * (size_t)(p + 1) / (size_t)parts);
+            if (parts <= 3) {
+                for (int p = 0; p < parts; p++)
+                    k->fn.attention(q, kc, vc, out, NULL, scratch, &s,
+                                    s.n_head * (size_t)p / (size_t)parts,
+                                    s.n_head * (size_t)(p + 1) / (size_t)parts);
+            } else {
+                const size_t nt = workers[parts - 4];
+                size_t spans = 1;
+                for (size_t t = 0; t < nt; t++) {
+                    ic_attn_unit u = ic_attn_decode_unit(s.n_pos, s.n_head, s.n_head_kv, nt, t);
+                    spans = u.spans;
+                    if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) continue;
+                    ic_attn_shape st = s;
+                    st.n_pos = u.pos_end - u.pos_begin;
+                    float *ls = lse + u.span * s.n_head;
+                    for (size_t h = u.head_begin; h < u.head_end; h++) ls[h] = NAN;
+                    k->fn.attention(
+                        q, kc + u.pos_begin * s.kv_stride, vc + u.pos_begin * s.kv_stride,
+                        u.spans == 1 ? out : part + u.span * qn, u.spans == 1 ? NULL : ls, scratch,
+                        &st, u.head_begin, u.head_end);
+                    /* lse is log sum_p e^score over the span */
+                    for (size_t h = u.head_begin; h < u.head_end && u.spans > 1; h++) {
+                        size_t g = h * s.n_head_kv / s.n_head;
+                        double sum = 0;
+                        for (size_t p = u.pos_begin; p < u.pos_end; p++) {
+                            double dot = 0;
+                            for (size_t j = 0; j < s.head_dim; j++)
+                                dot += (double)q[h * s.head_dim + j] *
+                                       kc[p * s.kv_stride + g * s.head_dim + j];
+                            sum += exp(dot / sqrt((double)s.head_dim));
+                        }
+                        CHECK(fabs(ls[h] - log(sum)) < 1e-4,
+                              "%s shape %zu span %zu h=%zu lse %g want %g", k->name, si, u.span, h,
+                              ls[h], log(sum));
+                    }
+                }
+                if (spans > 1) ic_attn_merge(part, lse, spans, s.n_head, s.head_dim, out);
+            }
             int ok = 1;
             for (size_t h = 0; h < s.n_head && ok; h++) {
                 size_t g = h * s.n_head_kv / s.n_head;
@@ -175,7 +224,7 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
             }
             if (ok) PASS();
         }
-        free(q), free(kc), free(vc), free(out), free(scratch), free(sc);
+        free(q), free(kc), free(vc), free(out), free(scratch), free(sc), free(part), free(lse);
     }
 }
 
@@ -190,8 +239,45 @@ static void test_attn_split(void) {
     CHECK(ic_attn_split_align(8, 0, 8, 1) == 1, "no KV heads given: no grouping");
 }
 
+/* A decode step's split covers every (position, head) exactly once, in at most
+ * IC_ATTN_SPANS_MAX spans of whole pieces, keeping KV groups together where there are enough. */
+static void test_attn_decode_split(void) {
+    const size_t cases[][4] = {{1, 32, 8, 2},     {129, 32, 8, 2},  {4097, 32, 8, 2},
+                               {4097, 32, 8, 16}, {33, 14, 2, 192}, {100000, 64, 8, 192},
+                               {16, 8, 8, 3},     {17, 4, 1, 5}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const size_t np = cases[c][0], H = cases[c][1], Hkv = cases[c][2], nt = cases[c][3];
+        unsigned char *seen = calloc(np * H, 1);
+        size_t spans = 0, busy = 0, misaligned = 0;
+        for (size_t t = 0; t < nt; t++) {
+            ic_attn_unit u = ic_attn_decode_unit(np, H, Hkv, nt, t);
+            spans = u.spans;
+            if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) continue;
+            busy++;
+            misaligned += u.pos_begin % IC_ATTN_SPLIT != 0;
+            if (Hkv >= nt / u.spans) misaligned += u.head_begin % (H / Hkv) != 0;
+            for (size_t p = u.pos_begin; p < u.pos_end; p++)
+                for (size_t h = u.head_begin; h < u.head_end; h++) seen[p * H + h]++;
+        }
+        size_t bad = 0;
+        for (size_t i = 0; i < np * H; i++) bad += seen[i] != 1;
+        CHECK(bad == 0, "case %zu: %zu (position, head) pairs not covered exactly once", c, bad);
+        CHECK(spans >= 1 && spans <= IC_ATTN_SPANS_MAX, "case %zu: %zu spans", c, spans);
+        CHECK(misaligned == 0, "case %zu: %zu shares start off a piece or a KV group", c,
+              misaligned);
+        CHECK(busy >= spans, "case %zu: %zu workers busy for %zu spans", c, busy, spans);
+        free(seen);
+    }
+    ic_attn_unit u = ic_attn_decode_unit(129, 32, 8, 2, 1);
+    CHECK(u.spans == 2 && u.pos_begin == 64 && u.pos_end == 129 && u.head_end == 32,
+          "llama-3.2-1b at ctx 128 on 2 workers: positions [64, 129), all heads (got %zu spans, "
+          "[%zu, %zu), heads to %zu)",
+          u.spans, u.pos_begin, u.pos_end, u.head_end);
+}
+
 int main(void) {
     test_attn_split();
+    test_attn_decode_split();
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
     uint64_t features = ic_cpu()->features;

@@ -9,7 +9,8 @@
 #include <math.h>
 
 void ic_attention_sve(const float *q, const float *k_cache, const float *v_cache, float *out,
-                      float *scratch, const ic_attn_shape *s, size_t head_begin, size_t head_end) {
+                      float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
+                      size_t head_end) {
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim;
     const float scale = 1.0f / sqrtf((float)d);
@@ -18,7 +19,8 @@ void ic_attention_sve(const float *q, const float *k_cache, const float *v_cache
         const size_t g = h / group;
         for (size_t p = 0; p < s->n_pos; p++)
             scratch[p] = ic__sve_dot_f32(qh, k_cache + p * s->kv_stride + g * d, d) * scale;
-        ic_softmax_sve(scratch, s->n_pos);
+        const float l = ic_softmax_sve(scratch, s->n_pos);
+        if (lse) lse[h] = l;
         for (size_t j = 0; j < d; j += svcntw()) {
             svbool_t pg = svwhilelt_b32_u64(j, d);
             svfloat32_t acc = svdup_n_f32(0.0f);

@@ -9,17 +9,14 @@
 #include <assert.h>
 #include <math.h>
 
-void ic_softmax_neon(float *x, size_t n) {
+float ic_softmax_neon(float *x, size_t n) {
     assert(n >= 1);
     float32x4_t m = vdupq_n_f32(-INFINITY);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) m = vmaxq_f32(m, vld1q_f32(x + i));
     float max = vmaxvq_f32(m);
     for (size_t j = i; j < n; j++) max = fmaxf(max, x[j]);
-    if (isinf(max)) {
-        ic_softmax_ref(x, n);
-        return;
-    }
+    if (isinf(max)) return ic_softmax_ref(x, n);
     float32x4_t s = vdupq_n_f32(0.0f), vmax = vdupq_n_f32(max);
     for (i = 0; i + 4 <= n; i += 4) {
         float32x4_t e = ic__neon_exp(vsubq_f32(vld1q_f32(x + i), vmax));
@@ -31,4 +28,5 @@ void ic_softmax_neon(float *x, size_t n) {
     float32x4_t vsum = vdupq_n_f32(sum);
     for (i = 0; i + 4 <= n; i += 4) vst1q_f32(x + i, vdivq_f32(vld1q_f32(x + i), vsum));
     for (; i < n; i++) x[i] /= sum;
+    return max + logf(sum);
 }

@@ -8,7 +8,7 @@
 #include <assert.h>
 #include <math.h>
 
-void ic_softmax_sve(float *x, size_t n) {
+float ic_softmax_sve(float *x, size_t n) {
     assert(n >= 1);
     svfloat32_t m = svdup_n_f32(-INFINITY);
     for (size_t i = 0; i < n; i += svcntw()) {
@@ -16,10 +16,7 @@ void ic_softmax_sve(float *x, size_t n) {
         m = svmax_f32_m(pg, m, svld1_f32(pg, x + i));
     }
     const float max = svmaxv_f32(svptrue_b32(), m);
-    if (isinf(max)) {
-        ic_softmax_ref(x, n);
-        return;
-    }
+    if (isinf(max)) return ic_softmax_ref(x, n);
     svfloat32_t s = svdup_n_f32(0.0f);
     for (size_t i = 0; i < n; i += svcntw()) {
         svbool_t pg = svwhilelt_b32_u64(i, n);
@@ -32,4 +29,5 @@ void ic_softmax_sve(float *x, size_t n) {
         svbool_t pg = svwhilelt_b32_u64(i, n);
         svst1_f32(pg, x + i, svdiv_n_f32_x(pg, svld1_f32(pg, x + i), sum));
     }
+    return max + logf(sum);
 }

@@ -5,7 +5,8 @@
 #include <math.h>
 
 void ic_attention_ref(const float *q, const float *k_cache, const float *v_cache, float *out,
-                      float *scratch, const ic_attn_shape *s, size_t head_begin, size_t head_end) {
+                      float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
+                      size_t head_end) {
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim;
     const float scale = 1.0f / sqrtf((float)d);
@@ -18,12 +19,37 @@ void ic_attention_ref(const float *q, const float *k_cache, const float *v_cache
             for (size_t j = 0; j < d; j++) dot += qh[j] * kp[j];
             scratch[p] = dot * scale;
         }
-        ic_softmax_ref(scratch, s->n_pos);
+        const float l = ic_softmax_ref(scratch, s->n_pos);
+        if (lse) lse[h] = l;
         float *oh = out + h * d;
         for (size_t j = 0; j < d; j++) oh[j] = 0.0f;
         for (size_t p = 0; p < s->n_pos; p++) {
             const float *vp = v_cache + p * s->kv_stride + g * d;
             for (size_t j = 0; j < d; j++) oh[j] += scratch[p] * vp[j];
+        }
+    }
+}
+
+void ic_attn_merge(const float *outs, const float *lses, size_t n_span, size_t n_head,
+                   size_t head_dim, float *out) {
+    assert(n_span >= 1);
+    for (size_t h = 0; h < n_head; h++) {
+        float top = -INFINITY;
+        for (size_t t = 0; t < n_span; t++) top = fmaxf(top, lses[t * n_head + h]);
+        /* Span weights relative to the largest: e^(lse_t - top), or 1 for the spans at an
+         * infinite top (e^(inf - inf) would be NaN). */
+        float wsum = 0.0f;
+        for (size_t t = 0; t < n_span; t++) {
+            const float l = lses[t * n_head + h];
+            wsum += isinf(top) ? (float)(l == top) : expf(l - top);
+        }
+        float *o = out + h * head_dim;
+        for (size_t j = 0; j < head_dim; j++) o[j] = 0.0f;
+        for (size_t t = 0; t < n_span; t++) {
+            const float l = lses[t * n_head + h];
+            const float w = (isinf(top) ? (float)(l == top) : expf(l - top)) / wsum;
+            const float *src = outs + (t * n_head + h) * head_dim;
+            for (size_t j = 0; j < head_dim; j++) o[j] += w * src[j];
         }
     }
 }

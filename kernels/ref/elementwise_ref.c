@@ -26,7 +26,7 @@ void ic_rope_ref(float *x, size_t n_heads, size_t head_dim, size_t pos, float th
     }
 }
 
-void ic_softmax_ref(float *x, size_t n) {
+float ic_softmax_ref(float *x, size_t n) {
     assert(n >= 1);
     float max = -INFINITY;
     for (size_t i = 0; i < n; i++) max = fmaxf(max, x[i]);
@@ -34,7 +34,7 @@ void ic_softmax_ref(float *x, size_t n) {
         size_t count = 0;
         for (size_t i = 0; i < n; i++) count += (x[i] == max);
         for (size_t i = 0; i < n; i++) x[i] = (x[i] == max) ? 1.0f / (float)count : 0.0f;
-        return;
+        return max;
     }
     float sum = 0.0f;
     for (size_t i = 0; i < n; i++) {
@@ -42,6 +42,7 @@ void ic_softmax_ref(float *x, size_t n) {
         sum += x[i];
     }
     for (size_t i = 0; i < n; i++) x[i] /= sum;
+    return max + logf(sum);
 }
 
 void ic_swiglu_ref(const float *gate, const float *up, float *y, size_t n) {

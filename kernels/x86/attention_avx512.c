@@ -1,20 +1,24 @@
 /* Grouped-query attention for one decode step with AVX-512F.
  *
- * The KV cache is [position][kv head][head_dim]: one head's keys are head_dim floats every
- * kv_stride floats. The first version walked it once per query head and, for v, once per 16
- * output dims, with masked loads throughout; it read 3.5 GB/s at context 4096 (bench
- * attention/avx512/ctx:4096, 2 threads, the Zen 5 dev VM) and spent ~50 us a layer at context 128
- * in the model, where the cache is always cold. Now:
- * - the query heads that share a KV head (up to IC_ATTN_GROUP_MAX at a time) go together, so each
- *   key and value is read from memory once per group, not once per query head; scores take four
- *   positions at a time, each key vector loaded once for all the group's heads;
- * - v is walked once per 64 output dims, position by position, the weights of every head of the
- *   group applied to each loaded vector;
+ * The KV cache is [position][kv head][head_dim]. The kernel reads it in address order: positions
+ * a tile (IC_ATTN_TILE) at a time, and within a tile the keys four positions at a time across all
+ * the KV heads of its query heads. A decode step split by positions across workers
+ * (ic_attn_decode_unit, ic_attn_merge) so reads one contiguous stretch of each cache per worker.
+ * The previous version walked one KV head at a time over all positions: 256-byte pieces 2 KiB
+ * apart at llama-3.2-1b's shape, and each worker took every other such piece. On the Zen 5 dev VM
+ * (2 workers, cold caches) plain loads in that pattern read 30-34 GB/s, against 65-78 GB/s over
+ * contiguous halves; `bench attention/avx512` (head_dim 128) went 1.2x faster at ctx 4096 and
+ * 1.9x at ctx 32768, and the model's decode at ctx 4096 1.13x. Within a tile:
+ * - the query heads that share a KV head (up to GROUP_MAX at a time) are scored together, each
+ *   key vector loaded once for all of them;
+ * - an online softmax: each head keeps its running max and sum in scratch, and its output so far
+ *   (in out) is rescaled when the max grows, so scratch does not grow with n_pos;
+ * - v is walked once per KV head and 64 output dims, the weights of every head of the group
+ *   applied to each loaded vector, the sums in registers across the tile;
  * - whole vectors are loaded unmasked (see load16);
- * - each pass prefetches PREFETCH_BYTES of its rows ahead and runs on into the next pass's rows.
- * head_dim need not be a multiple of 16: a masked tail. Loops over the group's heads are
- * unrolled on a constant count (the switch at the bottom), so the accumulators stay in
- * registers. */
+ * - a software prefetch stream runs PREFETCH_BYTES ahead of the reads, in their order.
+ * head_dim need not be a multiple of 16: a masked tail. Loops over a group's heads are unrolled
+ * on a constant count (FOR_GROUP_SIZES), so the accumulators stay in registers. */
 #ifndef __AVX512F__
 #error "attention_avx512.c needs AVX-512F (-mavx512f)"
 #endif
@@ -23,8 +27,9 @@
 
 #include "ops_avx512.h"
 
-/* How far ahead to prefetch the cache, in bytes of one head's rows (positions). */
-#define PREFETCH_BYTES 8192
+/* Query heads scored at once (16 accumulators at 4 positions each). */
+#define GROUP_MAX 4
+#define TILE      IC_ATTN_TILE
 
 /* Sixteen floats from p, of which the mask t keeps some (0: none, no memory touched). Whole
  * vectors take a plain load: on Zen 5 a masked load that misses the cache stalls far longer than
@@ -40,35 +45,50 @@ static inline __m512 load16(__mmask16 t, const float *p) {
  * vector is whole and the mask tests compile away. */
 #define LD(t, p) (FULL ? _mm512_loadu_ps(p) : load16((t), (p)))
 
-/* The cache lines of `bytes` bytes from p. */
-static inline void prefetch_row(const float *p, size_t bytes) {
-    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
-}
+/* How far the prefetch runs ahead of the reads, in bytes (8 and 32 KiB measured no better). */
+#define PREFETCH_BYTES 16384
 
-/* Prefetches position q of the pass over cur (span bytes a position); past its last position the
- * stream runs on into the next pass (nx, nx_span bytes a position; NULL: none), so that the next
- * pass starts on lines already on their way instead of with pd demand misses: at short contexts,
- * where a pass is only a few times pd long, those cold starts were most of the time. */
-static inline void prefetch_ahead(const float *cur, size_t span, const float *nx, size_t nx_span,
-                                  size_t st, size_t np, size_t q) {
-    if (q < np)
-        prefetch_row(cur + q * st, span);
-    else if (nx != NULL && q - np < np)
-        prefetch_row(nx + (q - np) * st, nx_span);
+/* A prefetch stream over the lines the kernel reads, in the order it reads them: tile by tile,
+ * each tile's key rows and then its value rows, each row's `lines` lines of the range's KV heads.
+ * The kernel advances it by as many lines as it has consumed, so it stays PREFETCH_BYTES ahead. */
+typedef struct {
+    const char *k, *v;    /* the range's part of position 0's key and value rows */
+    size_t st, lines, np; /* bytes between rows, lines a row, positions */
+    size_t p0, row, line; /* the next line: tile start, row in the tile, line in the row */
+    int in_v;             /* 0: the tile's keys, 1: its values */
+} pf_stream;
+
+static inline void pf_advance(pf_stream *s, size_t n) {
+    while (n > 0 && s->p0 < s->np) {
+        const char *r = (s->in_v ? s->v : s->k) + (s->p0 + s->row) * s->st;
+        const size_t end = s->lines - s->line < n ? s->lines : s->line + n;
+        n -= end - s->line;
+        for (size_t l = s->line; l < end; l++) _mm_prefetch(r + l * 64, _MM_HINT_T0);
+        s->line = end;
+        if (end < s->lines) break;
+        s->line = 0;
+        if (++s->row < TILE && s->p0 + s->row < s->np) continue;
+        s->row = 0;
+        if (!s->in_v) {
+            s->in_v = 1;
+        } else {
+            s->in_v = 0;
+            s->p0 += TILE;
+        }
+    }
 }
 
 /* Scaled scores of HN heads (q rows qh, head_dim d apart) against positions [0, np) of one KV
- * head's keys k (stride st), into sc[i * ss + p]: four positions at a time, each key vector
- * loaded once for all HN heads (16 accumulators at HN = 4). HN is a constant at each call. */
-static inline __attribute__((always_inline)) void
-scores(const int HN, const int FULL, const float *qh, const float *k, size_t st, size_t d,
-       size_t np, size_t pd, float scale, float *sc, size_t ss, const float *nx, size_t nx_span) {
-    const size_t row = d * sizeof(float);
+ * head's keys k (stride st), into sc[i * TILE + p]: four positions at a time, each key vector
+ * loaded once for all HN heads. HN is a constant at each call. */
+static inline __attribute__((always_inline)) void scores(const int HN, const int FULL,
+                                                         const float *qh, const float *k, size_t st,
+                                                         size_t d, size_t np, float scale,
+                                                         float *sc) {
     const __m128 sc4 = _mm_set1_ps(scale);
     size_t p = 0;
     for (; p + 4 <= np; p += 4) {
-        for (size_t j = 0; j < 4; j++) prefetch_ahead(k, row, nx, nx_span, st, np, p + pd + j);
-        __m512 acc[IC_ATTN_GROUP_MAX][4];
+        __m512 acc[GROUP_MAX][4];
 #pragma GCC unroll 4
         for (int i = 0; i < HN; i++)
 #pragma GCC unroll 4
@@ -90,7 +110,7 @@ scores(const int HN, const int FULL, const float *qh, const float *k, size_t st,
 #pragma GCC unroll 4
         for (int i = 0; i < HN; i++)
             _mm_storeu_ps(
-                sc + (size_t)i * ss + p,
+                sc + (size_t)i * TILE + p,
                 _mm_mul_ps(ic_x86_hsum512_x4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), sc4));
     }
     for (; p < np; p++)
@@ -101,33 +121,42 @@ scores(const int HN, const int FULL, const float *qh, const float *k, size_t st,
                 a = _mm512_fmadd_ps(load16(t, qh + (size_t)i * d + j), load16(t, k + p * st + j),
                                     a);
             }
-            sc[(size_t)i * ss + p] = _mm512_reduce_add_ps(a) * scale;
+            sc[(size_t)i * TILE + p] = _mm512_reduce_add_ps(a) * scale;
         }
 }
 
-/* out rows of HN heads, dims [j, j + 64) (masked to d): sum over p of w[i][p] v[p]. HN is a
- * constant at each call, so the accumulators stay in registers. */
+/* out rows of HN heads, dims [j, j + 64) (masked to d): out_i = out_i * alpha[i] + sum over
+ * p < np of w[i * TILE + p] v[p] (out_i taken as 0 when first). HN is a constant at each call,
+ * so the accumulators stay in registers. */
 static inline __attribute__((always_inline)) void
-weighted_v(const int HN, const int FULL, const float *w, size_t ss, const float *v, size_t st,
-           size_t d, size_t j, size_t np, size_t pd, float *out, const float *nx, size_t nx_span) {
+weighted_v(const int HN, const int FULL, const float *w, const float *alpha, int first,
+           const float *v, size_t st, size_t d, size_t j, size_t np, float *out) {
     const __mmask16 t0 = ic_x86_tail16(d - j), t1 = d > j + 16 ? ic_x86_tail16(d - j - 16) : 0,
                     t2 = d > j + 32 ? ic_x86_tail16(d - j - 32) : 0,
                     t3 = d > j + 48 ? ic_x86_tail16(d - j - 48) : 0;
-    const size_t span = (d - j < 64 ? d - j : 64) * sizeof(float);
-    __m512 acc[IC_ATTN_GROUP_MAX][4];
+    __m512 acc[GROUP_MAX][4];
 #pragma GCC unroll 4
-    for (int i = 0; i < HN; i++)
+    for (int i = 0; i < HN; i++) {
+        const float *o = out + (size_t)i * d + j;
+        if (first) {
 #pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_ps();
+            for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_ps();
+        } else {
+            const __m512 a = _mm512_set1_ps(alpha[i]);
+            acc[i][0] = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(t0, o));
+            acc[i][1] = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(t1, o + 16));
+            acc[i][2] = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(t2, o + 32));
+            acc[i][3] = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(t3, o + 48));
+        }
+    }
     const float *vj = v + j;
     for (size_t p = 0; p < np; p++) {
-        prefetch_ahead(vj, span, nx, nx_span, st, np, p + pd);
         const float *vp = vj + p * st;
         const __m512 v0 = LD(t0, vp), v1 = LD(t1, vp + 16), v2 = LD(t2, vp + 32),
                      v3 = LD(t3, vp + 48);
 #pragma GCC unroll 4
         for (int i = 0; i < HN; i++) {
-            const __m512 wp = _mm512_set1_ps(w[(size_t)i * ss + p]);
+            const __m512 wp = _mm512_set1_ps(w[(size_t)i * TILE + p]);
             acc[i][0] = _mm512_fmadd_ps(wp, v0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(wp, v1, acc[i][1]);
             acc[i][2] = _mm512_fmadd_ps(wp, v2, acc[i][2]);
@@ -144,75 +173,153 @@ weighted_v(const int HN, const int FULL, const float *w, size_t ss, const float 
     }
 }
 
-/* Bytes a position of the pass over dims [j, j + 64) of v reads. */
-static inline size_t v_span(size_t d, size_t j) {
-    return (d - j < 64 ? d - j : 64) * sizeof(float);
-}
-
-/* One pass set for HN query heads sharing the KV head at kg/vg: scores, softmax, weighted sum of
- * v (64 dims at a time); the last pass's prefetch runs on into k_next. */
-static inline __attribute__((always_inline)) void
-group_pass(const int HN, const int FULL, const float *qh, const float *kg, const float *vg,
-           const float *k_next, float *oh, float *scratch, size_t ss, size_t st, size_t d,
-           size_t np, size_t pd, float scale) {
-    scores(HN, FULL, qh, kg, st, d, np, pd, scale, scratch, ss, vg, v_span(d, 0));
-    for (int i = 0; i < HN; i++) ic_x86_softmax512(scratch + (size_t)i * ss, np);
-    for (size_t j = 0; j < d; j += 64) {
-        const int last = j + 64 >= d;
-        weighted_v(HN, FULL, scratch, ss, vg, st, d, j, np, pd, oh, last ? k_next : vg + j + 64,
-                   last ? d * sizeof(float) : v_span(d, j + 64));
+/* Folds one tile of scores (np <= TILE positions, sc[i * TILE + p] for nh heads) into the running
+ * max mx and sum sum of each head: the scores become weights e^(score - max), and alpha[i] the
+ * factor that rescales what the head has summed so far. An infinite max follows
+ * ic_softmax_ref: +inf scores share the weight and all -inf is uniform. */
+static void online_softmax(float *sc, size_t nh, size_t np, float *mx, float *sum, float *alpha) {
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    for (size_t i = 0; i < nh; i++) {
+        float *row = sc + i * TILE;
+        __m512 m = ninf;
+        for (size_t p = 0; p < np; p += 16)
+            m = _mm512_max_ps(m, _mm512_mask_loadu_ps(ninf, ic_x86_tail16(np - p), row + p));
+        const float old = mx[i], top = fmaxf(old, _mm512_reduce_max_ps(m));
+        if (isinf(top)) {
+            /* Weight 1 for the scores at the max, 0 for the rest; what was summed at a smaller
+             * max no longer counts. */
+            unsigned count = 0;
+            for (size_t p = 0; p < np; p += 16) {
+                const __mmask16 t = ic_x86_tail16(np - p);
+                const __mmask16 at = _mm512_mask_cmp_ps_mask(t, _mm512_loadu_ps(row + p),
+                                                             _mm512_set1_ps(top), _CMP_EQ_OQ);
+                _mm512_mask_storeu_ps(row + p, t, _mm512_maskz_mov_ps(at, _mm512_set1_ps(1.0f)));
+                count += (unsigned)__builtin_popcount(at);
+            }
+            alpha[i] = old == top ? 1.0f : 0.0f;
+            sum[i] = sum[i] * alpha[i] + (float)count;
+        } else {
+            const __m512 top16 = _mm512_set1_ps(top);
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t p = 0; p < np; p += 16) {
+                const __mmask16 t = ic_x86_tail16(np - p);
+                const __m512 e = _mm512_maskz_mov_ps(
+                    t, ic_x86_exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(t, row + p), top16)));
+                _mm512_mask_storeu_ps(row + p, t, e);
+                acc = _mm512_add_ps(acc, e);
+            }
+            alpha[i] = old == -INFINITY ? 0.0f : expf(old - top);
+            sum[i] = sum[i] * alpha[i] + _mm512_reduce_add_ps(acc);
+        }
+        mx[i] = top;
     }
 }
 
+/* CALL(HN, FULL) with the constants for hn heads in the chunk and the current head_dim. */
+#define FOR_GROUP_SIZES(CALL)                                                                      \
+    switch (hn * 2 + (size_t)full) {                                                               \
+    case 9:                                                                                        \
+        CALL(4, 1);                                                                                \
+        break;                                                                                     \
+    case 8:                                                                                        \
+        CALL(4, 0);                                                                                \
+        break;                                                                                     \
+    case 7:                                                                                        \
+        CALL(3, 1);                                                                                \
+        break;                                                                                     \
+    case 6:                                                                                        \
+        CALL(3, 0);                                                                                \
+        break;                                                                                     \
+    case 5:                                                                                        \
+        CALL(2, 1);                                                                                \
+        break;                                                                                     \
+    case 4:                                                                                        \
+        CALL(2, 0);                                                                                \
+        break;                                                                                     \
+    case 3:                                                                                        \
+        CALL(1, 1);                                                                                \
+        break;                                                                                     \
+    default:                                                                                       \
+        CALL(1, 0);                                                                                \
+        break;                                                                                     \
+    }
+
+/* The chunk of query heads starting at h that is scored together: the heads of h's KV head, at
+ * most GROUP_MAX, not past he. */
+static inline size_t chunk_end(size_t h, size_t he, size_t group) {
+    size_t e = (h / group + 1) * group;
+    if (e > he) e = he;
+    if (e > h + GROUP_MAX) e = h + GROUP_MAX;
+    return e;
+}
+
 void ic_attention_avx512(const float *q, const float *k_cache, const float *v_cache, float *out,
-                         float *scratch, const ic_attn_shape *s, size_t head_begin,
+                         float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
                          size_t head_end) {
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
+    if (head_begin >= head_end) return;
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim, np = s->n_pos;
-    const size_t st = s->kv_stride, ss = ic_attn_scratch_stride(np), row = d * sizeof(float);
+    const size_t st = s->kv_stride, nh = head_end - head_begin;
     const float scale = 1.0f / sqrtf((float)d);
     const int full = d % 64 == 0;
-    size_t pd = PREFETCH_BYTES / row;
-    if (pd < 4) pd = 4;
-    /* The first pass's start; every later pass's start is prefetched by the pass before. */
-    if (head_begin < head_end)
-        for (size_t p = 0; p < pd && p < np; p++)
-            prefetch_row(k_cache + (head_begin / group) * d + p * st, row);
-    for (size_t h = head_begin; h < head_end;) {
-        const size_t g = h / group, g_end = (g + 1) * group < head_end ? (g + 1) * group : head_end;
-        const size_t hn = g_end - h < IC_ATTN_GROUP_MAX ? g_end - h : IC_ATTN_GROUP_MAX;
-        const float *kg = k_cache + g * d, *vg = v_cache + g * d;
-        /* the keys of the next heads (the same KV head when a group is wider than GROUP_MAX) */
-        const float *k_next = h + hn < head_end ? k_cache + ((h + hn) / group) * d : NULL;
-#define GROUP_PASS(HN, FULL)                                                                       \
-    group_pass(HN, FULL, q + h * d, kg, vg, k_next, out + h * d, scratch, ss, st, d, np, pd, scale)
-        switch (hn * 2 + (size_t)full) {
-        case 9:
-            GROUP_PASS(4, 1);
-            break;
-        case 8:
-            GROUP_PASS(4, 0);
-            break;
-        case 7:
-            GROUP_PASS(3, 1);
-            break;
-        case 6:
-            GROUP_PASS(3, 0);
-            break;
-        case 5:
-            GROUP_PASS(2, 1);
-            break;
-        case 4:
-            GROUP_PASS(2, 0);
-            break;
-        case 3:
-            GROUP_PASS(1, 1);
-            break;
-        default:
-            GROUP_PASS(1, 0);
-            break;
+    /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
+    float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
+    for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
+    /* The part of a row the range reads: its KV heads' dims, contiguous. */
+    const size_t g0 = head_begin / group, g1 = (head_end - 1) / group + 1;
+    const size_t lines = ((g1 - g0) * d * sizeof(float) + 63) / 64;
+    pf_stream pf = {(const char *)(k_cache + g0 * d),
+                    (const char *)(v_cache + g0 * d),
+                    st * sizeof(float),
+                    lines,
+                    np,
+                    0,
+                    0,
+                    0,
+                    0};
+    pf_advance(&pf, PREFETCH_BYTES / 64);
+    /* the lines of one 4-position step over one KV head's dims, and of one 64-dim v piece */
+    const size_t k_step = 4 * ((d * sizeof(float) + 63) / 64);
+    for (size_t p = 0; p < np; p += TILE) {
+        const size_t n = np - p < TILE ? np - p : TILE;
+        /* scores: four positions at a time, across all the range's KV heads, so the keys are
+         * read in address order */
+        for (size_t pp = 0; pp < n; pp += 4) {
+            const size_t n4 = n - pp < 4 ? n - pp : 4;
+            for (size_t h = head_begin; h < head_end;) {
+                const size_t he = chunk_end(h, head_end, group), hn = he - h;
+                const float *kt = k_cache + (h / group) * d + (p + pp) * st;
+                float *sch = sc + (h - head_begin) * TILE + pp;
+                pf_advance(&pf, k_step);
+#define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, st, d, n4, scale, sch)
+                FOR_GROUP_SIZES(SCORES)
+#undef SCORES
+                h = he;
+            }
         }
-#undef GROUP_PASS
-        h += hn;
+        online_softmax(sc, nh, n, mx, sum, alpha);
+        /* values: one KV head and 64 dims at a time over the tile, the sums in registers */
+        for (size_t h = head_begin; h < head_end;) {
+            const size_t he = chunk_end(h, head_end, group), hn = he - h;
+            const float *vt = v_cache + (h / group) * d + p * st;
+            const float *wh = sc + (h - head_begin) * TILE, *ah = alpha + (h - head_begin);
+            for (size_t j = 0; j < d; j += 64) {
+                pf_advance(&pf, n * 4);
+#define SUMS(HN, FULL) weighted_v(HN, FULL, wh, ah, p == 0, vt, st, d, j, n, out + h * d)
+                FOR_GROUP_SIZES(SUMS)
+#undef SUMS
+            }
+            h = he;
+        }
+    }
+    for (size_t h = head_begin; h < head_end; h++) {
+        const size_t i = h - head_begin;
+        const __m512 inv = _mm512_set1_ps(1.0f / sum[i]);
+        float *o = out + h * d;
+        for (size_t j = 0; j < d; j += 16) {
+            const __mmask16 t = ic_x86_tail16(d - j);
+            _mm512_mask_storeu_ps(o + j, t, _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(t, o + j)));
+        }
+        if (lse) lse[h] = mx[i] + logf(sum[i]);
     }
 }

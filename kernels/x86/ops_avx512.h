@@ -6,6 +6,8 @@
 #include "../ic_dispatch.h"
 #include "x86_util.h"
 
+#include <math.h>
+
 /* e^x to about 2 ulp: x = n ln2 + r with |r| <= ln2 / 2, a degree-7 Taylor polynomial for e^r
  * (truncation below 2^-27 relative), and vscalefps for the 2^n, which also gives 0 and inf at the
  * ends. Inputs are clamped to [-104, 89] first so that -inf gives 0 and +inf gives inf. */
@@ -32,16 +34,13 @@ static inline __mmask16 ic_x86_tail16(size_t left) {
 
 /* Softmax in place, as ic_softmax_ref; rows whose maximum is infinite take the reference's
  * special cases. */
-static inline void ic_x86_softmax512(float *x, size_t n) {
+static inline float ic_x86_softmax512(float *x, size_t n) {
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < n; i += 16)
         mv = _mm512_max_ps(
             mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), ic_x86_tail16(n - i), x + i));
     float max = _mm512_reduce_max_ps(mv);
-    if (isinf(max)) {
-        ic_softmax_ref(x, n);
-        return;
-    }
+    if (isinf(max)) return ic_softmax_ref(x, n);
     __m512 m = _mm512_set1_ps(max), sum = _mm512_setzero_ps();
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 t = ic_x86_tail16(n - i);
@@ -50,11 +49,13 @@ static inline void ic_x86_softmax512(float *x, size_t n) {
         _mm512_mask_storeu_ps(x + i, t, e);
         sum = _mm512_add_ps(sum, e);
     }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    const float total = _mm512_reduce_add_ps(sum);
+    __m512 inv = _mm512_set1_ps(1.0f / total);
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 t = ic_x86_tail16(n - i);
         _mm512_mask_storeu_ps(x + i, t, _mm512_mul_ps(_mm512_maskz_loadu_ps(t, x + i), inv));
     }
+    return max + logf(total);
 }
 
 #endif

@@ -134,6 +134,15 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
     }
 }
 
+/* Head h's scaled score against position p of KV head g, in double. */
+static double ref_score(const float *q, const float *kc, const ic_attn_shape *s, size_t h, size_t g,
+                        size_t p) {
+    double dot = 0;
+    for (size_t j = 0; j < s->head_dim; j++)
+        dot += (double)q[h * s->head_dim + j] * kc[p * s->kv_stride + g * s->head_dim + j];
+    return dot / sqrt((double)s->head_dim);
+}
+
 /* Naive GQA attention in double, with the kv head of query head h written as h * n_kv / n_head. */
 static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
     const struct {
@@ -183,13 +192,8 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
                     for (size_t h = u.head_begin; h < u.head_end && u.spans > 1; h++) {
                         size_t g = h * s.n_head_kv / s.n_head;
                         double sum = 0;
-                        for (size_t p = u.pos_begin; p < u.pos_end; p++) {
-                            double dot = 0;
-                            for (size_t j = 0; j < s.head_dim; j++)
-                                dot += (double)q[h * s.head_dim + j] *
-                                       kc[p * s.kv_stride + g * s.head_dim + j];
-                            sum += exp(dot / sqrt((double)s.head_dim));
-                        }
+                        for (size_t p = u.pos_begin; p < u.pos_end; p++)
+                            sum += exp(ref_score(q, kc, &s, h, g, p));
                         CHECK(fabs(ls[h] - log(sum)) < 1e-4,
                               "%s shape %zu span %zu h=%zu lse %g want %g", k->name, si, u.span, h,
                               ls[h], log(sum));
@@ -202,11 +206,7 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
                 size_t g = h * s.n_head_kv / s.n_head;
                 double max = -INFINITY, sum = 0;
                 for (size_t p = 0; p < s.n_pos; p++) {
-                    double dot = 0;
-                    for (size_t j = 0; j < s.head_dim; j++)
-                        dot += (double)q[h * s.head_dim + j] *
-                               kc[p * s.kv_stride + g * s.head_dim + j];
-                    sc[p] = dot / sqrt((double)s.head_dim);
+                    sc[p] = ref_score(q, kc, &s, h, g, p);
                     max = fmax(max, sc[p]);
                 }
                 for (size_t p = 0; p < s.n_pos; p++) sum += (sc[p] = exp(sc[p] - max));

@@ -103,6 +103,7 @@ struct ic_forward {
     double quant_ns_pending; /* quantize time inside the op being timed, charged to QUANTIZE */
     uint64_t clock_reads;
     uint64_t reads_per_step;
+    ic_gemv_runs_fn *gemv_runs; /* ks.gemv's four-runs entry, or NULL */
 };
 
 static inline double now_ns(void) {
@@ -312,6 +313,7 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->cfg = *cfg;
     f->cfg.model = &f->m;
     f->ks = *ks;
+    f->gemv_runs = ic_gemv_runs_for(ks->gemv);
     f->pool = pool;
     f->nthreads = nt;
     f->d = m->d_model;
@@ -465,6 +467,8 @@ typedef struct {
     const void *w, *x;
     float *y;
     size_t kdim, n, ldy, rows;
+    ic_gemv_runs_fn *runs; /* the GEMV's four-runs entry, or NULL */
+    int nt;
 } mm_task;
 
 static void mm_run(void *ctx, int tid, int nt) {
@@ -474,10 +478,27 @@ static void mm_run(void *ctx, int tid, int nt) {
     if (b < e) t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
 }
 
+/* Rows of a one-token GEMV are handed out in multiples of this (ic_pool_run_rows). */
+#define MV_ALIGN 16
+
 static void mv_rows(void *ctx, int tid, size_t b, size_t e) {
     (void)tid;
     const mm_task *t = ctx;
     t->k->fn.gemv(t->w, t->x, t->y, t->kdim, b, e);
+}
+
+/* With a four-runs entry (ic_gemv.h) each worker's share of the rows is walked as one set of
+ * four streams for the whole GEMV (ic_rows_as_runs): the owner's next piece continues each
+ * stream where its last piece stopped, instead of starting four new ones. Measured on the
+ * 2-vCPU Zen 5 VM (llama-3.2-1b q8_0, ctx 128, per-op times alternating with the per-piece
+ * streams): o 6-8% and qkv 3-7% faster, gate/up, down and the LM head, whose pieces are long
+ * anyway, unchanged; about 1% of the token. */
+static void mv_runs(void *ctx, int tid, size_t b, size_t e) {
+    const mm_task *t = ctx;
+    const ic_rows_runs r = ic_rows_as_runs(t->rows, MV_ALIGN, t->nt, tid, b, e);
+    if (r.len) t->runs(t->w, t->x, t->y, t->kdim, r.first, r.len);
+    if (r.tail_begin < r.tail_end)
+        t->k->fn.gemv(t->w, t->x, t->y, t->kdim, r.tail_begin, r.tail_end);
 }
 
 /* y[n][ldy] = in[n][k] W^T over W's rows: quantizes the n input rows (stride in_stride floats)
@@ -505,10 +526,10 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
         f->quant_ns_pending += dt;
         f->clock_reads += 2;
     }
-    mm_task mt = {kern, w, x, y, k, n, ldy, rows};
+    mm_task mt = {kern, w, x, y, k, n, ldy, rows, n == 1 ? f->gemv_runs : NULL, f->nthreads};
     if (n == 1)
-        ic_pool_run_rows(f->pool, rows, 16, ic_rows_chunk(ic_row_bytes(kern->wtype, k)), mv_rows,
-                         &mt);
+        ic_pool_run_rows(f->pool, rows, MV_ALIGN, ic_rows_chunk(ic_row_bytes(kern->wtype, k)),
+                         mt.runs ? mv_runs : mv_rows, &mt);
     else
         ic_pool_run(f->pool, mm_run, &mt);
 }

@@ -3,6 +3,7 @@
 #include "pool.h"
 #include "topology.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -251,6 +252,24 @@ void ic_pool_run_rows(ic_pool *p, size_t n, size_t align, size_t chunk, ic_rows_
         atomic_store_explicit(&p->shares[w].range, (uint64_t)b << 32 | e, memory_order_relaxed);
     }
     ic_pool_run(p, rows_run, &t);
+}
+
+ic_rows_runs ic_rows_as_runs(size_t n, size_t align, int nt, int hint, size_t begin, size_t end) {
+    assert(align % 4 == 0 && begin <= end && end <= n && nt >= 1);
+    size_t sb, se;
+    ic_split_range(n, align, hint, nt, &sb, &se);
+    for (int w = 0; !(sb <= begin && begin < se) && w < nt; w++)
+        ic_split_range(n, align, w, nt, &sb, &se);
+    assert(begin == end || (sb <= begin && end <= se && (begin - sb) % 4 == 0));
+    const size_t q = (se - sb) / 4, lim = sb + 4 * q;
+    ic_rows_runs r = {{0, 0, 0, 0}, 0, end, end};
+    if (begin < lim) {
+        const size_t i0 = (begin - sb) / 4, i1 = ((end < lim ? end : lim) - sb) / 4;
+        for (int j = 0; j < 4; j++) r.first[j] = sb + (size_t)j * q + i0;
+        r.len = i1 - i0;
+    }
+    if (end > lim) r.tail_begin = begin > lim ? begin : lim;
+    return r;
 }
 
 int ic_pool_threads(const ic_pool *p) {

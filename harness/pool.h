@@ -36,6 +36,21 @@ typedef void ic_rows_fn(void *ctx, int tid, size_t begin, size_t end);
  * up to a multiple of align; n of 2^32 or more falls back to the static split. */
 void ic_pool_run_rows(ic_pool *p, size_t n, size_t align, size_t chunk, ic_rows_fn *fn, void *ctx);
 
+/* A piece [begin, end) from ic_pool_run_rows(p, n, align, ...) on nt workers, read as logical
+ * rows for a GEMV that walks a worker's share as four streams (ic_gemv_runs_fn): in the share
+ * [sb, se) that holds begin (ic_split_range with align), logical row sb + 4 i + j is row
+ * sb + j q + i, q = (se - sb) / 4, and the (se - sb) % 4 rows past sb + 4 q are themselves. The
+ * owner's pieces, taken from the front, then continue each of the share's four runs where the
+ * last piece stopped; a thief's piece from the back is the runs' last rows. align is a multiple
+ * of 4 and the piece lies within one share, as the pool hands them out. hint: the share to try
+ * first (the worker's own). */
+typedef struct {
+    size_t first[4], len;        /* four runs of len rows: first[j] .. first[j] + len - 1 */
+    size_t tail_begin, tail_end; /* rows past the runs, one at a time (empty when equal) */
+} ic_rows_runs;
+
+ic_rows_runs ic_rows_as_runs(size_t n, size_t align, int nt, int hint, size_t begin, size_t end);
+
 /* Rows per chunk of a matrix-vector task with rows of row_bytes bytes: about 128 KiB, a few
  * microseconds of streaming, so the last chunk is short next to the whole and the claims are
  * rare. Measured on the dev VM (2 threads, llama-3.2-1b's matrices): 32, 64 and 128 rows of

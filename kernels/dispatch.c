@@ -79,6 +79,19 @@ const ic_kernel *ic_kernel_table(size_t *count) {
     return g_table;
 }
 
+#if defined(__x86_64__)
+ic_gemv_runs_fn ic_gemv_runs_q8_0_avx512vnni, ic_gemv_runs_q4_0_avx512vnni;
+#endif
+
+ic_gemv_runs_fn *ic_gemv_runs_for(const ic_kernel *k) {
+    if (k == NULL || k->op != IC_OP_GEMV) return NULL;
+#if defined(__x86_64__)
+    if (k->fn.gemv == ic_gemv_q8_0_avx512vnni) return ic_gemv_runs_q8_0_avx512vnni;
+    if (k->fn.gemv == ic_gemv_q4_0_avx512vnni) return ic_gemv_runs_q4_0_avx512vnni;
+#endif
+    return NULL;
+}
+
 const ic_kernel *ic_kernel_by_name(const char *name) {
     for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++)
         if (strcmp(g_table[i].name, name) == 0) return &g_table[i];

@@ -75,6 +75,9 @@ typedef struct ic_kernel {
     } fn;
 } ic_kernel;
 
+/* The four-runs entry of a GEMV variant (ic_gemv.h), or NULL when it has none. */
+ic_gemv_runs_fn *ic_gemv_runs_for(const ic_kernel *k);
+
 /* The op's name ("gemv"), or NULL. */
 const char *ic_op_name(ic_op op);
 

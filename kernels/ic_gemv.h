@@ -12,4 +12,12 @@
 typedef void ic_gemv_fn(const void *w, const void *x, float *y, size_t k, size_t row_begin,
                         size_t row_end);
 
+/* The same product over four runs of rows: y[first[j] + i] for j < 4 and i < n. A kernel that
+ * walks its rows as four streams (the x86 VNNI q8_0 and q4_0 variants) offers this entry too, so
+ * that a caller handing one worker's rows out piece by piece can keep the four streams running
+ * from one piece into the next instead of starting four new ones each time (harness/forward.c).
+ * ic_gemv_runs_for (ic_dispatch.h) gives a variant's entry, or NULL. */
+typedef void ic_gemv_runs_fn(const void *w, const void *x, float *y, size_t k,
+                             const size_t first[4], size_t n);
+
 #endif

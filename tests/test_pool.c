@@ -103,6 +103,89 @@ static void test_rows(void) {
     }
 }
 
+/* Pieces read as four runs (ic_rows_as_runs) cover every row once, through the real pool with a
+ * stalled worker whose share the others take from the back; and a share cut from the front into
+ * pieces continues each run where the last piece stopped. */
+typedef struct {
+    size_t n;
+    int nt;
+    _Atomic int *hits;
+    _Atomic int bad, slow_tid;
+    _Atomic size_t others_rows;
+} runs_ctx;
+
+static void mark_runs(void *arg, int tid, size_t b, size_t e) {
+    runs_ctx *c = arg;
+    const ic_rows_runs r = ic_rows_as_runs(c->n, 16, c->nt, tid, b, e);
+    size_t sb = 0, se = 0;
+    for (int w = 0; w < c->nt && !(sb <= b && b < se); w++)
+        ic_split_range(c->n, 16, w, c->nt, &sb, &se);
+    for (int j = 0; j < 4; j++)
+        for (size_t i = 0; i < r.len; i++) {
+            const size_t row = r.first[j] + i;
+            if (row < sb || row >= se)
+                atomic_fetch_add(&c->bad, 1);
+            else
+                atomic_fetch_add(&c->hits[row], 1);
+        }
+    for (size_t row = r.tail_begin; row < r.tail_end; row++) atomic_fetch_add(&c->hits[row], 1);
+    if (4 * r.len + (r.tail_end - r.tail_begin) != e - b) atomic_fetch_add(&c->bad, 1);
+    if (tid != atomic_load(&c->slow_tid)) {
+        atomic_fetch_add(&c->others_rows, e - b);
+        return;
+    }
+    const size_t rest = c->n - (e - b);
+    for (int i = 0; i < 100000 && atomic_load(&c->others_rows) < rest; i++) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void test_runs(void) {
+    const size_t sizes[] = {1, 3, 16, 17, 35, 100, 103, 1000, 4099};
+    for (int nt = 1; nt <= 5; nt++) {
+        ic_pool *p;
+        char err[256];
+        CHECK(ic_pool_create(&p, nt, IC_BIND_NONE, err, sizeof err) == 0, "create %d: %s", nt, err);
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (int slow = -1; slow < (nt > 1 ? 1 : 0); slow++) {
+                const size_t n = sizes[si];
+                runs_ctx c = {.n = n, .nt = nt, .slow_tid = slow};
+                c.hits = calloc(n, sizeof *c.hits);
+                ic_pool_run_rows(p, n, 16, 16, mark_runs, &c);
+                int once = 1;
+                for (size_t i = 0; i < n; i++) once &= atomic_load(&c.hits[i]) == 1;
+                CHECK(once && atomic_load(&c.bad) == 0,
+                      "runs nt=%d n=%zu slow=%d: every row once (%d runs outside the share)", nt, n,
+                      slow, atomic_load(&c.bad));
+                free(c.hits);
+            }
+        ic_pool_destroy(p);
+    }
+    /* One share cut from the front in pieces of 16, 32, 48, ... rows: each piece's runs start
+     * where the last one's ended; the rows past the runs come last, one at a time. */
+    for (int nt = 1; nt <= 3; nt++) {
+        const size_t n = 1000 + 3;
+        size_t sb, se;
+        ic_split_range(n, 16, nt - 1, nt, &sb, &se);
+        size_t next[4], step = 16, b = sb;
+        int first = 1, ok = 1;
+        while (b < se) {
+            size_t e = b + step < se ? b + step : se;
+            ic_rows_runs r = ic_rows_as_runs(n, 16, nt, 0, b, e);
+            for (int j = 0; j < 4 && r.len; j++) ok &= first || r.first[j] == next[j];
+            for (int j = 0; j < 4 && r.len; j++) next[j] = r.first[j] + r.len;
+            if (r.len) first = 0;
+            ok &= r.tail_begin == r.tail_end || r.tail_begin >= sb + (se - sb) / 4 * 4;
+            b = e;
+            step += 16;
+        }
+        ok &= next[3] == sb + (se - sb) / 4 * 4 && next[0] == sb + (se - sb) / 4;
+        CHECK(ok, "runs: share %zu..%zu of %zu rows, %d workers: pieces continue the runs", sb, se,
+              n, nt);
+    }
+}
+
 int main(void) {
     char err[256];
     for (int nt = 1; nt <= 5; nt++) {
@@ -134,6 +217,7 @@ int main(void) {
         CHECK(prev == 1000, "nt=%d covers %zu", nt, prev);
     }
     test_rows();
+    test_runs();
     ic_pool *p = NULL;
     CHECK(ic_pool_create(&p, 0, IC_BIND_NONE, err, sizeof err) == -1 && strstr(err, "0"),
           "0 threads: %s", err);

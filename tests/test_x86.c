@@ -19,27 +19,9 @@ static void dequant(ic_dtype t, const void *src, float *dst, size_t k) {
     ic_select_for(IC_OP_DEQUANTIZE, t, 0, IC_LVL_REF)->fn.dequantize(src, dst, k);
 }
 
-/* One variant at (m, k, n) against a double-precision product of the same quantized inputs. */
-static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_rng *rng) {
-    const size_t wrow = ic_row_bytes(kern->wtype, k), arow = ic_row_bytes(kern->atype, k);
-    float *wf = malloc(m * k * 4), *xf = malloc(n * k * 4), *y = malloc(n * m * 4);
-    unsigned char *w = malloc(m * wrow + 1), *x = malloc(n * arow + 1);
-    for (size_t i = 0; i < m * k; i++) wf[i] = ic_test_uniform(rng);
-    for (size_t i = 0; i < n * k; i++) xf[i] = ic_test_uniform(rng);
-    for (size_t r = 0; r < m; r++) quant(kern->wtype, wf + r * k, w + r * wrow, k);
-    for (size_t t = 0; t < n; t++) quant(kern->atype, xf + t * k, x + t * arow, k);
-    for (size_t r = 0; r < m; r++) dequant(kern->wtype, w + r * wrow, wf + r * k, k);
-    for (size_t t = 0; t < n; t++) dequant(kern->atype, x + t * arow, xf + t * k, k);
-    for (size_t i = 0; i < n * m; i++) y[i] = NAN;
-    /* two uneven row shares, as two threads would take them */
-    size_t cut = m / 3;
-    if (kern->op == IC_OP_GEMV) {
-        kern->fn.gemv(w, x, y, k, 0, cut);
-        kern->fn.gemv(w, x, y, k, cut, m);
-    } else {
-        kern->fn.gemm(w, x, y, k, n, m, 0, cut);
-        kern->fn.gemm(w, x, y, k, n, m, cut, m);
-    }
+/* y (n tokens of m rows) against double-precision products of the dequantized inputs. */
+static int verify(const ic_kernel *kern, int pass, size_t m, size_t k, size_t n, const float *wf,
+                  const float *xf, const float *y) {
     int ok = 1;
     for (size_t t = 0; t < n && ok; t++)
         for (size_t r = 0; r < m && ok; r++) {
@@ -51,12 +33,48 @@ static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_r
             }
             double tol = 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30;
             if (!(fabs(y[t * m + r] - ref) <= tol)) {
-                CHECK(0, "%s m=%zu k=%zu n=%zu row=%zu tok=%zu: got %.9g want %.9g", kern->name, m,
-                      k, n, r, t, y[t * m + r], ref);
+                CHECK(0, "%s%s m=%zu k=%zu n=%zu row=%zu tok=%zu: got %.9g want %.9g", kern->name,
+                      pass ? " (four runs)" : "", m, k, n, r, t, y[t * m + r], ref);
                 ok = 0;
             }
         }
     if (ok) PASS();
+    return ok;
+}
+
+/* One variant at (m, k, n) against a double-precision product of the same quantized inputs. */
+static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_rng *rng) {
+    const size_t wrow = ic_row_bytes(kern->wtype, k), arow = ic_row_bytes(kern->atype, k);
+    float *wf = malloc(m * k * 4), *xf = malloc(n * k * 4), *y = malloc(n * m * 4);
+    unsigned char *w = malloc(m * wrow + 1), *x = malloc(n * arow + 1);
+    for (size_t i = 0; i < m * k; i++) wf[i] = ic_test_uniform(rng);
+    for (size_t i = 0; i < n * k; i++) xf[i] = ic_test_uniform(rng);
+    for (size_t r = 0; r < m; r++) quant(kern->wtype, wf + r * k, w + r * wrow, k);
+    for (size_t t = 0; t < n; t++) quant(kern->atype, xf + t * k, x + t * arow, k);
+    for (size_t r = 0; r < m; r++) dequant(kern->wtype, w + r * wrow, wf + r * k, k);
+    for (size_t t = 0; t < n; t++) dequant(kern->atype, x + t * arow, xf + t * k, k);
+    /* pass 0: two uneven row shares, as two threads would take them; pass 1, for a GEMV with a
+     * four-runs entry: its four quarters as runs, in two uneven pieces, and the rows left over
+     * through the plain entry */
+    ic_gemv_runs_fn *runs = ic_gemv_runs_for(kern);
+    for (int pass = 0; pass < (runs ? 2 : 1); pass++) {
+        for (size_t i = 0; i < n * m; i++) y[i] = NAN;
+        size_t cut = m / 3;
+        if (pass == 1) {
+            const size_t q = m / 4, h = q / 3;
+            const size_t a[4] = {0, q, 2 * q, 3 * q}, b[4] = {h, q + h, 2 * q + h, 3 * q + h};
+            runs(w, x, y, k, a, h);
+            runs(w, x, y, k, b, q - h);
+            kern->fn.gemv(w, x, y, k, 4 * q, m);
+        } else if (kern->op == IC_OP_GEMV) {
+            kern->fn.gemv(w, x, y, k, 0, cut);
+            kern->fn.gemv(w, x, y, k, cut, m);
+        } else {
+            kern->fn.gemm(w, x, y, k, n, m, 0, cut);
+            kern->fn.gemm(w, x, y, k, n, m, cut, m);
+        }
+        if (!verify(kern, pass, m, k, n, wf, xf, y)) break;
+    }
     free(wf), free(xf), free(y), free(w), free(x);
 }
 
@@ -69,6 +87,9 @@ static void test_long_paths(void) {
         if (!ic_kernel_usable(kern, ic_cpu()->features, IC_LVL_COUNT) || kern->level == IC_LVL_REF)
             continue;
         if (kern->op == IC_OP_GEMV) {
+            if (strstr(kern->name, "_avx512vnni") &&
+                (kern->wtype == IC_DT_Q8_0 || kern->wtype == IC_DT_Q4_0))
+                CHECK(ic_gemv_runs_for(kern) != NULL, "%s has a four-runs entry", kern->name);
             check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
             check(kern, 6, 32 * 44, 1, &rng);   /* 2 full 16-block groups, then 12 blocks */
             /* several rows per stream (the q8_0 VNNI GEMV cuts a range in four streams), with

@@ -177,6 +177,7 @@ rows_dot(const ic_block_q4_0 *const *wr, int R, const xprep *p, size_t b0, size_
 }
 
 #define GEMV_ENTRY   ic_gemv_q4_0_avx512vnni
+#define GEMV_RUNS    ic_gemv_runs_q4_0_avx512vnni
 #define GEMV_WBLOCK  ic_block_q4_0
 #define GEMV_PREP    xprep
 #define GEMV_CHUNK   CHUNK_BLOCKS

@@ -170,6 +170,7 @@ rows_dot(const ic_block_q8_0 *const *wr, int R, const xprep *p, size_t b0, size_
 }
 
 #define GEMV_ENTRY   ic_gemv_q8_0_avx512vnni
+#define GEMV_RUNS    ic_gemv_runs_q8_0_avx512vnni
 #define GEMV_WBLOCK  ic_block_q8_0
 #define GEMV_PREP    xprep
 #define GEMV_CHUNK   CHUNK_BLOCKS

@@ -675,8 +675,9 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
         for (size_t r = 0; r < n; r++) {
             size_t p = prefill ? r : pos;
             float *q = f->qkv + r * f->qkv_rows;
-            f->ks.rope->fn.rope(q, f->m.n_head, hd, p, theta);
-            f->ks.rope->fn.rope(q + qd, f->m.n_head_kv, hd, p, theta);
+            /* the query heads and then the key heads, contiguous: one call, one table of
+             * angles */
+            f->ks.rope->fn.rope(q, f->m.n_head + f->m.n_head_kv, hd, p, theta);
         }
         OP_NEXT(ROPE);
         for (size_t r = 0; r < n; r++) {

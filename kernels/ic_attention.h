@@ -40,7 +40,8 @@ static inline size_t ic_attn_scratch_floats(size_t n_head, size_t n_pos) {
 /* Merges n_span partial results of the heads [0, n_head) (outs[t * n_head * head_dim ...] and
  * lses[t * n_head ...], each from one call over a disjoint span of positions) into out: the
  * spans weighted by e^(lse_t - lse), lse = log sum_t e^(lse_t). Exact for finite scores; where the
- * largest lse is infinite, the spans that reach it share the weight equally. */
+ * largest lse is infinite, the spans that reach it share the weight equally. n_span is at most
+ * IC_ATTN_SPANS_MAX. */
 void ic_attn_merge(const float *outs, const float *lses, size_t n_span, size_t n_head,
                    size_t head_dim, float *out);
 

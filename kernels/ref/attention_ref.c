@@ -32,24 +32,28 @@ void ic_attention_ref(const float *q, const float *k_cache, const float *v_cache
 
 void ic_attn_merge(const float *outs, const float *lses, size_t n_span, size_t n_head,
                    size_t head_dim, float *out) {
-    assert(n_span >= 1);
+    assert(n_span >= 1 && n_span <= IC_ATTN_SPANS_MAX);
     for (size_t h = 0; h < n_head; h++) {
         float top = -INFINITY;
         for (size_t t = 0; t < n_span; t++) top = fmaxf(top, lses[t * n_head + h]);
-        /* Span weights relative to the largest: e^(lse_t - top), or 1 for the spans at an
-         * infinite top (e^(inf - inf) would be NaN). */
-        float wsum = 0.0f;
+        /* Span weights relative to the largest: e^(lse_t - top), exactly 1 for the spans at the
+         * top (no exp: at an infinite top e^(inf - inf) would be NaN, and the others get 0).
+         * Computed once per span: the merge runs on one thread between two pool tasks, and
+         * computing each weight twice made it ~4 us per llama-3.2-1b layer. */
+        float w[IC_ATTN_SPANS_MAX], wsum = 0.0f;
         for (size_t t = 0; t < n_span; t++) {
             const float l = lses[t * n_head + h];
-            wsum += isinf(top) ? (float)(l == top) : expf(l - top);
+            w[t] = l == top ? 1.0f : isinf(top) ? 0.0f : expf(l - top);
+            wsum += w[t];
         }
         float *o = out + h * head_dim;
-        for (size_t j = 0; j < head_dim; j++) o[j] = 0.0f;
         for (size_t t = 0; t < n_span; t++) {
-            const float l = lses[t * n_head + h];
-            const float w = (isinf(top) ? (float)(l == top) : expf(l - top)) / wsum;
+            const float wt = w[t] / wsum;
             const float *src = outs + (t * n_head + h) * head_dim;
-            for (size_t j = 0; j < head_dim; j++) o[j] += w * src[j];
+            if (t == 0)
+                for (size_t j = 0; j < head_dim; j++) o[j] = wt * src[j];
+            else
+                for (size_t j = 0; j < head_dim; j++) o[j] += wt * src[j];
         }
     }
 }

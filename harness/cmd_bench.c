@@ -12,6 +12,7 @@
 
 #if IC_HAVE_BENCHMARK
 #include "counters.h"
+#include "forward.h"
 #include "gbench.h"
 #include "instance.h"
 #include "ic_dispatch.h"
@@ -304,10 +305,12 @@ typedef struct {
     const bench_item *it;
 } task_ctx;
 
+/* A piece of the GEMV as the model runs it (ic_gemv_piece): with a four-runs entry, each
+ * worker's share is walked as one set of four streams across its pieces. */
 static void gemv_rows(void *arg, int tid, size_t b, size_t e) {
-    (void)tid;
     const bench_item *it = ((task_ctx *)arg)->it;
-    it->kern->fn.gemv(g_wl.w, g_wl.x, g_wl.y, it->k, b, e);
+    ic_gemv_piece(it->kern, ic_gemv_runs_for(it->kern), g_wl.w, g_wl.x, g_wl.y, it->k, it->m,
+                  ic_pool_threads(g_b.pool), tid, b, e);
 }
 
 static void gemm_task(void *arg, int tid, int nt) {
@@ -465,7 +468,7 @@ static void bench_body(ic_bench_state *st, void *user) {
     int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
     switch (it->kind) {
     case B_GEMV:
-        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, 16,
+        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, IC_GEMV_ALIGN,
                                       ic_rows_chunk(ic_row_bytes(it->kern->wtype, it->k)),
                                       gemv_rows, &tc));
         bytes = (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;

@@ -478,27 +478,26 @@ static void mm_run(void *ctx, int tid, int nt) {
     if (b < e) t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
 }
 
-/* Rows of a one-token GEMV are handed out in multiples of this (ic_pool_run_rows). */
-#define MV_ALIGN 16
-
-static void mv_rows(void *ctx, int tid, size_t b, size_t e) {
-    (void)tid;
-    const mm_task *t = ctx;
-    t->k->fn.gemv(t->w, t->x, t->y, t->kdim, b, e);
-}
-
 /* With a four-runs entry (ic_gemv.h) each worker's share of the rows is walked as one set of
  * four streams for the whole GEMV (ic_rows_as_runs): the owner's next piece continues each
  * stream where its last piece stopped, instead of starting four new ones. Measured on the
  * 2-vCPU Zen 5 VM (llama-3.2-1b q8_0, ctx 128, per-op times alternating with the per-piece
- * streams): o 6-8% and qkv 3-7% faster, gate/up, down and the LM head, whose pieces are long
- * anyway, unchanged; about 1% of the token. */
-static void mv_runs(void *ctx, int tid, size_t b, size_t e) {
+ * streams): o 6-8% and qkv 3-7% faster; gate/up, down and the LM head, whose pieces are long
+ * anyway, unchanged. */
+void ic_gemv_piece(const ic_kernel *k, ic_gemv_runs_fn *runs, const void *w, const void *x,
+                   float *y, size_t kdim, size_t rows, int nt, int tid, size_t b, size_t e) {
+    if (runs == NULL) {
+        k->fn.gemv(w, x, y, kdim, b, e);
+        return;
+    }
+    const ic_rows_runs r = ic_rows_as_runs(rows, IC_GEMV_ALIGN, nt, tid, b, e);
+    if (r.len) runs(w, x, y, kdim, r.first, r.len);
+    if (r.tail_begin < r.tail_end) k->fn.gemv(w, x, y, kdim, r.tail_begin, r.tail_end);
+}
+
+static void mv_rows(void *ctx, int tid, size_t b, size_t e) {
     const mm_task *t = ctx;
-    const ic_rows_runs r = ic_rows_as_runs(t->rows, MV_ALIGN, t->nt, tid, b, e);
-    if (r.len) t->runs(t->w, t->x, t->y, t->kdim, r.first, r.len);
-    if (r.tail_begin < r.tail_end)
-        t->k->fn.gemv(t->w, t->x, t->y, t->kdim, r.tail_begin, r.tail_end);
+    ic_gemv_piece(t->k, t->runs, t->w, t->x, t->y, t->kdim, t->rows, t->nt, tid, b, e);
 }
 
 /* y[n][ldy] = in[n][k] W^T over W's rows: quantizes the n input rows (stride in_stride floats)
@@ -528,8 +527,8 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
     }
     mm_task mt = {kern, w, x, y, k, n, ldy, rows, n == 1 ? f->gemv_runs : NULL, f->nthreads};
     if (n == 1)
-        ic_pool_run_rows(f->pool, rows, MV_ALIGN, ic_rows_chunk(ic_row_bytes(kern->wtype, k)),
-                         mt.runs ? mv_runs : mv_rows, &mt);
+        ic_pool_run_rows(f->pool, rows, IC_GEMV_ALIGN, ic_rows_chunk(ic_row_bytes(kern->wtype, k)),
+                         mv_rows, &mt);
     else
         ic_pool_run(f->pool, mm_run, &mt);
 }

@@ -32,6 +32,22 @@ typedef struct {
     _Atomic size_t others_rows; /* rows done by workers other than slow_tid */
 } rows_ctx;
 
+/* After a piece of `rows` of n rows: a worker other than *slow_tid counts them; the slow worker
+ * stalls after its first piece until the others have done every other row (as a descheduled vCPU
+ * would), so what they take over does not depend on timing; 10 s at most, so that a broken pool
+ * fails the check instead of hanging. */
+static void slow_worker(int tid, _Atomic int *slow_tid, _Atomic size_t *others_rows, size_t n,
+                        size_t rows) {
+    if (tid != atomic_load(slow_tid)) {
+        atomic_fetch_add(others_rows, rows);
+        return;
+    }
+    for (int i = 0; i < 100000 && atomic_load(others_rows) < n - rows; i++) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void mark_rows(void *arg, int tid, size_t b, size_t e) {
     rows_ctx *c = arg;
     if (b % c->align != 0 || e <= b) atomic_fetch_add(&c->misaligned, 1);
@@ -40,18 +56,7 @@ static void mark_rows(void *arg, int tid, size_t b, size_t e) {
         atomic_store(&c->by[i], tid);
     }
     atomic_fetch_add(&c->calls, 1);
-    if (tid != atomic_load(&c->slow_tid)) {
-        atomic_fetch_add(&c->others_rows, e - b);
-        return;
-    }
-    /* The slow worker stalls after its first piece until the others have done every other row
-     * (as a descheduled vCPU would), so what they take over does not depend on timing; 10 s at
-     * most, so that a broken pool fails the check instead of hanging. */
-    const size_t rest = c->n - (e - b);
-    for (int i = 0; i < 100000 && atomic_load(&c->others_rows) < rest; i++) {
-        struct timespec ts = {0, 100000};
-        nanosleep(&ts, NULL);
-    }
+    slow_worker(tid, &c->slow_tid, &c->others_rows, c->n, e - b);
 }
 
 static void test_rows(void) {
@@ -130,15 +135,7 @@ static void mark_runs(void *arg, int tid, size_t b, size_t e) {
         }
     for (size_t row = r.tail_begin; row < r.tail_end; row++) atomic_fetch_add(&c->hits[row], 1);
     if (4 * r.len + (r.tail_end - r.tail_begin) != e - b) atomic_fetch_add(&c->bad, 1);
-    if (tid != atomic_load(&c->slow_tid)) {
-        atomic_fetch_add(&c->others_rows, e - b);
-        return;
-    }
-    const size_t rest = c->n - (e - b);
-    for (int i = 0; i < 100000 && atomic_load(&c->others_rows) < rest; i++) {
-        struct timespec ts = {0, 100000};
-        nanosleep(&ts, NULL);
-    }
+    slow_worker(tid, &c->slow_tid, &c->others_rows, c->n, e - b);
 }
 
 static void test_runs(void) {

@@ -303,13 +303,15 @@ static int wl_buffer(char *err, size_t errlen) {
 /* ---- the pool tasks ---- */
 typedef struct {
     const bench_item *it;
+    ic_gemv_runs_fn *runs; /* a GEMV's four-runs entry, or NULL */
 } task_ctx;
 
 /* A piece of the GEMV as the model runs it (ic_gemv_piece): with a four-runs entry, each
  * worker's share is walked as one set of four streams across its pieces. */
 static void gemv_rows(void *arg, int tid, size_t b, size_t e) {
-    const bench_item *it = ((task_ctx *)arg)->it;
-    ic_gemv_piece(it->kern, ic_gemv_runs_for(it->kern), g_wl.w, g_wl.x, g_wl.y, it->k, it->m,
+    const task_ctx *tc = arg;
+    const bench_item *it = tc->it;
+    ic_gemv_piece(it->kern, tc->runs, g_wl.w, g_wl.x, g_wl.y, it->k, it->m,
                   ic_pool_threads(g_b.pool), tid, b, e);
 }
 
@@ -428,7 +430,7 @@ static void bench_body(ic_bench_state *st, void *user) {
         ic_bench_skip(st, it->skip);
         return;
     }
-    task_ctx tc = {it};
+    task_ctx tc = {it, it->kind == B_GEMV ? ic_gemv_runs_for(it->kern) : NULL};
     double bytes = 0, flop = 0, tokens = 0, wall = 0;
     const char *flop_name = "flop_per_second";
     int rc = 0;

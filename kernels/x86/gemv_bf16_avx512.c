@@ -35,9 +35,7 @@ void ic_gemv_bf16_avx512(const void *w, const void *x, float *y, size_t k, size_
             a2 = _mm512_fmadd_ps(load_bf16(w2 + j, m), xv, a2);
             a3 = _mm512_fmadd_ps(load_bf16(w3 + j, m), xv, a3);
         }
-        float v[4];
-        _mm_storeu_ps(v, ic_x86_hsum512_x4(a0, a1, a2, a3));
-        for (int u = 0; u < 4; u++) y[r + (size_t)u * q] = v[u];
+        ic_x86_store_quarters(y, r, q, ic_x86_hsum512_x4(a0, a1, a2, a3));
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const uint16_t *wr = (const uint16_t *)w + r * k;

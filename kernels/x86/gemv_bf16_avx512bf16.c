@@ -57,9 +57,7 @@ void ic_gemv_bf16_avx512bf16(const void *w, const void *x, float *y, size_t k, s
             a2 = _mm512_dpbf16_ps(a2, ld(w2 + j, tail), xv);
             a3 = _mm512_dpbf16_ps(a3, ld(w3 + j, tail), xv);
         }
-        float v[4];
-        _mm_storeu_ps(v, ic_x86_hsum512_x4(a0, a1, a2, a3));
-        for (int s = 0; s < 4; s++) y[r + (size_t)s * q] = v[s];
+        ic_x86_store_quarters(y, r, q, ic_x86_hsum512_x4(a0, a1, a2, a3));
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const uint16_t *wr = (const uint16_t *)w + r * k;

@@ -46,9 +46,7 @@ void ic_gemv_f32_avx512(const void *w, const void *x, float *y, size_t k, size_t
         }
         __m128 s = ic_x86_hsum512_x4(_mm512_add_ps(a0, b0), _mm512_add_ps(a1, b1),
                                      _mm512_add_ps(a2, b2), _mm512_add_ps(a3, b3));
-        float v[4];
-        _mm_storeu_ps(v, s);
-        for (int t = 0; t < 4; t++) y[r + (size_t)t * q] = v[t];
+        ic_x86_store_quarters(y, r, q, s);
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const float *wr = (const float *)w + r * k;

@@ -125,9 +125,7 @@ static inline __attribute__((always_inline)) void q_gemv(const void *w, const vo
             for (int i = 0; i < 4; i++) wt[i] = (const unsigned char *)wr[i] + nb8 * (row / nb);
             q_rows(wt, 4, q4, (const ic_block_q8_0 *)x + nb8, nb - nb8, acc);
         }
-        float v[4];
-        _mm_storeu_ps(v, ic_x86_hsum256_x4(acc[0], acc[1], acc[2], acc[3]));
-        for (int s = 0; s < 4; s++) y[r + (size_t)s * q] = v[s];
+        ic_x86_store_quarters(y, r, q, ic_x86_hsum256_x4(acc[0], acc[1], acc[2], acc[3]));
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const void *wr[1] = {(const unsigned char *)w + r * row};

@@ -24,6 +24,14 @@ static inline void ic_x86_prefetch(const void *p) {
     __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
 }
 
+/* The four sums of one step of a GEMV that walks rows [r0, r1) as four far-apart streams (row r
+ * of the first quarter, and r + q, r + 2 q, r + 3 q of the others) into y at those rows. */
+static inline void ic_x86_store_quarters(float *y, size_t r, size_t q, __m128 sums) {
+    float v[4];
+    _mm_storeu_ps(v, sums);
+    for (int j = 0; j < 4; j++) y[r + (size_t)j * q] = v[j];
+}
+
 /* The fp16 scale of a block, widened with F16C (exact, as ic_fp16_to_f32). Not _cvtsh_ss: GCC 12
  * at -O2 miscompiled it in these kernels (it returned the raw bits), seen in gemv_q8_0_avx2. */
 static inline float ic_x86_fp16(uint16_t h) {

@@ -259,6 +259,18 @@ void IC_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size
             size_t r = r0;
             for (; r < r1;) {
                 const int R = r1 - r >= TILE_R ? TILE_R : 1;
+                /* The next tile's rows of this k step, while this tile computes: pack_w reads
+                 * them straight from memory. Measured on the Zen 5 VM: 1 thread, 32768x2048
+                 * q8_0, 64 tokens, alternating in one process, 7-8% more GOP/s (an A/A pair:
+                 * 0-2%); llama-3.2-1b, 2 threads, alternating runs: prefill of 64 tokens
+                 * 200-216 -> 253-263 tok/s at q8_0 and 317 -> 350 at q4_0, of 512 tokens and
+                 * batch 16 a tie. */
+                if (r + 2 * TILE_R <= r1)
+                    for (int i = 0; i < TILE_R; i++) {
+                        const char *next = (const char *)(wb + (r + TILE_R + (size_t)i) * nb + g0);
+                        for (size_t o = 0; o < span * sizeof(wblock); o += 64)
+                            _mm_prefetch(next + o, _MM_HINT_T0);
+                    }
                 for (int i = 0; i < R; i++)
                     for (int g = 0; g < kg; g++) {
                         const size_t b = g0 + (size_t)g * GROUP,

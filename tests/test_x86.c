@@ -101,6 +101,9 @@ static void test_long_paths(void) {
             check(kern, 11, 1024, 5, &rng);  /* small n: a 4-token tile and a single token */
             check(kern, 9, 1056, 20, &rng);  /* 33 blocks: a short last group */
             check(kern, 6, 1024, 300, &rng); /* several token batches and L2 k ranges */
+            /* several k steps of the VNNI GEMM (4 groups of 16 blocks each, the last one short)
+             * and a second, partial token batch */
+            check(kern, 6, 32 * 136, 70, &rng);
             check(kern, 150, 4096, 3, &rng); /* rows beyond one L2 block (gemm_by_gemv.h) */
             /* the small-batch token path (q8_0 and q4_0 VNNI, n <= 8): 1-4 token tiles, rows past
              * the last 4-row tile, k in one pass and in two (512 + 16 blocks) */

@@ -27,11 +27,14 @@ typedef ic_block_q8_0 wblock;
 /* TOKEN_BATCH is 64 rather than 48: a 64-token prompt is then one batch instead of 48 + 16, whose
  * 16 paid a weight repack for a quarter of the tiles. On the Zen 5 VM (llama-3.2-1b, 2 threads,
  * alternating) prefill of 64 tokens went from 152-157 to 201-210 tok/s at q8_0 and from 179-216 to
- * 253-255 at q4_0, of 512 tokens from 175-179 to 200-206; batch 16 tied. The packed activations
- * (64 * 2 * 640 B = 80 KiB) then live in L2 rather than L1. */
+ * 253-255 at q4_0, of 512 tokens from 175-179 to 200-206; batch 16 tied. KGROUPS is 4 rather
+ * than 2: each tile's sums go to y once per 4 groups instead of 2 (a horizontal reduction, a load
+ * and a store per row and token). Measured the same way: prefill of 64 tokens 228-247 -> 250-266
+ * tok/s (4 pairs), of 512 tokens 235-237 -> 254-264, batch 16 105 -> 119-126, q4_0 prefill of 64
+ * 294 -> 327. The packed activations (64 * 4 * 640 B = 160 KiB) live in L2. */
 #define GROUP       16 /* blocks per repacked group: one per 32-bit lane */
 #define TOKEN_BATCH 64 /* tokens repacked at a time */
-#define KGROUPS     2  /* groups per k step: 64 * 2 * 640 B = 80 KiB of packed activations */
+#define KGROUPS     4  /* groups per k step: 64 * 4 * 640 B = 160 KiB of packed activations */
 #define TILE_R      4  /* weight rows per register tile */
 #define TILE_T      4  /* tokens per register tile: 16 accumulators */
 

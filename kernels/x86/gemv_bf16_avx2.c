@@ -42,7 +42,7 @@ void ic_gemv_bf16_avx2(const void *w, const void *x, float *y, size_t k, size_t 
             t[2] += ic_bf16_to_f32(w2[j]) * xf[j];
             t[3] += ic_bf16_to_f32(w3[j]) * xf[j];
         }
-        for (int u = 0; u < 4; u++) y[r + (size_t)u * q] = t[u];
+        ic_x86_store_quarters(y, r, q, _mm_loadu_ps(t));
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const uint16_t *wr = (const uint16_t *)w + r * k;

@@ -50,7 +50,7 @@ void ic_gemv_f32_avx2(const void *w, const void *x, float *y, size_t k, size_t r
             t[2] += w2[j] * xf[j];
             t[3] += w3[j] * xf[j];
         }
-        for (int u = 0; u < 4; u++) y[r + (size_t)u * q] = t[u];
+        ic_x86_store_quarters(y, r, q, _mm_loadu_ps(t));
     }
     for (size_t r = r0 + 4 * q; r < r1; r++) {
         const float *wr = (const float *)w + r * k;

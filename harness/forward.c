@@ -4,10 +4,12 @@
  * is quantized once and each matrix is one pool task over its rows. */
 #define _GNU_SOURCE
 #include "forward.h"
+#include "checked.h"
 #include "ic_config.h"
 #include "probes.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,8 +131,10 @@ static size_t align64(size_t n) {
     return (n + 63) & ~(size_t)63;
 }
 
-static size_t mat_bytes(ic_dtype t, size_t rows, size_t k) {
-    return rows * ic_row_bytes(t, k);
+/* Sizes of the weight arena go through the saturating helpers: the shape was capped by
+ * ic_model_validate, and these keep a shape that slipped past it from wrapping silently. */
+static uint64_t mat_bytes(ic_dtype t, uint64_t rows, uint64_t k) {
+    return ic_size_mul(rows, ic_row_bytes(t, (size_t)k));
 }
 
 static size_t atype_row_max(const ic_kset *ks, size_t k) {
@@ -153,6 +157,11 @@ static int layout(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *b, char 
     }
     uint64_t d = m->d_model, ff = m->d_ff, qd = (uint64_t)m->n_head * m->head_dim;
     uint64_t kvd = (uint64_t)m->n_head_kv * m->head_dim, vocab = m->n_vocab;
+    if (ic_model_total_bytes(m) > IC_MODEL_MAX_BYTES) {
+        snprintf(err, errlen, "forward pass: %s's weights exceed the cap of %llu bytes", m->name,
+                 (unsigned long long)IC_MODEL_MAX_BYTES);
+        return -1;
+    }
     uint64_t layer = ic_model_layer_bytes(m) + 64 * 8; /* alignment slack per matrix */
     b->weights = cfg->n_layer_run * layer + ic_model_nonlayer_bytes(m) + 64 * 4;
     /* KV: sequence 0 holds ctx_cap positions, the others batch_ctx_cap. Doubles avoid overflow
@@ -327,19 +336,25 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     const ic_dtype t = m->dtype;
     const uint32_t L = cfg->n_layer_run;
 
-    /* Weights: one arena, each matrix 64-byte aligned. */
-    size_t wbytes = 0;
-    wbytes += align64(mat_bytes(t, f->vocab, f->d));
-    if (!m->tied_embeddings) wbytes += align64(mat_bytes(t, f->vocab, f->d));
-    wbytes += align64(f->d * sizeof(float));
-    for (uint32_t l = 0; l < L; l++) {
-        wbytes += 2 * align64(f->d * sizeof(float));
-        wbytes += align64(mat_bytes(t, f->qkv_rows, f->d)) + align64(mat_bytes(t, f->d, f->qd));
-        wbytes += align64(f->n_exp * f->d * sizeof(float));
-        wbytes += f->n_exp_slots *
-                  (align64(mat_bytes(t, 2 * f->ff, f->d)) + align64(mat_bytes(t, f->d, f->ff)));
+    /* Weights: one arena, each matrix 64-byte aligned; never more than the plan's figure. */
+    uint64_t table = ic_size_align64(mat_bytes(t, f->vocab, f->d));
+    uint64_t wbytes = ic_size_mul(table, m->tied_embeddings ? 1 : 2);
+    wbytes = ic_size_add(wbytes, align64(f->d * sizeof(float)));
+    uint64_t expert = ic_size_add(ic_size_align64(mat_bytes(t, 2 * f->ff, f->d)),
+                                  ic_size_align64(mat_bytes(t, f->d, f->ff)));
+    uint64_t layer = 2 * align64(f->d * sizeof(float));
+    layer = ic_size_add(layer, ic_size_align64(mat_bytes(t, f->qkv_rows, f->d)));
+    layer = ic_size_add(layer, ic_size_align64(mat_bytes(t, f->d, f->qd)));
+    layer = ic_size_add(layer, ic_size_align64(ic_size_mul3(f->n_exp, f->d, sizeof(float))));
+    layer = ic_size_add(layer, ic_size_mul(f->n_exp_slots, expert));
+    wbytes = ic_size_add(wbytes, ic_size_mul(L, layer));
+    if (wbytes > fb.weights || wbytes > SIZE_MAX) {
+        snprintf(err, errlen, "forward pass: the weight arena (%llu bytes) exceeds its plan (%llu)",
+                 (unsigned long long)wbytes, (unsigned long long)fb.weights);
+        free(f);
+        return -1;
     }
-    f->arena_bytes = wbytes;
+    f->arena_bytes = (size_t)wbytes;
     f->arena = ic_big_alloc(wbytes);
     f->layers = calloc(L, sizeof *f->layers);
     f->expert_ptrs = calloc((size_t)L * 2 * f->n_exp_slots, sizeof(void *));

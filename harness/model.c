@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checked.h"
 #include "gguf.h"
 
 /* Published hyper-parameters, from each model's config.json on its Hugging Face model card
@@ -180,6 +181,24 @@ int ic_model_validate(const ic_model *m, char *err, size_t errlen) {
                      blk);
             return -1;
         }
+    /* Each field is in range, but their products need not be: the total is computed saturating
+     * and capped, so that no size derived later (planner, arena, KV cache) can wrap. */
+    uint64_t total = ic_model_total_bytes(m);
+    if (total > IC_MODEL_MAX_BYTES) {
+        char amount[64];
+        if (total == IC_SIZE_SATURATED)
+            snprintf(amount, sizeof amount, "more than 2^64 bytes");
+        else
+            snprintf(amount, sizeof amount, "%.3g bytes", (double)total);
+        snprintf(err, errlen,
+                 "%s: weights of %s in %s exceed the cap of %llu bytes (1 PiB): n_layer %u x "
+                 "(attention of d_model %u, n_head %u x head_dim %u, n_head_kv %u + n_expert %u "
+                 "x FFN of d_ff %u) + embeddings of n_vocab %u",
+                 m->name, amount, ic_dtype_name(m->dtype), (unsigned long long)IC_MODEL_MAX_BYTES,
+                 m->n_layer, m->d_model, m->n_head, m->head_dim, m->n_head_kv, m->n_expert, m->d_ff,
+                 m->n_vocab);
+        return -1;
+    }
     return 0;
 }
 
@@ -321,56 +340,80 @@ int ic_model_load(const char *spec, int dtype, ic_model *m, char *err, size_t er
     return ic_model_validate(m, err, errlen);
 }
 
+/* Sizes below saturate (harness/checked.h): a shape's fields are each in range, but their
+ * products are only bounded once ic_model_validate has capped the total. */
+
 /* Bytes of a rows x k matrix in type t. */
 static uint64_t mat_bytes(ic_dtype t, uint64_t rows, uint64_t k) {
-    return rows * (uint64_t)ic_row_bytes(t, (size_t)k);
+    return ic_size_mul(rows, (uint64_t)ic_row_bytes(t, (size_t)k));
+}
+
+static uint64_t q_dim(const ic_model *m) {
+    return (uint64_t)m->n_head * m->head_dim;
+}
+
+static uint64_t kv_dim(const ic_model *m) {
+    return (uint64_t)m->n_head_kv * m->head_dim;
 }
 
 /* The attention block's matrices (Q, K, V, O) in dtype. */
 static uint64_t attn_bytes(const ic_model *m) {
-    uint64_t qd = (uint64_t)m->n_head * m->head_dim, kvd = (uint64_t)m->n_head_kv * m->head_dim;
-    return mat_bytes(m->dtype, qd + 2 * kvd, m->d_model) + mat_bytes(m->dtype, m->d_model, qd);
+    uint64_t qd = q_dim(m), kvd = kv_dim(m);
+    return ic_size_add(mat_bytes(m->dtype, qd + 2 * kvd, m->d_model),
+                       mat_bytes(m->dtype, m->d_model, qd));
 }
 
 /* One expert's (or the dense) FFN: gate and up (d_ff x d), down (d x d_ff). */
 static uint64_t ffn_bytes(const ic_model *m) {
-    return mat_bytes(m->dtype, 2ull * m->d_ff, m->d_model) +
-           mat_bytes(m->dtype, m->d_model, m->d_ff);
+    return ic_size_add(mat_bytes(m->dtype, 2ull * m->d_ff, m->d_model),
+                       mat_bytes(m->dtype, m->d_model, m->d_ff));
 }
 
 /* The MoE router is kept in f32, as GGUF files store ffn_gate_inp. */
 static uint64_t router_bytes(const ic_model *m) {
-    return (uint64_t)m->n_expert * m->d_model * sizeof(float);
+    return ic_size_mul3(m->n_expert, m->d_model, sizeof(float));
 }
 
 static uint64_t norm_bytes(const ic_model *m) {
     return 2ull * m->d_model * sizeof(float);
 }
 
+/* A layer's bytes with `experts` FFNs: all of them as stored, or the ones a token reads. */
+static uint64_t layer_bytes_with(const ic_model *m, uint64_t experts) {
+    uint64_t b = ic_size_add(attn_bytes(m), ic_size_mul(experts, ffn_bytes(m)));
+    return ic_size_add(b, router_bytes(m) + norm_bytes(m));
+}
+
 uint64_t ic_model_layer_params(const ic_model *m) {
-    uint64_t qd = (uint64_t)m->n_head * m->head_dim, kvd = (uint64_t)m->n_head_kv * m->head_dim;
-    uint64_t attn = (qd + 2 * kvd) * m->d_model + (uint64_t)m->d_model * qd;
-    uint64_t ffn = 3ull * m->d_ff * m->d_model;
+    uint64_t qd = q_dim(m), kvd = kv_dim(m);
+    uint64_t attn = ic_size_add(ic_size_mul(qd + 2 * kvd, m->d_model), ic_size_mul(m->d_model, qd));
+    uint64_t ffn = ic_size_mul3(3, m->d_ff, m->d_model);
     uint64_t experts = m->n_expert ? m->n_expert : 1;
-    return attn + experts * ffn + (uint64_t)m->n_expert * m->d_model;
+    return ic_size_add(ic_size_add(attn, ic_size_mul(experts, ffn)),
+                       ic_size_mul(m->n_expert, m->d_model));
 }
 
 uint64_t ic_model_layer_bytes(const ic_model *m) {
-    uint64_t experts = m->n_expert ? m->n_expert : 1;
-    return attn_bytes(m) + experts * ffn_bytes(m) + router_bytes(m) + norm_bytes(m);
+    return layer_bytes_with(m, m->n_expert ? m->n_expert : 1);
 }
 
 uint64_t ic_model_nonlayer_bytes(const ic_model *m) {
     uint64_t table = mat_bytes(m->dtype, m->n_vocab, m->d_model);
-    return table * (m->tied_embeddings ? 1 : 2) + (uint64_t)m->d_model * sizeof(float);
+    return ic_size_add(ic_size_mul(table, m->tied_embeddings ? 1 : 2),
+                       (uint64_t)m->d_model * sizeof(float));
+}
+
+uint64_t ic_model_total_bytes(const ic_model *m) {
+    return ic_size_add(ic_size_mul(m->n_layer, ic_model_layer_bytes(m)),
+                       ic_model_nonlayer_bytes(m));
 }
 
 uint64_t ic_model_weight_bytes_per_token(const ic_model *m) {
-    uint64_t used = m->n_expert ? m->n_expert_used : 1;
-    uint64_t layer = attn_bytes(m) + used * ffn_bytes(m) + router_bytes(m) + norm_bytes(m);
+    uint64_t layer = layer_bytes_with(m, m->n_expert ? m->n_expert_used : 1);
     uint64_t lm_head = mat_bytes(m->dtype, m->n_vocab, m->d_model);
     uint64_t embed_row = ic_row_bytes(m->dtype, m->d_model);
-    return m->n_layer * layer + (uint64_t)m->d_model * sizeof(float) + lm_head + embed_row;
+    uint64_t rest = ic_size_add(lm_head, embed_row + (uint64_t)m->d_model * sizeof(float));
+    return ic_size_add(ic_size_mul(m->n_layer, layer), rest);
 }
 
 uint64_t ic_model_expert_bytes(const ic_model *m) {
@@ -378,7 +421,7 @@ uint64_t ic_model_expert_bytes(const ic_model *m) {
 }
 
 uint64_t ic_model_kv_bytes(const ic_model *m, uint64_t ctx) {
-    return (uint64_t)m->n_layer * 2 * ctx * m->n_head_kv * m->head_dim * sizeof(float);
+    return ic_size_mul3(ic_size_mul(m->n_layer, 2 * sizeof(float)), ctx, kv_dim(m));
 }
 
 /* Matrix multiply-adds of one token through one layer, excluding attention over the cache. */

@@ -16,6 +16,9 @@
 #define IC_MODEL_MAX_VOCAB   (1u << 24)
 #define IC_MODEL_MAX_HEADS   4096
 #define IC_MODEL_MAX_EXPERTS 1024
+/* Cap on a shape's stored weight bytes: 1 PiB, hundreds of times the largest published model in
+ * f32, and low enough that every size derived from a valid shape fits in 64 bits with room. */
+#define IC_MODEL_MAX_BYTES (1ull << 50)
 
 typedef struct ic_model {
     char name[64];
@@ -48,8 +51,8 @@ int ic_model_load(const char *spec, int dtype, ic_model *m, char *err, size_t er
 /* Parses a custom shape from a JSON file (see README: every field named, unknown keys refused). */
 int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen);
 
-/* Checks ranges and divisibility (heads, head_dim even, rows of the weight type's block size).
- * Returns 0, or -1 naming the field. */
+/* Checks ranges and divisibility (heads, head_dim even, rows of the weight type's block size) and
+ * that the weights' total stays under IC_MODEL_MAX_BYTES. Returns 0, or -1 naming the fields. */
 int ic_model_validate(const ic_model *m, char *err, size_t errlen);
 
 /* Elements of the weight matrices of one layer (all experts for MoE, router included). */
@@ -60,6 +63,10 @@ uint64_t ic_model_layer_bytes(const ic_model *m);
 
 /* Bytes of the weights outside the layers: embedding, final norm, and the LM head unless tied. */
 uint64_t ic_model_nonlayer_bytes(const ic_model *m);
+
+/* Bytes of every weight as stored: n_layer layers plus the weights outside them. Like every size
+ * here it saturates at UINT64_MAX (harness/checked.h) instead of wrapping. */
+uint64_t ic_model_total_bytes(const ic_model *m);
 
 /* Weight bytes read per decoded token: every layer's matrices (for MoE: attention, router and
  * n_expert_used experts), the norm weights, the LM head, and one embedding row. */

@@ -72,6 +72,16 @@ head -c 10 /dev/urandom >"$tmp/short.gguf"
 expect 2 "truncated gguf" -- "$bin" run --model "$tmp/short.gguf"
 has "$tmp/err" "short.gguf" "truncated gguf named"
 
+# A shape whose weight bytes wrap past 2^64 (every field in range): refused with the fields named,
+# exit 2, before anything is sized or mapped (it used to map 4.7 MB and write past it).
+cat >"$tmp/wrap.json" <<'J'
+{"n_layer":1142,"d_model":524289,"n_head":4,"n_head_kv":1,"head_dim":2,"d_ff":3541307,"n_vocab":1,
+ "rope_theta":10000,"n_expert":725,"n_expert_used":1,"tied_embeddings":true}
+J
+expect 2 "wrapping shape" -- "$bin" run --model "$tmp/wrap.json" --dtype f32 --threads 1
+has "$tmp/err" "weights of .* exceed" "wrapping shape refused"
+has "$tmp/err" "n_layer.*d_model.*n_expert.*d_ff.*n_vocab" "wrapping shape names the fields"
+
 # A shape where not even one layer fits: refused before allocating, exit 2.
 cat >"$tmp/huge.json" <<'J'
 {"name": "huge", "n_layer": 4, "d_model": 1048576, "n_head": 4096, "d_ff": 4194304,

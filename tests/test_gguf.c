@@ -106,6 +106,31 @@ static buf make(spec s) {
     return b;
 }
 
+/* A header with a full shape (MoE keys included) and no tensors but the embedding. */
+static buf make_shape(uint32_t n_layer, uint32_t d_model, uint32_t n_head, uint32_t n_head_kv,
+                      uint32_t key_length, uint32_t d_ff, uint64_t n_vocab, uint32_t n_expert,
+                      uint32_t n_expert_used) {
+    buf b = {0};
+    put(&b, "GGUF", 4);
+    u32(&b, 3);
+    u64(&b, 1);
+    u64(&b, 10);
+    str(&b, "general.architecture");
+    u32(&b, 8);
+    str(&b, "llama");
+    kv_u32(&b, "llama.block_count", n_layer);
+    kv_u32(&b, "llama.embedding_length", d_model);
+    kv_u32(&b, "llama.attention.head_count", n_head);
+    kv_u32(&b, "llama.attention.head_count_kv", n_head_kv);
+    kv_u32(&b, "llama.attention.key_length", key_length);
+    kv_u32(&b, "llama.feed_forward_length", d_ff);
+    kv_u32(&b, "llama.expert_count", n_expert);
+    kv_u32(&b, "llama.expert_used_count", n_expert_used);
+    kv_f32(&b, "llama.rope.freq_base", 10000.0f);
+    tensor(&b, "token_embd.weight", d_model, n_vocab, 0);
+    return b;
+}
+
 static char g_dir[] = "/tmp/ic_test_ggufXXXXXX";
 
 static int load(const buf *b, size_t len, int dtype_given, ic_model *m, char *err, size_t errlen) {
@@ -237,6 +262,23 @@ int main(void) {
     CHECK(load(&h, h.n, 0, &m, err, sizeof err) == -1 && strstr(err, "above the cap"),
           "absurd key length: %s", err);
     free(h.p);
+
+    /* A header whose weights wrap past 2^64 (every field in range) is refused by the loader
+     * with the fields named, before anything is sized or mapped. */
+    buf w = make_shape(1142, 524289, 4, 1, 2, 3541307, 1, 725, 1);
+    char wpath[256];
+    snprintf(wpath, sizeof wpath, "%s/wrap.gguf", g_dir);
+    FILE *wf = fopen(wpath, "wb");
+    if (wf) {
+        fwrite(w.p, 1, w.n, wf);
+        fclose(wf);
+    }
+    err[0] = '\0';
+    CHECK(ic_model_load(wpath, IC_DT_F32, &m, err, sizeof err) == -1 && strstr(err, "weights of") &&
+              strstr(err, "n_expert"),
+          "wrapping GGUF shape refused: %s", err);
+    unlink(wpath);
+    free(w.p);
 
     CHECK(ic_gguf_model("/nonexistent/x.gguf", &m, 0, err, sizeof err) == -1 &&
               strstr(err, "/nonexistent/x.gguf"),

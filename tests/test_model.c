@@ -142,6 +142,20 @@ static void test_json(void) {
         CHECK(rc == -1 && strstr(err, bad[i].want) != NULL, "bad json %zu: want '%s', got '%s'", i,
               bad[i].want, err);
     }
+    /* Weight bytes past 2^64 in f32: every field is in range, the sum of products is not. */
+    write_file(path, "{\"n_layer\":1142,\"d_model\":524289,\"n_head\":4,\"n_head_kv\":1,"
+                     "\"head_dim\":2,\"d_ff\":3541307,\"n_vocab\":1,\"rope_theta\":10000,"
+                     "\"n_expert\":725,\"n_expert_used\":1,\"tied_embeddings\":true}");
+    err[0] = '\0';
+    CHECK(ic_model_load(path, IC_DT_F32, &m, err, sizeof err) == -1 && strstr(err, "weights of") &&
+              strstr(err, "n_layer") && strstr(err, "n_expert"),
+          "wrapping shape refused with its fields named: %s", err);
+    /* Every field at its own maximum is refused too: 2^58 bytes, over the cap on total bytes. */
+    write_file(path, "{\"n_layer\":4096,\"d_model\":1048576,\"n_head\":4096,\"d_ff\":4194304,"
+                     "\"n_vocab\":16777216,\"rope_theta\":10000}");
+    err[0] = '\0';
+    CHECK(ic_model_load(path, IC_DT_F32, &m, err, sizeof err) == -1 && strstr(err, "weights of"),
+          "largest fields at once refused: %s", err);
     snprintf(path, sizeof path, "%s/none.json", dir);
     CHECK(ic_model_load(path, -1, &m, err, sizeof err) == -1 && strstr(err, "none.json"),
           "missing file named: %s", err);

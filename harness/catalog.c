@@ -3,11 +3,15 @@
 #define _GNU_SOURCE
 #include "catalog.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,11 @@ const char *ic_catalog_default_dir(void) {
     return env && env[0] ? env : IC_PLATFORMS_DIR_DEFAULT;
 }
 
+const char *ic_catalog_shown_dir(const ic_catalog *cat) {
+    /* The compiled-in default is the build machine's absolute path of the source tree. */
+    return strcmp(cat->dir, IC_PLATFORMS_DIR_DEFAULT) == 0 ? "platforms" : cat->dir;
+}
+
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
@@ -49,26 +58,145 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     return code;
 }
 
-/* ---- TSV reading: '#' comments, a header row naming the columns, then tab-separated rows. ---- */
+/* ---- TSV reading: '#' comments, a header row naming the columns, then tab-separated rows. ----
+ * Each file is a table of its columns; one reader checks every file against its table, so the
+ * rules about rows (width, ranges, control bytes, repeated keys) are written once. */
 
 #define TSV_MAX_COLS 16
+#define TSV_UNSTORED SIZE_MAX /* the offset of a column that is checked but not kept */
+
+typedef enum tsv_kind {
+    TSV_TEXT,   /* free text: spaces allowed, control bytes not */
+    TSV_NAME,   /* a name or key: no whitespace, and no leading '#' (that marks a comment) */
+    TSV_INT,    /* a whole number in [lo, hi], kept as int */
+    TSV_DOUBLE, /* a finite number in [lo, hi], or [lo, hi) with hi_open, kept as double */
+} tsv_kind;
+
+typedef struct tsv_col {
+    const char *name;
+    tsv_kind kind;
+    size_t off, size; /* where the value goes in the row struct, and its size */
+    int optional;     /* an empty field reads as "" or 0 */
+    double lo, hi;
+    int hi_open;
+    const char *const *choices; /* TSV_NAME: the n_choices values allowed; NULL: any */
+    int n_choices;
+} tsv_col;
+
+/* A column's destination: a field of the row struct. */
+#define TSV_FIELD(type, field) .off = offsetof(type, field), .size = sizeof(((type *)0)->field)
+#define TSV_SKIP               .off = TSV_UNSTORED
+
+typedef struct tsv_table {
+    const char *file;
+    const tsv_col *cols;
+    int ncols;
+    size_t row_size;
+    int key[2]; /* the columns whose values together may not repeat; -1: none */
+} tsv_table;
+
+#define TSV_TABLE(file, cols, row, k0, k1)                                                         \
+    {                                                                                              \
+        file, cols, (int)(sizeof cols / sizeof cols[0]), sizeof(row), {                            \
+            k0, k1                                                                                 \
+        }                                                                                          \
+    }
+
+/* prices.tsv keeps six decimals: a smaller price would be written as 0. */
+#define PRICE_MIN_USD_PER_HOUR 1e-6
+
+static const char *const g_basis_names[] = {"naming", "published"};
+
+static const tsv_col k_instance_cols[] = {
+    {"instance_type", TSV_NAME, TSV_FIELD(ic_instance_info, type)},
+    {"family", TSV_NAME, TSV_FIELD(ic_instance_info, family)},
+    {"vcpus", TSV_INT, TSV_FIELD(ic_instance_info, vcpus), .lo = 1, .hi = 100000},
+    {"memory_gib", TSV_DOUBLE, TSV_FIELD(ic_instance_info, memory_gib), .lo = 0.25, .hi = 1e5},
+    {"chip", TSV_NAME, TSV_FIELD(ic_instance_info, chip)},
+    {"accelerators", TSV_INT, TSV_FIELD(ic_instance_info, accelerators), .lo = 0, .hi = 1000},
+    {"basis", TSV_NAME, TSV_FIELD(ic_instance_info, basis), .choices = g_basis_names,
+     .n_choices = 2},
+};
+
+/* Columns kept for people (families, SIMD, notes) are checked but not stored. */
+static const tsv_col k_chip_cols[] = {
+    {"chip", TSV_NAME, TSV_FIELD(ic_chip_info, name)},
+    {"arch", TSV_NAME, TSV_FIELD(ic_chip_info, arch)},
+    {"families", TSV_TEXT, TSV_SKIP, .optional = 1},
+    {"cores_per_socket", TSV_INT, TSV_SKIP, .optional = 1, .lo = 1, .hi = 4096},
+    {"vcpus_per_socket", TSV_INT, TSV_FIELD(ic_chip_info, vcpus_per_socket), .optional = 1, .lo = 1,
+     .hi = 8192},
+    {"simd", TSV_TEXT, TSV_SKIP, .optional = 1},
+    {"ml_isa", TSV_TEXT, TSV_SKIP, .optional = 1},
+    {"memory", TSV_TEXT, TSV_SKIP, .optional = 1},
+    {"peak_mem_bw_gbs", TSV_DOUBLE, TSV_FIELD(ic_chip_info, peak_mem_bw_gbs), .optional = 1,
+     .lo = 0, .hi = 1e6},
+    {"peak_bf16_tflops", TSV_DOUBLE, TSV_FIELD(ic_chip_info, peak_bf16_tflops), .optional = 1,
+     .lo = 0, .hi = 1e6},
+    {"peak_int8_tops", TSV_DOUBLE, TSV_SKIP, .optional = 1, .lo = 0, .hi = 1e6},
+    {"device_mem_gib", TSV_DOUBLE, TSV_FIELD(ic_chip_info, device_mem_gib), .optional = 1, .lo = 0,
+     .hi = 1e5},
+    {"note", TSV_TEXT, TSV_SKIP, .optional = 1},
+};
+
+static const tsv_col k_price_cols[] = {
+    {"instance_type", TSV_NAME, TSV_FIELD(ic_price_row, type)},
+    {"region", TSV_NAME, TSV_FIELD(ic_price_row, region)},
+    {"usd_per_hour", TSV_DOUBLE, TSV_FIELD(ic_price_row, usd_per_hour),
+     .lo = PRICE_MIN_USD_PER_HOUR, .hi = 1e5},
+    {"source", TSV_TEXT, TSV_FIELD(ic_price_row, source)},
+    {"date", TSV_TEXT, TSV_FIELD(ic_price_row, date)},
+};
+
+/* discounts.tsv's rows, before they go to the catalog's array indexed by pricing mode. */
+typedef struct discount_row {
+    char pricing[16];
+    double fraction;
+    char source[sizeof(((ic_discount *)0)->source)];
+    char date[sizeof(((ic_discount *)0)->date)];
+} discount_row;
+
+static const tsv_col k_discount_cols[] = {
+    {"pricing", TSV_NAME, TSV_FIELD(discount_row, pricing), .choices = g_pricing_names,
+     .n_choices = IC_PRICING_COUNT},
+    {"discount", TSV_DOUBLE, TSV_FIELD(discount_row, fraction), .lo = 0, .hi = 1, .hi_open = 1},
+    {"source", TSV_TEXT, TSV_FIELD(discount_row, source)},
+    {"date", TSV_TEXT, TSV_FIELD(discount_row, date)},
+};
+
+static const tsv_col k_token_price_cols[] = {
+    {"model", TSV_NAME, TSV_FIELD(ic_token_price, model)},
+    {"input_usd_per_mtok", TSV_DOUBLE, TSV_FIELD(ic_token_price, input_usd_per_mtok), .lo = 0,
+     .hi = 1e4},
+    {"output_usd_per_mtok", TSV_DOUBLE, TSV_FIELD(ic_token_price, output_usd_per_mtok), .lo = 0,
+     .hi = 1e4},
+    {"source", TSV_TEXT, TSV_FIELD(ic_token_price, source)},
+    {"date", TSV_TEXT, TSV_FIELD(ic_token_price, date)},
+};
+
+static const tsv_table k_instances =
+    TSV_TABLE("instances.tsv", k_instance_cols, ic_instance_info, 0, -1);
+static const tsv_table k_chips = TSV_TABLE("chips.tsv", k_chip_cols, ic_chip_info, 0, -1);
+static const tsv_table k_prices = TSV_TABLE("prices.tsv", k_price_cols, ic_price_row, 0, 1);
+static const tsv_table k_discounts =
+    TSV_TABLE("discounts.tsv", k_discount_cols, discount_row, 0, -1);
+static const tsv_table k_token_prices =
+    TSV_TABLE("token-prices.tsv", k_token_price_cols, ic_token_price, 0, -1);
 
 typedef struct tsv {
-    const char *path;
+    const char *name; /* the file as messages name it */
     char *buf;
     char *next;
     int line;
-    int ncols;
-    char *cols[TSV_MAX_COLS]; /* header names */
-    char *f[TSV_MAX_COLS];    /* fields of the current row */
-    int nf;
+    char *f[TSV_MAX_COLS]; /* fields of the current line */
+    int nf;                /* how many it has, counted past TSV_MAX_COLS */
 } tsv;
 
-static int tsv_open(tsv *t, const char *path, char *err, size_t errlen) {
+static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
-    t->path = path;
+    t->name = name;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return fail(err, errlen, 1, "%s: cannot open: %s", path, strerror(errno));
+    if (!fp) return fail(err, errlen, 1, "%s: cannot open: %s", name, strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     size_t got;
@@ -79,7 +207,7 @@ static int tsv_open(tsv *t, const char *path, char *err, size_t errlen) {
             if (!nb) {
                 free(buf);
                 fclose(fp);
-                return fail(err, errlen, 2, "%s: too large or out of memory", path);
+                return fail(err, errlen, 2, "%s: too large or out of memory", name);
             }
             buf = nb;
             cap *= 2;
@@ -89,15 +217,28 @@ static int tsv_open(tsv *t, const char *path, char *err, size_t errlen) {
     fclose(fp);
     if (!buf || rerr) {
         free(buf);
-        return fail(err, errlen, 1, "%s: read failed", path);
+        return fail(err, errlen, 1, "%s: read failed", name);
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         free(buf);
-        return fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", path);
+        return fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", name);
     }
     t->buf = t->next = buf;
     return 0;
+}
+
+/* Splits line at its tabs into f (at most max fields kept); returns how many fields it has. */
+static int tsv_split(char *line, char **f, int max) {
+    int n = 0;
+    for (char *p = line;;) {
+        if (n < max) f[n] = p;
+        n++;
+        char *tab = strchr(p, '\t');
+        if (!tab) return n;
+        *tab = '\0';
+        p = tab + 1;
+    }
 }
 
 /* Splits the next non-comment, non-blank line into t->f; returns 1, or 0 at the end. */
@@ -115,283 +256,232 @@ static int tsv_next(tsv *t) {
         size_t n = strlen(line);
         if (n && line[n - 1] == '\r') line[--n] = '\0';
         if (line[0] == '#' || n == 0) continue;
-        t->nf = 0;
-        char *p = line;
-        for (;;) {
-            if (t->nf == TSV_MAX_COLS) break;
-            t->f[t->nf++] = p;
-            char *tab = strchr(p, '\t');
-            if (!tab) break;
-            *tab = '\0';
-            p = tab + 1;
-        }
+        t->nf = tsv_split(line, t->f, TSV_MAX_COLS);
         return 1;
     }
     return 0;
 }
 
-static int tsv_header(tsv *t, char *err, size_t errlen) {
-    if (!tsv_next(t)) return fail(err, errlen, 2, "%s: no header row", t->path);
-    t->ncols = t->nf;
-    for (int i = 0; i < t->nf; i++) t->cols[i] = t->f[i];
-    return 0;
-}
-
-/* Index of the named column, or -1 with a message. */
-static int tsv_col(const tsv *t, const char *name, char *err, size_t errlen) {
-    for (int i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i], name) == 0) return i;
-    fail(err, errlen, 2, "%s: header has no column '%s'", t->path, name);
-    return -1;
-}
-
-static const char *tsv_get(const tsv *t, int col) {
-    return col >= 0 && col < t->nf ? t->f[col] : "";
-}
-
-/* A number in [lo, inf) in column col; empty allowed (as 0) when optional. */
-static int tsv_num(const tsv *t, int col, double lo, int optional, double *out, char *err,
-                   size_t errlen) {
-    const char *s = tsv_get(t, col);
-    if (!s[0] && optional) {
-        *out = 0;
+/* Checks the text s of column c and, when row is not NULL and c is kept, stores its value there.
+ * Returns 0, or 2 with why naming the column. */
+static int tsv_field(const tsv_col *c, const char *s, void *row, char *why, size_t whylen) {
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return fail(why, whylen, 2, "%s has a control character (byte 0x%02x at %d)", c->name,
+                        (unsigned char)*p, (int)(p - s) + 1);
+    if (!s[0]) return c->optional ? 0 : fail(why, whylen, 2, "%s is empty", c->name);
+    char *dst = row && c->off != TSV_UNSTORED ? (char *)row + c->off : NULL;
+    if (c->kind == TSV_TEXT || c->kind == TSV_NAME) {
+        if (c->kind == TSV_NAME && s[0] == '#')
+            return fail(why, whylen, 2, "%s '%s' starts with '#', which marks a comment", c->name,
+                        s);
+        if (c->kind == TSV_NAME && strchr(s, ' '))
+            return fail(why, whylen, 2, "%s '%s' contains whitespace", c->name, s);
+        int known = !c->choices;
+        for (int i = 0; i < c->n_choices && !known; i++) known = strcmp(s, c->choices[i]) == 0;
+        if (!known) {
+            char list[256] = "";
+            for (int i = 0; i < c->n_choices; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         c->choices[i]);
+            return fail(why, whylen, 2, "%s '%s' is not one of %s", c->name, s, list);
+        }
+        size_t n = strlen(s);
+        if (c->off != TSV_UNSTORED && n >= c->size)
+            return fail(why, whylen, 2, "%s is longer than %zu characters", c->name, c->size - 1);
+        if (dst) memcpy(dst, s, n + 1);
         return 0;
     }
+    /* Plain decimal only: strtod would also take leading spaces, hex, "inf" and "nan". */
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (!s[0] || *end || errno || !isfinite(v))
-        return fail(err, errlen, 2, "%s:%d: %s '%s' is not a number", t->path, t->line,
-                    t->cols[col], s);
-    if (v < lo)
-        return fail(err, errlen, 2, "%s:%d: %s %s is below %g", t->path, t->line, t->cols[col], s,
-                    lo);
-    *out = v;
+    if (strspn(s, "0123456789.eE+-") != strlen(s) || *end || errno || !isfinite(v))
+        return fail(why, whylen, 2, "%s '%s' is not a number", c->name, s);
+    if (c->kind == TSV_INT && strpbrk(s, ".eE"))
+        return fail(why, whylen, 2, "%s '%s' is not a whole number", c->name, s);
+    if (v < c->lo) return fail(why, whylen, 2, "%s %s is below %g", c->name, s, c->lo);
+    if (c->hi_open && v >= c->hi)
+        return fail(why, whylen, 2, "%s %s must be below %g", c->name, s, c->hi);
+    if (v > c->hi) return fail(why, whylen, 2, "%s %s is above %g", c->name, s, c->hi);
+    if (dst && c->kind == TSV_INT) {
+        assert(c->size == sizeof(int));
+        int iv = (int)v;
+        memcpy(dst, &iv, sizeof iv);
+    } else if (dst) {
+        assert(c->size == sizeof(double));
+        memcpy(dst, &v, sizeof v);
+    }
     return 0;
 }
 
-static int tsv_str(const tsv *t, int col, char *dst, size_t dstlen, char *err, size_t errlen) {
-    const char *s = tsv_get(t, col);
-    if (!s[0]) return fail(err, errlen, 2, "%s:%d: %s is empty", t->path, t->line, t->cols[col]);
-    if (strlen(s) >= dstlen)
-        return fail(err, errlen, 2, "%s:%d: %s is longer than %zu characters", t->path, t->line,
-                    t->cols[col], dstlen - 1);
-    memcpy(dst, s, strlen(s) + 1);
+/* Checks the header row against the table: every column once, in any order, and no other.
+ * map[i] is then the table column of field i. */
+static int tsv_header(tsv *t, const tsv_table *tab, int *map, char *err, size_t errlen) {
+    if (!tsv_next(t)) return fail(err, errlen, 2, "%s: no header row", t->name);
+    int nf = t->nf < TSV_MAX_COLS ? t->nf : TSV_MAX_COLS;
+    for (int j = 0; j < tab->ncols; j++) {
+        int found = 0;
+        for (int i = 0; i < nf && !found; i++) found = strcmp(t->f[i], tab->cols[j].name) == 0;
+        if (!found)
+            return fail(err, errlen, 2, "%s:%d: header has no column '%s'", t->name, t->line,
+                        tab->cols[j].name);
+    }
+    for (int i = 0; i < t->nf; i++) {
+        map[i] = -1;
+        for (int j = 0; i < nf && j < tab->ncols && map[i] < 0; j++)
+            if (strcmp(t->f[i], tab->cols[j].name) == 0) map[i] = j;
+        if (map[i] < 0)
+            return fail(err, errlen, 2, "%s:%d: header field %d '%s' is not a column of %s",
+                        t->name, t->line, i + 1, i < nf ? t->f[i] : "", tab->file);
+        for (int k = 0; k < i; k++)
+            if (map[k] == map[i])
+                return fail(err, errlen, 2, "%s:%d: header names column '%s' twice", t->name,
+                            t->line, t->f[i]);
+    }
     return 0;
 }
 
-static int tsv_check_width(const tsv *t, char *err, size_t errlen) {
-    if (t->nf != t->ncols)
-        return fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", t->path, t->line, t->nf,
-                    t->ncols);
+typedef struct tsv_key {
+    const char *a, *b; /* the key's values */
+    int line;
+} tsv_key;
+
+static int tsv_key_cmp(const void *x, const void *y) {
+    const tsv_key *p = x, *q = y;
+    int c = strcmp(p->a, q->a);
+    if (!c) c = strcmp(p->b, q->b);
+    return c ? c : (p->line > q->line) - (p->line < q->line);
+}
+
+/* A key that repeats is an error naming both lines; sorting keeps this O(n log n) for big imports.
+ */
+static int tsv_check_keys(const tsv_table *tab, const char *rows, const int *lines, size_t n,
+                          const char *name, char *err, size_t errlen) {
+    if (tab->key[0] < 0 || n < 2) return 0;
+    tsv_key *k = malloc(n * sizeof *k);
+    if (!k) return fail(err, errlen, 1, "out of memory reading %s", name);
+    const tsv_col *ca = &tab->cols[tab->key[0]];
+    const tsv_col *cb = tab->key[1] >= 0 ? &tab->cols[tab->key[1]] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        k[i].a = rows + i * tab->row_size + ca->off;
+        k[i].b = cb ? rows + i * tab->row_size + cb->off : "";
+        k[i].line = lines[i];
+    }
+    qsort(k, n, sizeof *k, tsv_key_cmp);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++) {
+        if (strcmp(k[i].a, k[i - 1].a) != 0 || strcmp(k[i].b, k[i - 1].b) != 0) continue;
+        if (cb)
+            rc = fail(err, errlen, 2, "%s:%d: %s '%s' and %s '%s' repeat line %d", name, k[i].line,
+                      ca->name, k[i].a, cb->name, k[i].b, k[i - 1].line);
+        else
+            rc = fail(err, errlen, 2, "%s:%d: %s '%s' repeats line %d", name, k[i].line, ca->name,
+                      k[i].a, k[i - 1].line);
+    }
+    free(k);
+    return rc;
+}
+
+/* Reads the catalog's file of table tab into a new array of rows (the caller frees it). Every
+ * failure names the file, the line and the column. */
+static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out, size_t *n_out,
+                    char *err, size_t errlen) {
+    char path[1100], name[1100];
+    snprintf(path, sizeof path, "%s/%s", cat->dir, tab->file);
+    snprintf(name, sizeof name, "%s/%s", ic_catalog_shown_dir(cat), tab->file);
+    tsv t;
+    int rc = tsv_open(&t, path, name, err, errlen);
+    if (rc) return rc;
+    char *rows = NULL;
+    int *lines = NULL;
+    size_t n = 0, cap = 0;
+    int map[TSV_MAX_COLS];
+    if ((rc = tsv_header(&t, tab, map, err, errlen))) goto out;
+    while (tsv_next(&t)) {
+        if (t.nf != tab->ncols) {
+            rc = fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", name, t.line, t.nf,
+                      tab->ncols);
+            goto out;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char *nr = realloc(rows, cap * tab->row_size);
+            int *nl = nr ? realloc(lines, cap * sizeof *lines) : NULL;
+            if (nr) rows = nr;
+            if (nl) lines = nl;
+            if (!nr || !nl) {
+                rc = fail(err, errlen, 1, "out of memory reading %s", name);
+                goto out;
+            }
+        }
+        char *row = rows + n * tab->row_size;
+        memset(row, 0, tab->row_size);
+        for (int i = 0; i < t.nf; i++) {
+            char why[300];
+            if ((rc = tsv_field(&tab->cols[map[i]], t.f[i], row, why, sizeof why))) {
+                fail(err, errlen, rc, "%s:%d: %s", name, t.line, why);
+                goto out;
+            }
+        }
+        lines[n++] = t.line;
+    }
+    rc = tsv_check_keys(tab, rows, lines, n, name, err, errlen);
+out:
+    free(t.buf);
+    free(lines);
+    if (rc) {
+        free(rows);
+        return rc;
+    }
+    *rows_out = rows;
+    *n_out = n;
     return 0;
 }
 
-/* Grows *arr (element size sz) to hold one more than *n; returns the new slot or NULL. */
-static void *grow(void *arr_p, size_t *n, size_t sz) {
-    void **arr = arr_p;
-    void *na = realloc(*arr, (*n + 1) * sz);
-    if (!na) return NULL;
-    *arr = na;
-    memset((char *)na + *n * sz, 0, sz);
-    return (char *)na + (*n)++ * sz;
+/* 0 when the loader would read text back as one row of tab, written in the table's column order:
+ * not a comment, the table's width, every field valid. Else 2 with why. */
+static int tsv_check_line(const tsv_table *tab, const char *text, char *why, size_t whylen) {
+    char line[1024];
+    if (snprintf(line, sizeof line, "%s", text) >= (int)sizeof line)
+        return fail(why, whylen, 2, "the row is longer than %zu characters", sizeof line - 1);
+    char *f[TSV_MAX_COLS];
+    int nf = tsv_split(line, f, TSV_MAX_COLS);
+    if (nf != tab->ncols)
+        return fail(why, whylen, 2, "%d fields, the header has %d", nf, tab->ncols);
+    for (int i = 0; i < nf; i++) {
+        int rc = tsv_field(&tab->cols[i], f[i], NULL, why, whylen);
+        if (rc) return rc;
+    }
+    if (f[0][0] == '#') return fail(why, whylen, 2, "the row starts with '#', a comment");
+    return 0;
 }
 
-static void path_join(char *out, size_t len, const char *dir, const char *file) {
-    snprintf(out, len, "%s/%s", dir, file);
-}
-
-static int load_instances(ic_catalog *cat, char *err, size_t errlen) {
-    char path[1100];
-    path_join(path, sizeof path, cat->dir, "instances.tsv");
-    tsv t;
-    int rc = tsv_open(&t, path, err, errlen);
-    if (rc) return rc;
-    int c[7];
-    const char *names[7] = {"instance_type", "family",       "vcpus", "memory_gib",
-                            "chip",          "accelerators", "basis"};
-    if ((rc = tsv_header(&t, err, errlen))) goto out;
-    for (int i = 0; i < 7; i++)
-        if ((c[i] = tsv_col(&t, names[i], err, errlen)) < 0) {
-            rc = 2;
-            goto out;
-        }
-    while (tsv_next(&t)) {
-        ic_instance_info *in = grow(&cat->instances, &cat->n_instances, sizeof *in);
-        if (!in) {
-            rc = fail(err, errlen, 1, "out of memory reading %s", path);
-            goto out;
-        }
-        double v, m, a;
-        if ((rc = tsv_check_width(&t, err, errlen)) ||
-            (rc = tsv_str(&t, c[0], in->type, sizeof in->type, err, errlen)) ||
-            (rc = tsv_str(&t, c[1], in->family, sizeof in->family, err, errlen)) ||
-            (rc = tsv_num(&t, c[2], 1, 0, &v, err, errlen)) ||
-            (rc = tsv_num(&t, c[3], 0, 0, &m, err, errlen)) ||
-            (rc = tsv_str(&t, c[4], in->chip, sizeof in->chip, err, errlen)) ||
-            (rc = tsv_num(&t, c[5], 0, 0, &a, err, errlen)) ||
-            (rc = tsv_str(&t, c[6], in->basis, sizeof in->basis, err, errlen)))
-            goto out;
-        if (v > 100000 || a > 1000) {
-            rc = fail(err, errlen, 2, "%s:%d: vcpus or accelerators out of range", path, t.line);
-            goto out;
-        }
-        in->vcpus = (int)v;
-        in->memory_gib = m;
-        in->accelerators = (int)a;
-    }
-out:
-    free(t.buf);
-    return rc;
-}
-
-static int load_chips(ic_catalog *cat, char *err, size_t errlen) {
-    char path[1100];
-    path_join(path, sizeof path, cat->dir, "chips.tsv");
-    tsv t;
-    int rc = tsv_open(&t, path, err, errlen);
-    if (rc) return rc;
-    int cn, ca, cv, cb, cf, cm;
-    if ((rc = tsv_header(&t, err, errlen))) goto out;
-    if ((cn = tsv_col(&t, "chip", err, errlen)) < 0 ||
-        (ca = tsv_col(&t, "arch", err, errlen)) < 0 ||
-        (cv = tsv_col(&t, "vcpus_per_socket", err, errlen)) < 0 ||
-        (cb = tsv_col(&t, "peak_mem_bw_gbs", err, errlen)) < 0 ||
-        (cf = tsv_col(&t, "peak_bf16_tflops", err, errlen)) < 0 ||
-        (cm = tsv_col(&t, "device_mem_gib", err, errlen)) < 0) {
-        rc = 2;
-        goto out;
-    }
-    while (tsv_next(&t)) {
-        ic_chip_info *ch = grow(&cat->chips, &cat->n_chips, sizeof *ch);
-        if (!ch) {
-            rc = fail(err, errlen, 1, "out of memory reading %s", path);
-            goto out;
-        }
-        double v;
-        if ((rc = tsv_str(&t, cn, ch->name, sizeof ch->name, err, errlen)) ||
-            (rc = tsv_str(&t, ca, ch->arch, sizeof ch->arch, err, errlen)) ||
-            (rc = tsv_num(&t, cv, 0, 1, &v, err, errlen)) ||
-            (rc = tsv_num(&t, cb, 0, 1, &ch->peak_mem_bw_gbs, err, errlen)) ||
-            (rc = tsv_num(&t, cf, 0, 1, &ch->peak_bf16_tflops, err, errlen)) ||
-            (rc = tsv_num(&t, cm, 0, 1, &ch->device_mem_gib, err, errlen)))
-            goto out;
-        ch->vcpus_per_socket = (int)v;
-    }
-out:
-    free(t.buf);
-    return rc;
-}
-
-static int load_prices(ic_catalog *cat, char *err, size_t errlen) {
-    char path[1100];
-    path_join(path, sizeof path, cat->dir, "prices.tsv");
-    tsv t;
-    int rc = tsv_open(&t, path, err, errlen);
-    if (rc) return rc;
-    int c[5];
-    const char *names[5] = {"instance_type", "region", "usd_per_hour", "source", "date"};
-    if ((rc = tsv_header(&t, err, errlen))) goto out;
-    for (int i = 0; i < 5; i++)
-        if ((c[i] = tsv_col(&t, names[i], err, errlen)) < 0) {
-            rc = 2;
-            goto out;
-        }
-    while (tsv_next(&t)) {
-        ic_price_row *p = grow(&cat->prices, &cat->n_prices, sizeof *p);
-        if (!p) {
-            rc = fail(err, errlen, 1, "out of memory reading %s", path);
-            goto out;
-        }
-        if ((rc = tsv_check_width(&t, err, errlen)) ||
-            (rc = tsv_str(&t, c[0], p->type, sizeof p->type, err, errlen)) ||
-            (rc = tsv_str(&t, c[1], p->region, sizeof p->region, err, errlen)) ||
-            (rc = tsv_num(&t, c[2], 0, 0, &p->usd_per_hour, err, errlen)) ||
-            (rc = tsv_str(&t, c[3], p->source, sizeof p->source, err, errlen)) ||
-            (rc = tsv_str(&t, c[4], p->date, sizeof p->date, err, errlen)))
-            goto out;
-        if (p->usd_per_hour <= 0) {
-            rc = fail(err, errlen, 2, "%s:%d: usd_per_hour must be positive", path, t.line);
-            goto out;
-        }
-    }
-out:
-    free(t.buf);
-    return rc;
-}
-
-static int load_discounts(ic_catalog *cat, char *err, size_t errlen) {
-    char path[1100];
-    path_join(path, sizeof path, cat->dir, "discounts.tsv");
-    tsv t;
-    int rc = tsv_open(&t, path, err, errlen);
-    if (rc) return rc;
-    int cp, cd, cs, ct;
-    if ((rc = tsv_header(&t, err, errlen))) goto out;
-    if ((cp = tsv_col(&t, "pricing", err, errlen)) < 0 ||
-        (cd = tsv_col(&t, "discount", err, errlen)) < 0 ||
-        (cs = tsv_col(&t, "source", err, errlen)) < 0 ||
-        (ct = tsv_col(&t, "date", err, errlen)) < 0) {
-        rc = 2;
-        goto out;
-    }
-    while (tsv_next(&t)) {
+static int load_all(ic_catalog *cat, char *err, size_t errlen) {
+    void *rows;
+    size_t n;
+    int rc;
+    if ((rc = tsv_read(cat, &k_instances, &rows, &n, err, errlen))) return rc;
+    cat->instances = rows, cat->n_instances = n;
+    if ((rc = tsv_read(cat, &k_chips, &rows, &n, err, errlen))) return rc;
+    cat->chips = rows, cat->n_chips = n;
+    if ((rc = tsv_read(cat, &k_prices, &rows, &n, err, errlen))) return rc;
+    cat->prices = rows, cat->n_prices = n;
+    if ((rc = tsv_read(cat, &k_token_prices, &rows, &n, err, errlen))) return rc;
+    cat->token_prices = rows, cat->n_token_prices = n;
+    if ((rc = tsv_read(cat, &k_discounts, &rows, &n, err, errlen))) return rc;
+    const discount_row *d = rows;
+    for (size_t i = 0; i < n; i++) {
         ic_pricing mode;
-        if ((rc = tsv_check_width(&t, err, errlen))) goto out;
-        if (ic_pricing_parse(tsv_get(&t, cp), &mode) != 0) {
-            rc = fail(err, errlen, 2,
-                      "%s:%d: pricing '%s' is not one of on-demand, spot, savings-1y, savings-3y",
-                      path, t.line, tsv_get(&t, cp));
-            goto out;
-        }
-        ic_discount *d = &cat->discounts[mode];
-        if ((rc = tsv_num(&t, cd, 0, 0, &d->fraction, err, errlen)) ||
-            (rc = tsv_str(&t, cs, d->source, sizeof d->source, err, errlen)) ||
-            (rc = tsv_str(&t, ct, d->date, sizeof d->date, err, errlen)))
-            goto out;
-        if (d->fraction >= 1) {
-            rc = fail(err, errlen, 2, "%s:%d: discount %g must be below 1", path, t.line,
-                      d->fraction);
-            goto out;
-        }
-        d->present = 1;
+        if (ic_pricing_parse(d[i].pricing, &mode) != 0) continue; /* the table allows only modes */
+        ic_discount *out = &cat->discounts[mode];
+        out->present = 1;
+        out->fraction = d[i].fraction;
+        memcpy(out->source, d[i].source, sizeof out->source);
+        memcpy(out->date, d[i].date, sizeof out->date);
     }
-out:
-    free(t.buf);
-    return rc;
-}
-
-static int load_token_prices(ic_catalog *cat, char *err, size_t errlen) {
-    char path[1100];
-    path_join(path, sizeof path, cat->dir, "token-prices.tsv");
-    tsv t;
-    int rc = tsv_open(&t, path, err, errlen);
-    if (rc) return rc;
-    int c[5];
-    const char *names[5] = {"model", "input_usd_per_mtok", "output_usd_per_mtok", "source", "date"};
-    if ((rc = tsv_header(&t, err, errlen))) goto out;
-    for (int i = 0; i < 5; i++)
-        if ((c[i] = tsv_col(&t, names[i], err, errlen)) < 0) {
-            rc = 2;
-            goto out;
-        }
-    while (tsv_next(&t)) {
-        ic_token_price *p = grow(&cat->token_prices, &cat->n_token_prices, sizeof *p);
-        if (!p) {
-            rc = fail(err, errlen, 1, "out of memory reading %s", path);
-            goto out;
-        }
-        if ((rc = tsv_check_width(&t, err, errlen)) ||
-            (rc = tsv_str(&t, c[0], p->model, sizeof p->model, err, errlen)) ||
-            (rc = tsv_num(&t, c[1], 0, 0, &p->input_usd_per_mtok, err, errlen)) ||
-            (rc = tsv_num(&t, c[2], 0, 0, &p->output_usd_per_mtok, err, errlen)) ||
-            (rc = tsv_str(&t, c[3], p->source, sizeof p->source, err, errlen)) ||
-            (rc = tsv_str(&t, c[4], p->date, sizeof p->date, err, errlen)))
-            goto out;
-    }
-out:
-    free(t.buf);
-    return rc;
+    free(rows);
+    return 0;
 }
 
 void ic_catalog_free(ic_catalog *cat) {
@@ -414,14 +504,9 @@ int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen) 
                     "set IC_PLATFORMS_DIR)",
                     dir);
     snprintf(cat->dir, sizeof cat->dir, "%s", dir);
-    int rc;
-    if ((rc = load_instances(cat, err, errlen)) || (rc = load_chips(cat, err, errlen)) ||
-        (rc = load_prices(cat, err, errlen)) || (rc = load_discounts(cat, err, errlen)) ||
-        (rc = load_token_prices(cat, err, errlen))) {
-        ic_catalog_free(cat);
-        return rc;
-    }
-    return 0;
+    int rc = load_all(cat, err, errlen);
+    if (rc) ic_catalog_free(cat);
+    return rc;
 }
 
 const ic_instance_info *ic_catalog_instance(const ic_catalog *cat, const char *type) {
@@ -462,14 +547,14 @@ int ic_price_lookup(const ic_catalog *cat, const char *instance, const char *reg
             return fail(err, errlen, 2,
                         "instance type '%s' has no price for region '%s' in %s/prices.tsv "
                         "(import one with 'infercost prices import')",
-                        instance, region, cat->dir);
+                        instance, region, ic_catalog_shown_dir(cat));
         return fail(err, errlen, 2, "unknown instance type '%s': no price in %s/prices.tsv",
-                    instance, cat->dir);
+                    instance, ic_catalog_shown_dir(cat));
     }
     const ic_discount *d = &cat->discounts[pricing];
     if (pricing != IC_PRICING_ON_DEMAND && !d->present)
         return fail(err, errlen, 2, "pricing '%s' has no discount row in %s/discounts.tsv",
-                    ic_pricing_name(pricing), cat->dir);
+                    ic_pricing_name(pricing), ic_catalog_shown_dir(cat));
     snprintf(out->instance_type, sizeof out->instance_type, "%s", instance);
     snprintf(out->region, sizeof out->region, "%s", region);
     out->pricing = pricing;
@@ -488,8 +573,25 @@ int ic_price_lookup(const ic_catalog *cat, const char *instance, const char *reg
 /* ---- Writing ---- */
 
 int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen) {
-    char tmp[1200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+    /* Renaming over a symbolic link would replace the link: write to its target instead. */
+    char target[PATH_MAX];
+    const char *dst = path;
+    mode_t mode = 0644;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            if (!realpath(path, target) || stat(target, &st) != 0)
+                return fail(err, errlen, 1, "%s: cannot follow the symbolic link: %s", path,
+                            strerror(errno));
+            dst = target;
+        }
+        if (!S_ISREG(st.st_mode)) return fail(err, errlen, 1, "%s: not a regular file", path);
+        mode = st.st_mode & 07777;
+    } else if (errno != ENOENT) {
+        return fail(err, errlen, 1, "%s: %s", path, strerror(errno));
+    }
+    char tmp[PATH_MAX + 16];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dst) >= (int)sizeof tmp)
         return fail(err, errlen, 1, "%s: path too long", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
@@ -507,13 +609,13 @@ int ic_write_file_atomic(const char *path, const char *data, size_t len, char *e
         }
         off += (size_t)w;
     }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
         return fail(err, errlen, 1, "%s: %s", tmp, strerror(e));
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0 || rename(tmp, dst) != 0) {
         int e = errno;
         unlink(tmp);
         return fail(err, errlen, 1, "%s: cannot replace: %s", path, strerror(e));
@@ -527,10 +629,16 @@ static void tsv_clean(char *s) {
         if ((unsigned char)*s < 0x20) *s = ' ';
 }
 
+/* One prices.tsv row as write_prices writes it, in k_price_cols' order, without the newline. */
+static void price_row_text(const ic_price_row *r, char *buf, size_t len) {
+    snprintf(buf, len, "%s\t%s\t%.6f\t%s\t%s", r->type, r->region, r->usd_per_hour, r->source,
+             r->date);
+}
+
 static int write_prices(const ic_catalog *cat, const ic_price_row *rows, size_t n, char *err,
                         size_t errlen) {
     char path[1100];
-    path_join(path, sizeof path, cat->dir, "prices.tsv");
+    snprintf(path, sizeof path, "%s/%s", cat->dir, k_prices.file);
     /* Keep the file's comment header as it is, then write every row. */
     char *header = NULL;
     size_t hlen = 0;
@@ -551,10 +659,13 @@ static int write_prices(const ic_catalog *cat, const ic_price_row *rows, size_t 
     }
     if (header) fputs(header, out);
     free(header);
-    fputs("instance_type\tregion\tusd_per_hour\tsource\tdate\n", out);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "%s\t%s\t%.6f\t%s\t%s\n", rows[i].type, rows[i].region, rows[i].usd_per_hour,
-                rows[i].source, rows[i].date);
+    for (int i = 0; i < k_prices.ncols; i++)
+        fprintf(out, "%s%c", k_prices.cols[i].name, i + 1 < k_prices.ncols ? '\t' : '\n');
+    for (size_t i = 0; i < n; i++) {
+        char line[1024];
+        price_row_text(&rows[i], line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
     if (fclose(out) != 0) {
         free(buf);
         return fail(err, errlen, 1, "out of memory");
@@ -638,6 +749,9 @@ static int sku_price(json_t *ondemand, const char *sku, double *usd, char *date,
 int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region,
                      ic_import_report *rep, char *err, size_t errlen) {
     memset(rep, 0, sizeof *rep);
+    char why[300];
+    if (tsv_field(&k_price_cols[1], region, NULL, why, sizeof why))
+        return fail(err, errlen, 2, "--region: %s", why);
     json_error_t jerr;
     json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
@@ -736,6 +850,25 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
                        "products.%s: instanceType too long", sku);
             continue;
         }
+        ic_price_row nrow = {0};
+        snprintf(nrow.type, sizeof nrow.type, "%s", type);
+        snprintf(nrow.region, sizeof nrow.region, "%s", region);
+        nrow.usd_per_hour = usd;
+        snprintf(nrow.source, sizeof nrow.source,
+                 "AWS Price List offer file %s (publicationDate %s)", base, pub ? pub : "absent");
+        snprintf(nrow.date, sizeof nrow.date, "%.10s",
+                 date[0] ? date : (pub && pub[0] ? pub : "undated"));
+        tsv_clean(nrow.source);
+        tsv_clean(nrow.date);
+        /* A row the loader would refuse or skip (a $0.000000 price, an empty type, one starting
+         * with '#' or holding a space or control byte) makes the catalog unreadable: refuse it. */
+        char text[1024];
+        price_row_text(&nrow, text, sizeof text);
+        if (tsv_check_line(&k_prices, text, why, sizeof why)) {
+            rc = fail(err, errlen, 2, "products.%s: its row would not read back from %s: %s", sku,
+                      k_prices.file, why);
+            goto out;
+        }
         ic_price_row *row = NULL;
         for (size_t i = 0; i < n; i++)
             if (strcmp(rows[i].type, type) == 0 && strcmp(rows[i].region, region) == 0)
@@ -752,19 +885,10 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
             }
             rows = nr;
             row = &rows[n++];
-            memset(row, 0, sizeof *row);
-            snprintf(row->type, sizeof row->type, "%s", type);
-            snprintf(row->region, sizeof row->region, "%s", region);
             rep->added++;
             if (!ic_catalog_instance(cat, type)) rep->unknown_types++;
         }
-        row->usd_per_hour = usd;
-        snprintf(row->source, sizeof row->source,
-                 "AWS Price List offer file %s (publicationDate %s)", base, pub ? pub : "absent");
-        snprintf(row->date, sizeof row->date, "%.10s", date[0] ? date : (pub ? pub : "undated"));
-        tsv_clean(row->source);
-        tsv_clean(row->date);
-        tsv_clean(row->type);
+        *row = nrow;
     }
     if (rep->updated + rep->added == 0) {
         rc = fail(err, errlen, 2,

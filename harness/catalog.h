@@ -90,8 +90,16 @@ typedef struct ic_price {
  * platforms/ compiled in by CMake. Returns a static string. */
 const char *ic_catalog_default_dir(void);
 
+/* How messages name the catalog's directory: "platforms" for the source tree's catalog compiled in
+ * as the default (its absolute path is the build machine's), else the directory as given. Points
+ * into cat or at a static string. */
+const char *ic_catalog_shown_dir(const ic_catalog *cat);
+
 /* Loads every file of the catalog in dir (NULL: the default). The catalog owns its arrays; free
- * them with ic_catalog_free. On failure nothing needs freeing. */
+ * them with ic_catalog_free. On failure nothing needs freeing. Each file is checked against its
+ * columns: the header names each of them once (any order), every row has the header's width, no
+ * control bytes, numbers in range, names without spaces, and no repeated key (instance type; type
+ * and region; chip; pricing mode; model); an error names the file, line and column. */
 int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen);
 
 void ic_catalog_free(ic_catalog *cat);
@@ -135,12 +143,16 @@ typedef struct ic_import_report {
  * Linux, Shared tenancy, preInstalledSw NA, capacitystatus Used, hourly USD on-demand terms. Rows
  * of other regions and of types absent from the file are kept. Writes prices.tsv atomically; on any
  * error neither the file nor cat changes. Products missing a field, non-USD and $0 terms are
- * skipped and counted; a malformed file or an unparsable or negative USD price is an error (2). */
+ * skipped and counted; a malformed file, an unparsable or negative USD price, or a row that
+ * prices.tsv would not read back (a price below $0.000001, an empty instance type, or one starting
+ * with '#' or holding whitespace or a control byte) is an error (2) naming the sku. */
 int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region,
                      ic_import_report *rep, char *err, size_t errlen);
 
 /* Writes data (len bytes) to path atomically: a temporary file in the same directory, fsync,
- * then rename, so that a failure leaves the old file whole. Returns 0 or 1 with a message. */
+ * then rename, so that a failure leaves the old file whole. A path that is a symbolic link is
+ * written through to its target; an existing file keeps its mode (a new one gets 0644). Returns 0
+ * or 1 with a message. */
 int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 #endif

@@ -247,7 +247,8 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
         if ((rc = check_keys(sp, "selling_price", keys, err, errlen))) goto out;
         if (!tp) {
             rc = fail(err, errlen, "selling_price.model: %s%s%s not in %s/token-prices.tsv",
-                      m ? "'" : "must be a string;", m ? m : "", m ? "'" : "", cat.dir);
+                      m ? "'" : "must be a string;", m ? m : "", m ? "'" : "",
+                      ic_catalog_shown_dir(&cat));
             goto out;
         }
         sc->in.price_in_usd_per_mtok = tp->input_usd_per_mtok;

@@ -81,7 +81,7 @@ int ic_cmd_prices(int argc, char **argv) {
             printf("imported %s for %s (publicationDate %s): %zu prices updated, %zu added, into "
                    "%s/prices.tsv\n",
                    argv[optind], region, rep.publication_date[0] ? rep.publication_date : "absent",
-                   rep.updated, rep.added, cat.dir);
+                   rep.updated, rep.added, ic_catalog_shown_dir(&cat));
             printf("skipped: %zu products of other OS/tenancy/software/capacity/region or family, "
                    "%zu with missing fields, %zu priced in non-USD only, %zu at $0\n",
                    rep.skipped_not_matching, rep.skipped_missing, rep.skipped_non_usd,
@@ -117,7 +117,8 @@ int ic_cmd_prices(int argc, char **argv) {
         if (rc)
             ic_error("%s", err);
         else if (!shown) {
-            ic_error("no prices for region '%s' in %s/prices.tsv", region, cat.dir);
+            ic_error("no prices for region '%s' in %s/prices.tsv", region,
+                     ic_catalog_shown_dir(&cat));
             rc = IC_EXIT_USAGE;
         }
     }

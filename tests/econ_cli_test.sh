@@ -211,6 +211,34 @@ cmp -s "$tmp/before.tsv" "$tmp/cat/prices.tsv" && ok || bad "bad import changed 
 expect 2 "prices import no products" -- "$bin" prices import "$data/aws-offer-no-products.json" --catalog "$tmp/cat"
 expect 2 "prices import missing file" -- "$bin" prices import "$tmp/none.json" --catalog "$tmp/cat"
 expect 2 "prices import two files" -- "$bin" prices import a b --catalog "$tmp/cat"
+# Offers (SKU1 of aws-offer-ec2.json, altered) whose row prices.tsv would not read back: refused,
+# exit 2, naming the sku; the catalog stays whole and readable.
+for c in "tiny-price:SKU21:usd_per_hour 0\.000000 is below 1e-06" "empty-type:SKU22:instance_type is empty" \
+         "hash-type:SKU23:starts with '#'" "space-type:SKU24:instance_type 'c7i large' contains whitespace" \
+         "control-type:SKU25:instance_type has a control character"; do
+  name=${c%%:*} rest=${c#*:}; sku=${rest%%:*} want=${rest#*:}
+  expect 2 "prices import $name" -- "$bin" prices import "$data/aws-offer-$name.json" --catalog "$tmp/cat"
+  has "$tmp/err" "products\.$sku: .*$want.*the catalog is unchanged" "import $name refused, naming the sku"
+  cmp -s "$tmp/before.tsv" "$tmp/cat/prices.tsv" && ok || bad "refused import $name changed prices.tsv"
+done
+expect 0 "the catalog reads after refused imports" -- "$bin" prices show --catalog "$tmp/cat"
+expect 2 "prices import bad region" -- "$bin" prices import "$data/aws-offer-ec2.json" --region 'us east' --catalog "$tmp/cat"
+has "$tmp/err" "region 'us east' contains whitespace" "bad region named"
+# An import keeps prices.tsv's mode, and writes through a symbolic link to its target.
+chmod 0600 "$tmp/cat/prices.tsv"
+expect 0 "prices import keeps the mode" -- "$bin" prices import "$data/aws-offer-ec2.json" --catalog "$tmp/cat"
+[ "$(stat -c %a "$tmp/cat/prices.tsv")" = 600 ] && ok || bad "import changed the mode to $(stat -c %a "$tmp/cat/prices.tsv")"
+chmod 0644 "$tmp/cat/prices.tsv"
+mkdir -p "$tmp/linked" "$tmp/real"
+cp "$root"/platforms/*.tsv "$tmp/linked/"
+mv "$tmp/linked/prices.tsv" "$tmp/real/prices.tsv"
+ln -s ../real/prices.tsv "$tmp/linked/prices.tsv"
+chmod 0640 "$tmp/real/prices.tsv"
+expect 0 "prices import through a symlink" -- "$bin" prices import "$data/aws-offer-ec2.json" --catalog "$tmp/linked"
+[ -L "$tmp/linked/prices.tsv" ] && ok || bad "the import replaced the symbolic link with a file"
+has "$tmp/real/prices.tsv" "^c7i\.large	us-east-1	0\.090000	AWS Price List" "the link's target was updated"
+[ "$(stat -c %a "$tmp/real/prices.tsv")" = 640 ] && ok || bad "the target's mode is now $(stat -c %a "$tmp/real/prices.tsv")"
+if [ -n "$(find "$tmp/linked" "$tmp/real" -name '*.tmp.*')" ]; then bad "a temporary file was left"; else ok; fi
 expect 2 "prices bad subcommand" -- "$bin" prices frob
 has "$tmp/err" "unknown subcommand 'frob'" "bad subcommand named"
 # A read-only catalog: the import fails at run time (1) and leaves the file whole.
@@ -225,6 +253,20 @@ fi
 printf 'instance_type\tregion\tusd_per_hour\tsource\tdate\n\0\0\0' >"$tmp/cat/prices.tsv"
 expect 2 "binary prices.tsv" -- "$bin" cost "$data/result-p5.json" --catalog "$tmp/cat"
 has "$tmp/err" "prices.tsv: binary data" "binary file named"
+
+# ---- nothing a user reads names a machine's path ----
+# The shipped scenarios and the default catalog's messages, run from the source tree, and the data.
+: >"$tmp/paths"
+for s in "$root"/platforms/scenarios/*.json; do
+  (cd "$root" && "$bin" econ "platforms/scenarios/$(basename "$s")") >>"$tmp/paths" 2>&1 || bad "econ $(basename "$s")"
+done
+"$bin" prices show >>"$tmp/paths" 2>&1
+"$bin" prices show z9.huge >>"$tmp/paths" 2>&1
+"$bin" prices show --region xx-none-1 >>"$tmp/paths" 2>&1
+"$bin" prices show --pricing savings-1y c7i.large >>"$tmp/paths" 2>&1
+hasnt "$tmp/paths" "/work/|/home/" "econ or prices output names a machine path"
+if grep -qF -- "$root" "$tmp/paths"; then bad "econ or prices output names the source tree's path $root"; else ok; fi
+if grep -rlE "/work/|/home/" "$root/platforms" "$root/docs/economics.md"; then bad "a catalog file or docs/economics.md names a machine path"; else ok; fi
 
 echo "econ_cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -174,17 +174,17 @@ static void test_bad_catalogs(void) {
     const char *ph = "instance_type\tregion\tusd_per_hour\tsource\tdate\n";
     char buf[512];
     snprintf(buf, sizeof buf, "%sc7i.large\tus-east-1\t-0.5\tx\t2026-01-01\n", ph);
-    bad_catalog("prices.tsv", buf, "prices.tsv:2: usd_per_hour -0.5 is below 0");
+    bad_catalog("prices.tsv", buf, "prices.tsv:2: usd_per_hour -0.5 is below 1e-06");
     snprintf(buf, sizeof buf, "%sc7i.large\tus-east-1\tcheap\tx\t2026-01-01\n", ph);
     bad_catalog("prices.tsv", buf, "prices.tsv:2: usd_per_hour 'cheap' is not a number");
     snprintf(buf, sizeof buf, "%sc7i.large\tus-east-1\t0\tx\t2026-01-01\n", ph);
-    bad_catalog("prices.tsv", buf, "prices.tsv:2: usd_per_hour must be positive");
+    bad_catalog("prices.tsv", buf, "prices.tsv:2: usd_per_hour 0 is below 1e-06");
     snprintf(buf, sizeof buf, "%sc7i.large\tus-east-1\t0.1\tx\n", ph);
     bad_catalog("prices.tsv", buf, "prices.tsv:2: 4 fields, the header has 5");
     snprintf(buf, sizeof buf, "%sc7i.large\tus-east-1\t0.1\t\t2026-01-01\n", ph);
     bad_catalog("prices.tsv", buf, "prices.tsv:2: source is empty");
     bad_catalog("prices.tsv", "# only a comment\ninstance_type\tregion\tprice\tsource\tdate\n",
-                "prices.tsv: header has no column 'usd_per_hour'");
+                "prices.tsv:2: header has no column 'usd_per_hour'");
     bad_catalog("instances.tsv",
                 "instance_type\tfamily\tvcpus\tmemory_gib\tchip\taccelerators\tbasis\n"
                 "c7i.large\tc7i\ttwo\t4\txeon\t0\tnaming\n",
@@ -199,7 +199,7 @@ static void test_bad_catalogs(void) {
         "token-prices.tsv",
         "model\tinput_usd_per_mtok\toutput_usd_per_mtok\tsource\tdate\nm\t-3\t15\tx\t2026\n",
         "token-prices.tsv:2: input_usd_per_mtok -3 is below 0");
-    bad_catalog("chips.tsv", "chip\tarch\n", "chips.tsv: header has no column 'vcpus_per_socket'");
+    bad_catalog("chips.tsv", "chip\tarch\n", "chips.tsv:1: header has no column 'families'");
 
     ic_catalog cat;
     char err[512];

@@ -55,9 +55,18 @@ int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap,
 }
 
 void ic_kset_describe(const ic_kset *ks, char *out, size_t len) {
-    snprintf(out, len, "%s, %s, %s, %s, %s, %s, %s, %s", ks->gemv->name, ks->gemm->name,
-             ks->quant_gemv->name, ks->quant_gemm->name, ks->attention->name, ks->rmsnorm->name,
-             ks->rope->name, ks->swiglu->name);
+    const ic_kernel *all[] = {ks->gemv,      ks->gemm,    ks->quant_gemv, ks->quant_gemm,
+                              ks->attention, ks->rmsnorm, ks->rope,       ks->swiglu};
+    const size_t n = sizeof all / sizeof all[0];
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i; j++) seen |= all[j] == all[i];
+        if (!seen)
+            used +=
+                (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", all[i]->name);
+    }
 }
 
 /* One layer's weights; matrices are row-major in the model's type. */

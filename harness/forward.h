@@ -29,7 +29,8 @@ typedef struct ic_kset {
 int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap, char *err,
                    size_t errlen);
 
-/* "gemv_q8_0_ref, gemm_q8_0_ref, attention_ref, ...": the set's variant names. */
+/* "gemv_q8_0_ref, gemm_q8_0_ref, attention_ref, ...": the set's variant names, each once (one
+ * variant may serve two roles, e.g. the quantizer of both the GEMV and the GEMM). */
 void ic_kset_describe(const ic_kset *ks, char *out, size_t len);
 
 /* Rows of a one-token GEMV are handed out in multiples of this (ic_pool_run_rows). */

@@ -174,6 +174,44 @@ static void test_dtype(ic_dtype t, int moe) {
     drop(&pr);
 }
 
+/* ic_kset_describe names each variant of a set once, though one may fill two roles (the q8_0
+ * quantizer serves both the GEMV and the GEMM), and names every variant of the set. */
+static void test_describe(void) {
+    const uint64_t all = (1ull << IC_FEATURE_COUNT) - 1;
+    for (int t = 0; t < IC_DT_COUNT; t++)
+        for (int lv = 0; lv < IC_LVL_COUNT; lv++) {
+            if (!ic_level_is_native((ic_level)lv)) continue;
+            ic_kset ks;
+            char err[256], names[512];
+            if (ic_kset_select(&ks, (ic_dtype)t, all, (ic_level)lv, err, sizeof err)) continue;
+            ic_kset_describe(&ks, names, sizeof names);
+            const ic_kernel *used[] = {ks.gemv,      ks.gemm,    ks.quant_gemv, ks.quant_gemm,
+                                       ks.attention, ks.rmsnorm, ks.rope,       ks.swiglu};
+            int ok = 1;
+            for (size_t i = 0; i < sizeof used / sizeof used[0] && ok; i++) {
+                /* whole names only: "quantize_q8_0_ref" must not match inside a longer one */
+                size_t hits = 0, len = strlen(used[i]->name);
+                for (const char *p = names; (p = strstr(p, used[i]->name)) != NULL; p += len)
+                    hits += (p == names || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0');
+                if (hits != 1) {
+                    CHECK(0, "%s at %s: %s named %zu times in '%s'", ic_dtype_name((ic_dtype)t),
+                          ic_level_name((ic_level)lv), used[i]->name, hits, names);
+                    ok = 0;
+                }
+            }
+            if (ok) PASS();
+        }
+    /* the case that printed quantize_q8_0_ref twice */
+    ic_kset ks;
+    char err[256], names[512];
+    CHECK(ic_kset_select(&ks, IC_DT_Q8_0, 0, IC_LVL_REF, err, sizeof err) == 0, "%s", err);
+    ic_kset_describe(&ks, names, sizeof names);
+    CHECK(ks.quant_gemv == ks.quant_gemm &&
+              strcmp(names, "gemv_q8_0_ref, gemm_q8_0_ref, quantize_q8_0_ref, attention_ref, "
+                            "rmsnorm_ref, rope_ref, swiglu_ref") == 0,
+          "q8_0 ref set: '%s'", names);
+}
+
 static void test_bytes(void) {
     char err[512];
     ic_model m = tiny(IC_DT_Q8_0, 0);
@@ -202,6 +240,7 @@ int main(void) {
     for (int t = 0; t < IC_DT_COUNT; t++) test_dtype((ic_dtype)t, 0);
     test_dtype(IC_DT_Q8_0, 1);
     test_dtype(IC_DT_Q4_0, 1);
+    test_describe();
     test_bytes();
     return ic_test_finish("test_forward");
 }

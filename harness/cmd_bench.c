@@ -53,7 +53,8 @@ int ic_cmd_bench(int argc, char **argv) {
 
 #else
 
-/* ---- shapes (decode GEMV, prefill GEMM, attention contexts), from the issue ---- */
+/* ---- shapes of Llama-3-8B (d 4096, FFN 14336, vocab 128256, 32 heads, 8 KV heads): decode GEMV,
+ * prefill GEMM, attention contexts ---- */
 static const size_t g_gemv_shapes[][2] = {
     {4096, 4096}, {14336, 4096}, {4096, 14336}, {128256, 4096}};
 /* Prefill GEMM shapes (m x k). The second is the FFN's down projection; the scalar references are
@@ -303,7 +304,6 @@ static int wl_buffer(char *err, size_t errlen) {
 /* ---- the pool tasks ---- */
 typedef struct {
     const bench_item *it;
-    ic_gemv_runs_fn *runs; /* a GEMV's four-runs entry, or NULL */
 } task_ctx;
 
 /* A piece of the GEMV as the model runs it (ic_gemv_piece): with a four-runs entry, each
@@ -311,14 +311,14 @@ typedef struct {
 static void gemv_rows(void *arg, int tid, size_t b, size_t e) {
     const task_ctx *tc = arg;
     const bench_item *it = tc->it;
-    ic_gemv_piece(it->kern, tc->runs, g_wl.w, g_wl.x, g_wl.y, it->k, it->m,
-                  ic_pool_threads(g_b.pool), tid, b, e);
+    ic_gemv_piece(it->kern, g_wl.w, g_wl.x, g_wl.y, it->k, it->m, ic_pool_threads(g_b.pool), tid, b,
+                  e);
 }
 
 static void gemm_task(void *arg, int tid, int nt) {
     const bench_item *it = ((task_ctx *)arg)->it;
     size_t b, e;
-    ic_split_range(it->m, 16, tid, nt, &b, &e);
+    ic_split_range(it->m, it->kern->row_align, tid, nt, &b, &e);
     if (b < e) it->kern->fn.gemm(g_wl.w, g_wl.x, g_wl.y, it->k, it->n, it->m, b, e);
 }
 
@@ -430,7 +430,7 @@ static void bench_body(ic_bench_state *st, void *user) {
         ic_bench_skip(st, it->skip);
         return;
     }
-    task_ctx tc = {it, it->kind == B_GEMV ? ic_gemv_runs_for(it->kern) : NULL};
+    task_ctx tc = {it};
     double bytes = 0, flop = 0, tokens = 0, wall = 0;
     const char *flop_name = "flop_per_second";
     int rc = 0;
@@ -470,7 +470,7 @@ static void bench_body(ic_bench_state *st, void *user) {
     int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
     switch (it->kind) {
     case B_GEMV:
-        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, IC_GEMV_ALIGN,
+        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, it->kern->row_align,
                                       ic_rows_chunk(ic_row_bytes(it->kern->wtype, it->k)),
                                       gemv_rows, &tc));
         bytes = (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;
@@ -610,23 +610,14 @@ static bench_item *new_item(bench_kind kind) {
     return it;
 }
 
-/* Why a kernel variant cannot run here, or NULL. */
+/* "skipped: <variant>: <why>" when a kernel variant cannot run here (ic_kernel_why_unusable),
+ * else NULL. */
 static const char *kernel_skip(const ic_kernel *k, bench_item *it) {
     ic_level cap;
-    char e[256];
+    char e[256], why[128];
     ic_level_cap(&cap, e, sizeof e);
-    if (ic_kernel_usable(k, ic_cpu()->features, cap)) return NULL;
-    size_t used = (size_t)snprintf(it->skip_buf, sizeof it->skip_buf, "skipped: %s", k->name);
-    if (k->level > cap)
-        snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " is above the IC_ISA cap %s",
-                 ic_level_name(cap));
-    else {
-        used += (size_t)snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " needs");
-        for (int b = 0; b < IC_FEATURE_COUNT && used < sizeof it->skip_buf; b++)
-            if ((k->features >> b & 1) && !(ic_cpu()->features >> b & 1))
-                used += (size_t)snprintf(it->skip_buf + used, sizeof it->skip_buf - used, " %s",
-                                         ic_feature_name(1ull << b));
-    }
+    if (ic_kernel_why_unusable(k, ic_cpu()->features, cap, why, sizeof why) == NULL) return NULL;
+    snprintf(it->skip_buf, sizeof it->skip_buf, "skipped: %s: %s", k->name, why);
     return it->skip_buf;
 }
 
@@ -829,12 +820,7 @@ static void add_context(const char *counters_note) {
     ic_bench_add_context("provenance", "measured on this host");
     ic_bench_add_context("cpu_model", cpu->model_name);
     ic_bench_add_context("cpu_features", buf);
-    ic_level cap;
-    char e[256];
-    ic_level_cap(&cap, e, sizeof e);
-    const char *env = getenv("IC_ISA");
-    snprintf(buf, sizeof buf, "%s%s", ic_level_name(cap),
-             env && env[0] ? " (from IC_ISA)" : " (no IC_ISA cap)");
+    ic_isa_cap_describe(cpu->features, buf, sizeof buf);
     ic_bench_add_context("isa_cap", buf);
     snprintf(buf, sizeof buf, "%d", g_b.threads);
     ic_bench_add_context("threads", buf);

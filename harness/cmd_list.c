@@ -5,7 +5,6 @@
 
 #include <getopt.h>
 #include <jansson.h>
-#include <string.h>
 
 #include "graviton.h"
 #include "ic_dispatch.h"
@@ -25,33 +24,32 @@ static int feature_is_native(int bit) {
 #endif
 }
 
+/* The optional dependencies. unused: set for one that this build finds but has no code for, so
+ * that finding it does not read as being able to use it. */
 static const struct {
     const char *name;
     int have;
     const char *why;
+    const char *unused;
 } g_deps[] = {
-    {"benchmark", IC_HAVE_BENCHMARK, IC_WHY_NO_BENCHMARK},
-    {"hwloc", IC_HAVE_HWLOC, IC_WHY_NO_HWLOC},
-    {"papi", IC_HAVE_PAPI, IC_WHY_NO_PAPI},
-    {"openblas", IC_HAVE_OPENBLAS, IC_WHY_NO_OPENBLAS},
-    {"cuda", IC_HAVE_CUDA, IC_WHY_NO_CUDA}, /* the toolkit; no GPU backend is built yet */
-    {"neuron", IC_HAVE_NEURON, IC_WHY_NO_NEURON},
+    {"benchmark", IC_HAVE_BENCHMARK, IC_WHY_NO_BENCHMARK, NULL},
+    {"hwloc", IC_HAVE_HWLOC, IC_WHY_NO_HWLOC, NULL},
+    {"papi", IC_HAVE_PAPI, IC_WHY_NO_PAPI, NULL},
+    {"openblas", IC_HAVE_OPENBLAS, IC_WHY_NO_OPENBLAS, NULL},
+    {"cuda", IC_HAVE_CUDA, IC_WHY_NO_CUDA,
+     "no CUDA backend in this build (toolkit found at configure time)"},
+    {"neuron", IC_HAVE_NEURON, IC_WHY_NO_NEURON,
+     "no Neuron backend in this build (runtime found at configure time)"},
 };
 
-/* "missing avx512_vnni amx_int8" or "above IC_ISA cap avx2" for a variant that cannot be chosen. */
-static void unavailable_reason(const ic_kernel *k, uint64_t features, ic_level cap, char *out,
-                               size_t len) {
-    size_t used = 0;
-    out[0] = '\0';
-    for (int b = 0; b < IC_FEATURE_COUNT && used < len; b++) {
-        uint64_t bit = 1ull << b;
-        if ((k->features & bit) && !(features & bit))
-            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "missing ",
-                                     ic_feature_name(bit));
-    }
-    if (k->level > cap && used < len)
-        snprintf(out + used, len - used, "%sabove IC_ISA cap %s", used ? "; " : "",
-                 ic_level_name(cap));
+/* "available", or "unavailable: <why>". */
+static void dep_status(size_t i, char *out, size_t len) {
+    if (!g_deps[i].have)
+        snprintf(out, len, "unavailable: %s", g_deps[i].why);
+    else if (g_deps[i].unused)
+        snprintf(out, len, "unavailable: %s", g_deps[i].unused);
+    else
+        snprintf(out, len, "available");
 }
 
 static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
@@ -74,14 +72,18 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     if (cpu->amx_note[0]) json_object_set_new(jcpu, "amx_note", json_string(cpu->amx_note));
     ic_graviton_add_json(jcpu, cpu->features, cpu->sve_vl_bytes);
     json_object_set_new(root, "cpu", jcpu);
-    json_object_set_new(root, "isa_cap", json_string(ic_level_name(cap)));
+    json_object_set_new(root, "isa_cap",
+                        ic_isa_env() ? json_string(ic_level_name(cap)) : json_null());
+    json_object_set_new(root, "best_level",
+                        json_string(ic_level_name(ic_best_level(cpu->features))));
     json_object_set_new(root, "topology", ic_topology_json(ic_topology_get()));
 
     json_t *deps = json_object();
-    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
-        json_object_set_new(deps, g_deps[i].name,
-                            g_deps[i].have ? json_string("available")
-                                           : json_sprintf("unavailable: %s", g_deps[i].why));
+    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++) {
+        char status[256];
+        dep_status(i, status, sizeof status);
+        json_object_set_new(deps, g_deps[i].name, json_string(status));
+    }
     json_object_set_new(root, "dependencies", deps);
 
     json_t *kernels = json_array();
@@ -96,13 +98,10 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
             json_object_set_new(jk, "type", json_string(ic_dtype_name(k->wtype)));
         json_object_set_new(jk, "name", json_string(k->name));
         json_object_set_new(jk, "isa", json_string(k->isa));
-        int usable = ic_kernel_usable(k, cpu->features, cap);
-        json_object_set_new(jk, "available", json_boolean(usable));
-        if (!usable) {
-            char why[160];
-            unavailable_reason(k, cpu->features, cap, why, sizeof why);
-            json_object_set_new(jk, "why", json_string(why));
-        }
+        char buf[160];
+        const char *why = ic_kernel_why_unusable(k, cpu->features, cap, buf, sizeof buf);
+        json_object_set_new(jk, "available", json_boolean(why == NULL));
+        if (why) json_object_set_new(jk, "why", json_string(why));
         json_object_set_new(jk, "chosen", json_boolean(ic_select(k->op, k->wtype) == k));
         json_array_append_new(kernels, jk);
     }
@@ -126,17 +125,17 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     if (cpu->amx_note[0]) printf("  note: AMX unusable: %s\n", cpu->amx_note);
     if (cpu->sve_vl_bytes) printf("  SVE vector length: %zu bits\n", cpu->sve_vl_bytes * 8);
     ic_graviton_print(stdout, cpu->features, cpu->sve_vl_bytes);
-    printf("ISA cap    %s%s\n", ic_level_name(cap),
-           getenv("IC_ISA") && getenv("IC_ISA")[0] ? " (from IC_ISA)" : " (IC_ISA unset: no cap)");
+    char cap_text[160];
+    ic_isa_cap_describe(cpu->features, cap_text, sizeof cap_text);
+    printf("ISA cap    %s\n", cap_text);
 
     ic_topology_print(stdout, ic_topology_get());
     printf("\nbuild dependencies\n");
-    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++)
-        printf("  %-10s %s%s%s\n", g_deps[i].name,
-               g_deps[i].have ? "available" : "unavailable: ", g_deps[i].have ? "" : g_deps[i].why,
-               strcmp(g_deps[i].name, "cuda") == 0 && g_deps[i].have
-                   ? " (toolkit found; the GPU backend is not built yet)"
-                   : "");
+    for (size_t i = 0; i < sizeof g_deps / sizeof g_deps[0]; i++) {
+        char status[256];
+        dep_status(i, status, sizeof status);
+        printf("  %-10s %s\n", g_deps[i].name, status);
+    }
 
     printf("\nkernels    (* = chosen for this op and type)\n");
     printf("  %-10s %-5s %-26s %s\n", "op", "type", "variant", "status");
@@ -145,12 +144,11 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
     for (size_t i = 0; i < n; i++) {
         const ic_kernel *k = &table[i];
         if (!ic_level_is_native(k->level)) continue;
-        int usable = ic_kernel_usable(k, cpu->features, cap);
-        char why[160] = "";
-        if (!usable) unavailable_reason(k, cpu->features, cap, why, sizeof why);
-        printf("%c %-10s %-5s %-26s %s%s%s\n", ic_select(k->op, k->wtype) == k ? '*' : ' ',
+        char buf[160];
+        const char *why = ic_kernel_why_unusable(k, cpu->features, cap, buf, sizeof buf);
+        printf("%c %-10s %-5s %-26s %s%s\n", ic_select(k->op, k->wtype) == k ? '*' : ' ',
                ic_op_name(k->op), ic_op_is_typed(k->op) ? ic_dtype_name(k->wtype) : "-", k->name,
-               usable ? "available" : "unavailable", usable ? "" : ": ", why);
+               why ? "unavailable: " : "available", why ? why : "");
     }
 }
 

@@ -114,7 +114,6 @@ struct ic_forward {
     double quant_ns_pending; /* quantize time inside the op being timed, charged to QUANTIZE */
     uint64_t clock_reads;
     uint64_t reads_per_step;
-    ic_gemv_runs_fn *gemv_runs; /* ks.gemv's four-runs entry, or NULL */
 };
 
 static inline double now_ns(void) {
@@ -331,7 +330,6 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->cfg = *cfg;
     f->cfg.model = &f->m;
     f->ks = *ks;
-    f->gemv_runs = ic_gemv_runs_for(ks->gemv);
     f->pool = pool;
     f->nthreads = nt;
     f->d = m->d_model;
@@ -491,14 +489,13 @@ typedef struct {
     const void *w, *x;
     float *y;
     size_t kdim, n, ldy, rows;
-    ic_gemv_runs_fn *runs; /* the GEMV's four-runs entry, or NULL */
     int nt;
 } mm_task;
 
 static void mm_run(void *ctx, int tid, int nt) {
     const mm_task *t = ctx;
     size_t b, e;
-    ic_split_range(t->rows, 16, tid, nt, &b, &e);
+    ic_split_range(t->rows, t->k->row_align, tid, nt, &b, &e);
     if (b < e) t->k->fn.gemm(t->w, t->x, t->y, t->kdim, t->n, t->ldy, b, e);
 }
 
@@ -508,20 +505,20 @@ static void mm_run(void *ctx, int tid, int nt) {
  * 2-vCPU Zen 5 VM (llama-3.2-1b q8_0, ctx 128, per-op times alternating with the per-piece
  * streams): o 6-8% and qkv 3-7% faster; gate/up, down and the LM head, whose pieces are long
  * anyway, unchanged. */
-void ic_gemv_piece(const ic_kernel *k, ic_gemv_runs_fn *runs, const void *w, const void *x,
-                   float *y, size_t kdim, size_t rows, int nt, int tid, size_t b, size_t e) {
-    if (runs == NULL) {
+void ic_gemv_piece(const ic_kernel *k, const void *w, const void *x, float *y, size_t kdim,
+                   size_t rows, int nt, int tid, size_t b, size_t e) {
+    if (k->gemv_runs == NULL) {
         k->fn.gemv(w, x, y, kdim, b, e);
         return;
     }
-    const ic_rows_runs r = ic_rows_as_runs(rows, IC_GEMV_ALIGN, nt, tid, b, e);
-    if (r.len) runs(w, x, y, kdim, r.first, r.len);
+    const ic_rows_runs r = ic_rows_as_runs(rows, k->row_align, nt, tid, b, e);
+    if (r.len) k->gemv_runs(w, x, y, kdim, r.first, r.len);
     if (r.tail_begin < r.tail_end) k->fn.gemv(w, x, y, kdim, r.tail_begin, r.tail_end);
 }
 
 static void mv_rows(void *ctx, int tid, size_t b, size_t e) {
     const mm_task *t = ctx;
-    ic_gemv_piece(t->k, t->runs, t->w, t->x, t->y, t->kdim, t->rows, t->nt, tid, b, e);
+    ic_gemv_piece(t->k, t->w, t->x, t->y, t->kdim, t->rows, t->nt, tid, b, e);
 }
 
 /* y[n][ldy] = in[n][k] W^T over W's rows: quantizes the n input rows (stride in_stride floats)
@@ -549,10 +546,10 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
         f->quant_ns_pending += dt;
         f->clock_reads += 2;
     }
-    mm_task mt = {kern, w, x, y, k, n, ldy, rows, n == 1 ? f->gemv_runs : NULL, f->nthreads};
+    mm_task mt = {kern, w, x, y, k, n, ldy, rows, f->nthreads};
     if (n == 1)
-        ic_pool_run_rows(f->pool, rows, IC_GEMV_ALIGN, ic_rows_chunk(ic_row_bytes(kern->wtype, k)),
-                         mv_rows, &mt);
+        ic_pool_run_rows(f->pool, rows, kern->row_align,
+                         ic_rows_chunk(ic_row_bytes(kern->wtype, k)), mv_rows, &mt);
     else
         ic_pool_run(f->pool, mm_run, &mt);
 }

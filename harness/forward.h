@@ -33,15 +33,12 @@ int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap,
  * variant may serve two roles, e.g. the quantizer of both the GEMV and the GEMM). */
 void ic_kset_describe(const ic_kset *ks, char *out, size_t len);
 
-/* Rows of a one-token GEMV are handed out in multiples of this (ic_pool_run_rows). */
-#define IC_GEMV_ALIGN 16
-
 /* One piece [b, e) of a one-token GEMV over `rows` rows, handed to worker tid of nt by
- * ic_pool_run_rows(pool, rows, IC_GEMV_ALIGN, ...): through the variant's four-runs entry when
- * runs is not NULL (ic_gemv_runs_for; each worker's share walked as one set of four streams, see
- * ic_rows_as_runs), else through k's plain entry. The model and `infercost bench` both use it. */
-void ic_gemv_piece(const ic_kernel *k, ic_gemv_runs_fn *runs, const void *w, const void *x,
-                   float *y, size_t kdim, size_t rows, int nt, int tid, size_t b, size_t e);
+ * ic_pool_run_rows(pool, rows, k->row_align, ...): through the variant's four-runs entry when it
+ * has one (k->gemv_runs; each worker's share walked as one set of four streams, see
+ * ic_rows_as_runs), else through its plain entry. The model and `infercost bench` both use it. */
+void ic_gemv_piece(const ic_kernel *k, const void *w, const void *x, float *y, size_t kdim,
+                   size_t rows, int nt, int tid, size_t b, size_t e);
 
 typedef struct ic_fwd_config {
     const ic_model *model;

@@ -197,9 +197,14 @@ int ic_level_parse(const char *name, ic_level *out, char *err, size_t errlen) {
     return -1;
 }
 
-int ic_level_cap(ic_level *out, char *err, size_t errlen) {
+const char *ic_isa_env(void) {
     const char *env = getenv("IC_ISA");
-    if (env == NULL || env[0] == '\0') {
+    return env != NULL && env[0] != '\0' ? env : NULL;
+}
+
+int ic_level_cap(ic_level *out, char *err, size_t errlen) {
+    const char *env = ic_isa_env();
+    if (env == NULL) {
         ic_level top = IC_LVL_REF;
         for (int l = 0; l < IC_LVL_COUNT; l++)
             if (ic_level_is_native((ic_level)l)) top = (ic_level)l;

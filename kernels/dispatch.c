@@ -1,60 +1,87 @@
 /* The kernel table, built from the variant list, and selection by CPU features and IC_ISA. */
 #include "ic_dispatch.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#define IC_GEMV(w, W, A, isa_, L, f)                                                               \
+/* Workers' shares of a matrix's rows start at multiples of 16 rows: each worker writes whole
+ * 64-byte lines of the f32 output (16 floats), never a line another worker writes, and every
+ * variant's steps of 4 rows stay whole, as the four-runs entry needs (ic_rows_as_runs). Every
+ * GEMV and GEMM record carries it (ic_kernel.row_align), so callers never hard-code it. */
+#define MATMUL_ROW_ALIGN 16
+
+#define IC_GEMV(w, W, A, isa_, L, P, f)                                                            \
     {.op = IC_OP_GEMV,                                                                             \
      .name = "gemv_" #w "_" #isa_,                                                                 \
      .isa = #isa_,                                                                                 \
      .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
      .features = (f),                                                                              \
      .wtype = IC_DT_##W,                                                                           \
      .atype = IC_DT_##A,                                                                           \
+     .row_align = MATMUL_ROW_ALIGN,                                                                \
      .fn.gemv = ic_gemv_##w##_##isa_},
-#define IC_GEMM(w, W, A, isa_, L, f)                                                               \
+#define IC_GEMV_RUNS_TOKENS(w, W, A, isa_, L, P, f)                                                \
+    {.op = IC_OP_GEMV,                                                                             \
+     .name = "gemv_" #w "_" #isa_,                                                                 \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##W,                                                                           \
+     .atype = IC_DT_##A,                                                                           \
+     .row_align = MATMUL_ROW_ALIGN,                                                                \
+     .fn.gemv = ic_gemv_##w##_##isa_,                                                              \
+     .gemv_runs = ic_gemv_runs_##w##_##isa_,                                                       \
+     .gemv_tokens = ic_gemv_tokens_##w##_##isa_},
+#define IC_GEMM(w, W, A, isa_, L, P, f)                                                            \
     {.op = IC_OP_GEMM,                                                                             \
      .name = "gemm_" #w "_" #isa_,                                                                 \
      .isa = #isa_,                                                                                 \
      .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
      .features = (f),                                                                              \
      .wtype = IC_DT_##W,                                                                           \
      .atype = IC_DT_##A,                                                                           \
+     .row_align = MATMUL_ROW_ALIGN,                                                                \
      .fn.gemm = ic_gemm_##w##_##isa_},
-#define IC_QUANTIZE(t, T, isa_, L, f)                                                              \
+#define IC_QUANTIZE(t, T, isa_, L, P, f)                                                           \
     {.op = IC_OP_QUANTIZE,                                                                         \
      .name = "quantize_" #t "_" #isa_,                                                             \
      .isa = #isa_,                                                                                 \
      .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
      .features = (f),                                                                              \
      .wtype = IC_DT_##T,                                                                           \
      .atype = IC_DT_F32,                                                                           \
      .fn.quantize = ic_quantize_##t##_##isa_},
-#define IC_DEQUANTIZE(t, T, isa_, L, f)                                                            \
+#define IC_DEQUANTIZE(t, T, isa_, L, P, f)                                                         \
     {.op = IC_OP_DEQUANTIZE,                                                                       \
      .name = "dequantize_" #t "_" #isa_,                                                           \
      .isa = #isa_,                                                                                 \
      .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
      .features = (f),                                                                              \
      .wtype = IC_DT_##T,                                                                           \
      .atype = IC_DT_##T,                                                                           \
      .fn.dequantize = ic_dequantize_##t##_##isa_},
-#define IC_UNTYPED(OP, lop, isa_, L, f)                                                            \
+#define IC_UNTYPED(OP, lop, isa_, L, P, f)                                                         \
     {.op = IC_OP_##OP,                                                                             \
      .name = #lop "_" #isa_,                                                                       \
      .isa = #isa_,                                                                                 \
      .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
      .features = (f),                                                                              \
      .wtype = IC_DT_F32,                                                                           \
      .atype = IC_DT_F32,                                                                           \
      .fn.lop = ic_##lop##_##isa_},
-#define IC_RMSNORM(isa_, L, f)   IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, f)
-#define IC_ROPE(isa_, L, f)      IC_UNTYPED(ROPE, rope, isa_, L, f)
-#define IC_SOFTMAX(isa_, L, f)   IC_UNTYPED(SOFTMAX, softmax, isa_, L, f)
-#define IC_SWIGLU(isa_, L, f)    IC_UNTYPED(SWIGLU, swiglu, isa_, L, f)
-#define IC_ATTENTION(isa_, L, f) IC_UNTYPED(ATTENTION, attention, isa_, L, f)
+#define IC_RMSNORM(isa_, L, P, f)   IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, P, f)
+#define IC_ROPE(isa_, L, P, f)      IC_UNTYPED(ROPE, rope, isa_, L, P, f)
+#define IC_SOFTMAX(isa_, L, P, f)   IC_UNTYPED(SOFTMAX, softmax, isa_, L, P, f)
+#define IC_SWIGLU(isa_, L, P, f)    IC_UNTYPED(SWIGLU, swiglu, isa_, L, P, f)
+#define IC_ATTENTION(isa_, L, P, f) IC_UNTYPED(ATTENTION, attention, isa_, L, P, f)
 
 static const ic_kernel g_table[] = {
 #include "ic_kernels.inc"
@@ -79,31 +106,58 @@ const ic_kernel *ic_kernel_table(size_t *count) {
     return g_table;
 }
 
-#if defined(__x86_64__)
-ic_gemv_runs_fn ic_gemv_runs_q8_0_avx512vnni, ic_gemv_runs_q4_0_avx512vnni;
-#endif
-
-ic_gemv_runs_fn *ic_gemv_runs_for(const ic_kernel *k) {
-    if (k == NULL || k->op != IC_OP_GEMV) return NULL;
-#if defined(__x86_64__)
-    if (k->fn.gemv == ic_gemv_q8_0_avx512vnni) return ic_gemv_runs_q8_0_avx512vnni;
-    if (k->fn.gemv == ic_gemv_q4_0_avx512vnni) return ic_gemv_runs_q4_0_avx512vnni;
-#endif
-    return NULL;
-}
-
 const ic_kernel *ic_kernel_by_name(const char *name) {
     for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++)
         if (strcmp(g_table[i].name, name) == 0) return &g_table[i];
     return NULL;
 }
 
+/* The three ways a variant can be unusable; ic_kernel_usable and ic_kernel_why_unusable both
+ * read them, so the predicate and its explanation cannot disagree. */
+static int other_arch(const ic_kernel *k) {
+    return !ic_level_is_native(k->level);
+}
+
+static int above_cap(const ic_kernel *k, ic_level cap) {
+    return k->level > cap;
+}
+
+static uint64_t missing_features(const ic_kernel *k, uint64_t features) {
+    return k->features & ~features;
+}
+
 int ic_kernel_usable(const ic_kernel *k, uint64_t features, ic_level cap) {
-    return ic_level_is_native(k->level) && k->level <= cap && (k->features & ~features) == 0;
+    return !other_arch(k) && !above_cap(k, cap) && missing_features(k, features) == 0;
+}
+
+const char *ic_kernel_why_unusable(const ic_kernel *k, uint64_t features, ic_level cap, char *buf,
+                                   size_t len) {
+    if (ic_kernel_usable(k, features, cap)) return NULL;
+    assert(buf != NULL && len > 0);
+    buf[0] = '\0';
+    if (other_arch(k)) {
+        snprintf(buf, len, "other architecture (level %s)", ic_level_name(k->level));
+        return buf;
+    }
+    size_t used = 0;
+    if (above_cap(k, cap))
+        used = (size_t)snprintf(buf, len, "above the IC_ISA cap %s", ic_level_name(cap));
+    const uint64_t missing = missing_features(k, features);
+    if (missing != 0 && used < len)
+        used += (size_t)snprintf(buf + used, len - used, "%smissing", used ? "; " : "");
+    for (int b = 0; b < IC_FEATURE_COUNT && used < len; b++)
+        if (missing & (1ull << b))
+            used += (size_t)snprintf(buf + used, len - used, " %s", ic_feature_name(1ull << b));
+    return buf;
 }
 
 static int key_matches(const ic_kernel *k, ic_op op, ic_dtype wtype) {
     return k->op == op && (!ic_op_is_typed(op) || k->wtype == wtype);
+}
+
+/* Whether a ranks above b: the higher level, then the higher priority. */
+static int ranks_above(const ic_kernel *a, const ic_kernel *b) {
+    return a->level != b->level ? a->level > b->level : a->priority > b->priority;
 }
 
 const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_level cap) {
@@ -111,26 +165,29 @@ const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_l
     for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++) {
         const ic_kernel *k = &g_table[i];
         if (!key_matches(k, op, wtype) || !ic_kernel_usable(k, features, cap)) continue;
-        if (best == NULL || k->level >= best->level) best = k;
+        if (best == NULL || ranks_above(k, best)) best = k;
     }
     return best;
 }
 
-/* Why a variant was passed over, for IC_DEBUG. */
-static void describe_skip(const ic_kernel *k, uint64_t features, ic_level cap, char *out,
-                          size_t len) {
-    if (!ic_level_is_native(k->level)) {
-        snprintf(out, len, "other architecture");
-    } else if (k->level > cap) {
-        snprintf(out, len, "above the IC_ISA cap %s", ic_level_name(cap));
-    } else {
-        size_t used = (size_t)snprintf(out, len, "missing");
-        for (int b = 0; b < IC_FEATURE_COUNT && used < len; b++) {
-            uint64_t bit = 1ull << b;
-            if ((k->features & bit) && !(features & bit))
-                used += (size_t)snprintf(out + used, len - used, " %s", ic_feature_name(bit));
-        }
+ic_level ic_best_level(uint64_t features) {
+    ic_level best = IC_LVL_REF;
+    for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++) {
+        const ic_kernel *k = &g_table[i];
+        if (ic_kernel_usable(k, features, IC_LVL_COUNT) && k->level > best) best = k->level;
     }
+    return best;
+}
+
+void ic_isa_cap_describe(uint64_t features, char *buf, size_t len) {
+    ic_level cap;
+    if (ic_level_cap(&cap, buf, len) != 0) return;
+    const char *best = ic_level_name(ic_best_level(features));
+    if (ic_isa_env() == NULL)
+        snprintf(buf, len, "none (IC_ISA unset; best level on this CPU: %s)", best);
+    else
+        snprintf(buf, len, "%s (from IC_ISA; best level on this CPU: %s)", ic_level_name(cap),
+                 best);
 }
 
 static struct {
@@ -154,16 +211,15 @@ static void init_once(void) {
             fprintf(stderr, "infercost: %s%s%s -> %s (level %s, IC_ISA cap %s)\n",
                     ic_op_name((ic_op)op), ntypes > 1 ? " " : "",
                     ntypes > 1 ? ic_dtype_name((ic_dtype)t) : "", k->name, ic_level_name(k->level),
-                    ic_level_name(g_sel.cap));
+                    ic_isa_env() ? ic_level_name(g_sel.cap) : "none");
             for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++) {
                 const ic_kernel *o = &g_table[i];
                 if (o == k || !key_matches(o, (ic_op)op, (ic_dtype)t)) continue;
-                char why[160];
-                if (ic_kernel_usable(o, cpu->features, g_sel.cap))
-                    snprintf(why, sizeof why, "usable, lower preference");
-                else
-                    describe_skip(o, cpu->features, g_sel.cap, why, sizeof why);
-                fprintf(stderr, "infercost:   passed over %s: %s\n", o->name, why);
+                char buf[160];
+                const char *why =
+                    ic_kernel_why_unusable(o, cpu->features, g_sel.cap, buf, sizeof buf);
+                fprintf(stderr, "infercost:   passed over %s: %s\n", o->name,
+                        why ? why : "usable, ranked lower");
             }
         }
     }

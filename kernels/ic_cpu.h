@@ -90,6 +90,9 @@ const char *ic_level_name(ic_level l);
 /* True when the level belongs to the architecture this binary was built for (ref always does). */
 int ic_level_is_native(ic_level l);
 
+/* IC_ISA's value, or NULL when it is unset or empty: no cap. */
+const char *ic_isa_env(void);
+
 /* The highest level that selection may use: IC_ISA from the environment when set and valid,
  * otherwise the top level. Returns 0, or -1 with a message in err (listing the valid names) when
  * IC_ISA names no level of this architecture. */

@@ -32,17 +32,22 @@ typedef enum ic_op {
 } ic_op;
 
 /* Declarations of every variant, from the list. */
-#define IC_GEMV(w, W, A, isa, L, f)    ic_gemv_fn ic_gemv_##w##_##isa;
-#define IC_GEMM(w, W, A, isa, L, f)    ic_gemm_fn ic_gemm_##w##_##isa;
-#define IC_QUANTIZE(t, T, isa, L, f)   ic_quantize_fn ic_quantize_##t##_##isa;
-#define IC_DEQUANTIZE(t, T, isa, L, f) ic_dequantize_fn ic_dequantize_##t##_##isa;
-#define IC_RMSNORM(isa, L, f)          ic_rmsnorm_fn ic_rmsnorm_##isa;
-#define IC_ROPE(isa, L, f)             ic_rope_fn ic_rope_##isa;
-#define IC_SOFTMAX(isa, L, f)          ic_softmax_fn ic_softmax_##isa;
-#define IC_SWIGLU(isa, L, f)           ic_swiglu_fn ic_swiglu_##isa;
-#define IC_ATTENTION(isa, L, f)        ic_attention_fn ic_attention_##isa;
+#define IC_GEMV(w, W, A, isa, L, P, f) ic_gemv_fn ic_gemv_##w##_##isa;
+#define IC_GEMV_RUNS_TOKENS(w, W, A, isa, L, P, f)                                                 \
+    ic_gemv_fn ic_gemv_##w##_##isa;                                                                \
+    ic_gemv_runs_fn ic_gemv_runs_##w##_##isa;                                                      \
+    ic_gemv_tokens_fn ic_gemv_tokens_##w##_##isa;
+#define IC_GEMM(w, W, A, isa, L, P, f)    ic_gemm_fn ic_gemm_##w##_##isa;
+#define IC_QUANTIZE(t, T, isa, L, P, f)   ic_quantize_fn ic_quantize_##t##_##isa;
+#define IC_DEQUANTIZE(t, T, isa, L, P, f) ic_dequantize_fn ic_dequantize_##t##_##isa;
+#define IC_RMSNORM(isa, L, P, f)          ic_rmsnorm_fn ic_rmsnorm_##isa;
+#define IC_ROPE(isa, L, P, f)             ic_rope_fn ic_rope_##isa;
+#define IC_SOFTMAX(isa, L, P, f)          ic_softmax_fn ic_softmax_##isa;
+#define IC_SWIGLU(isa, L, P, f)           ic_swiglu_fn ic_swiglu_##isa;
+#define IC_ATTENTION(isa, L, P, f)        ic_attention_fn ic_attention_##isa;
 #include "ic_kernels.inc"
 #undef IC_GEMV
+#undef IC_GEMV_RUNS_TOKENS
 #undef IC_GEMM
 #undef IC_QUANTIZE
 #undef IC_DEQUANTIZE
@@ -52,16 +57,27 @@ typedef enum ic_op {
 #undef IC_SWIGLU
 #undef IC_ATTENTION
 
-/* One variant. For ops without a weight type (norms, elementwise, attention) wtype and atype are
- * IC_DT_F32. */
+/* One variant: every entry point it offers and what a caller needs to run it. For ops without a
+ * weight type (norms, elementwise, attention) wtype and atype are IC_DT_F32.
+ *
+ * Selection (ic_select_for) ranks the usable variants of one op and type by level, then by
+ * priority: the highest level wins, and among variants of that level the highest priority. The
+ * priority is written in the list for each variant (0 unless a variant of the same level should
+ * win, e.g. Arm's svei8mm GEMMs over the plain SVE ones); no two variants of one op and type share
+ * a level and a priority, so the order of the list never decides. */
 typedef struct ic_kernel {
     ic_op op;
     const char *name; /* "gemv_q8_0_avx512vnni" */
     const char *isa;  /* "avx512vnni" */
     ic_level level;
+    int priority;      /* ranks variants of one op, type and level; higher wins */
     uint64_t features; /* IC_F_* bits the variant needs */
     ic_dtype wtype;    /* weight type, or the type converted to/from */
     ic_dtype atype;    /* activation type the variant reads */
+    /* GEMV and GEMM: callers split a matrix's rows between workers in multiples of this many
+     * rows (ic_split_range, ic_pool_run_rows, ic_rows_as_runs), a multiple of 4; 0 for other
+     * ops. */
+    size_t row_align;
     union {
         ic_gemv_fn *gemv;
         ic_gemm_fn *gemm;
@@ -73,10 +89,9 @@ typedef struct ic_kernel {
         ic_swiglu_fn *swiglu;
         ic_attention_fn *attention;
     } fn;
+    ic_gemv_runs_fn *gemv_runs;     /* GEMV: the four-runs entry (ic_gemv.h), or NULL */
+    ic_gemv_tokens_fn *gemv_tokens; /* GEMV: the token-batch entry (ic_gemv.h), or NULL */
 } ic_kernel;
-
-/* The four-runs entry of a GEMV variant (ic_gemv.h), or NULL when it has none. */
-ic_gemv_runs_fn *ic_gemv_runs_for(const ic_kernel *k);
 
 /* The op's name ("gemv"), or NULL. */
 const char *ic_op_name(ic_op op);
@@ -95,10 +110,27 @@ int ic_dispatch_init(char *err, size_t errlen);
  * architecture and at most cap, and it needs no feature outside the mask. */
 int ic_kernel_usable(const ic_kernel *k, uint64_t features, ic_level cap);
 
+/* Why a variant may not run on a CPU with these features under this cap, or NULL when it may
+ * (exactly when ic_kernel_usable is false). The reason is written to buf (len bytes, truncated to
+ * fit) and buf returned: "other architecture (level sve)", or "above the IC_ISA cap avx2" and
+ * "missing avx512_vnni amx_int8", joined by "; " when both hold. `infercost list`, the skips of
+ * `infercost bench` and the IC_DEBUG log all print this text. */
+const char *ic_kernel_why_unusable(const ic_kernel *k, uint64_t features, ic_level cap, char *buf,
+                                   size_t len);
+
 /* The variant selection picks for (op, wtype) given a feature mask and a cap: the usable one with
- * the highest level, the later in the list on a tie. Pure; never NULL for a type the reference set
- * covers. Untyped ops ignore wtype. */
+ * the highest level, then the highest priority (see ic_kernel). Pure; never NULL for a type the
+ * reference set covers. Untyped ops ignore wtype. */
 const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_level cap);
+
+/* The highest level of any variant of this architecture that a CPU with these features can run,
+ * IC_ISA aside: what selection reaches with no cap. IC_LVL_REF on a CPU with none of them. */
+ic_level ic_best_level(uint64_t features);
+
+/* The ISA cap in words, for people: "none (IC_ISA unset; best level on this CPU: avx512bf16)" or
+ * "avx2 (from IC_ISA; best level on this CPU: avx512bf16)", or IC_ISA's error when it names no
+ * level. features: the CPU's, for the best level. Written to buf (len bytes). */
+void ic_isa_cap_describe(uint64_t features, char *buf, size_t len);
 
 /* ic_select_for with the host's features and the IC_ISA cap, cached per (op, wtype); logs each
  * first choice to stderr under IC_DEBUG=1. Returns NULL when IC_ISA is invalid. */

@@ -16,8 +16,16 @@ typedef void ic_gemv_fn(const void *w, const void *x, float *y, size_t k, size_t
  * walks its rows as four streams (the x86 VNNI q8_0 and q4_0 variants) offers this entry too, so
  * that a caller handing one worker's rows out piece by piece can keep the four streams running
  * from one piece into the next instead of starting four new ones each time (harness/forward.c).
- * ic_gemv_runs_for (ic_dispatch.h) gives a variant's entry, or NULL. */
+ * A variant's record holds it (ic_kernel.gemv_runs, ic_dispatch.h), or NULL. */
 typedef void ic_gemv_runs_fn(const void *w, const void *x, float *y, size_t k,
                              const size_t first[4], size_t n);
+
+/* The product for n tokens, as ic_gemm_fn (ic_gemm.h) computes it: Y[t][r] for t < n and r in
+ * [row_begin, row_end), x holding n contiguous activation rows and y rows of ldy floats. Each
+ * weight row is read once per 4 tokens, with no repack, which beats the repacking GEMM only for a
+ * few tokens: the GEMM of the same level calls it for those. A variant's record holds it
+ * (ic_kernel.gemv_tokens), or NULL. */
+typedef void ic_gemv_tokens_fn(const void *w, const void *x, float *y, size_t k, size_t n,
+                               size_t ldy, size_t row_begin, size_t row_end);
 
 #endif

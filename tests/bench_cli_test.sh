@@ -63,7 +63,7 @@ for pat in '^gemv/q8_0/ref/m:4096/k:14336/threads:[0-9]+$' '^gemv/f32/ref/m:1282
 done
 if grep -vqE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names"; then bad "irregular names: $(grep -vE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names" | head -3)"; else ok; fi
 
-# The issue's command: JSON with context and counters; tests parse it.
+# A GEMV shape of every variant as JSON: the context and counters, parsed and checked.
 expect 0 "gemv json" -- "$bin" bench --threads 2 "--benchmark_filter=gemv/.*/m:4096/k:14336" --benchmark_format=json $tiny
 cp "$tmp/out" "$tmp/gemv.json"
 if python3 - "$tmp/gemv.json" <<'PY'
@@ -143,6 +143,20 @@ has "$tmp/err" "option '--threads' needs a value" "missing value named"
 expect 0 "isa cap leaves probes" -- env IC_ISA=ref "$bin" bench --benchmark_filter=probe/peak_f32 --benchmark_format=json $tiny
 hasnt "$tmp/out" '"error_message": "skipped: probe' "probes not capped"
 has "$tmp/out" '"name": "probe/peak_f32/fma_f32_ref/' "ref probe runs too"
+
+# A variant that cannot run here is skipped with the reason `infercost list` gives.
+expect 0 "isa cap skips kernels" -- env IC_ISA=ref "$bin" bench "--benchmark_filter=^rmsnorm/" --benchmark_format=json $tiny
+python3 - "$tmp/out" <<'PY' && ok || bad "skip messages under IC_ISA=ref"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+for b in d["benchmarks"]:
+    isa = b["name"].split("/")[1]
+    if isa == "ref":
+        assert not b.get("error_occurred"), b
+    else:
+        want = r"^skipped: rmsnorm_%s: above the IC_ISA cap ref(; missing .*)?$" % isa
+        assert re.match(want, b["error_message"]), b["error_message"]
+PY
 
 echo "bench_cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -61,6 +61,30 @@ if [ "$(uname -m)" = x86_64 ]; then
   done
 fi
 
+# The ISA cap: "none" with IC_ISA unset (not the top level, which may be one this CPU lacks), and
+# the best level this CPU reaches; IC_ISA's level when set.
+expect 0 "list, IC_ISA unset" -- env -u IC_ISA "$bin" list
+has "$tmp/out" "^ISA cap +none \(IC_ISA unset; best level on this CPU: [a-z0-9]+\)$" "list: no cap is none"
+expect 0 "list, IC_ISA=ref" -- env IC_ISA=ref "$bin" list
+has "$tmp/out" "^ISA cap +ref \(from IC_ISA; best level on this CPU: [a-z0-9]+\)$" "list: the IC_ISA cap"
+has "$tmp/out" "unavailable: above the IC_ISA cap ref" "list: why a variant above the cap is unavailable"
+# A dependency found at configure time that no code in this build uses is not "available".
+has "$tmp/list.txt" "^  cuda +unavailable: " "list: cuda without a backend"
+if grep -q "^#define IC_HAVE_CUDA 1" "$(dirname "$bin")/../generated/ic_config.h" 2>/dev/null; then
+  has "$tmp/list.txt" "^  cuda +unavailable: no CUDA backend in this build \(toolkit found at configure time\)$" "list: cuda toolkit found, no backend"
+fi
+
+expect 0 "list --json, IC_ISA unset" -- env -u IC_ISA "$bin" list --json
+python3 - "$tmp/out" <<'PY' && ok || bad "list --json: isa_cap null, best_level the best available level"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["isa_cap"] is None, d["isa_cap"]
+levels = [k["isa"] for k in d["kernels"] if k["available"]]
+assert d["best_level"] in levels, (d["best_level"], set(levels))
+for k in d["kernels"]:
+    if not k["available"]:
+        assert k["why"].startswith(("missing ", "above the IC_ISA cap ")), k
+PY
 expect 0 "list --json" -- "$bin" list --json
 python3 - "$tmp/out" <<'PY' && ok || bad "list --json content"
 import json, sys
@@ -81,6 +105,8 @@ assert ("gemv", "q8_0") in chosen and ("attention", None) in chosen, chosen
 for dep in ("benchmark", "hwloc", "papi", "openblas", "cuda", "neuron"):
     v = d["dependencies"][dep]
     assert v == "available" or v.startswith("unavailable: "), v
+# no CUDA backend exists yet, whatever configure found
+assert d["dependencies"]["cuda"].startswith("unavailable: "), d["dependencies"]["cuda"]
 PY
 
 # IC_ISA: ref selects only ref kernels; an unknown name fails and lists the valid ones.
@@ -90,6 +116,12 @@ expect 2 "IC_ISA=bogus" -- env IC_ISA=bogus "$bin" list
 has "$tmp/err" "IC_ISA: unknown ISA level 'bogus'; valid: ref" "IC_ISA=bogus lists valid names"
 expect 0 "IC_DEBUG" -- env IC_DEBUG=1 "$bin" list
 has "$tmp/err" "^infercost: gemv q8_0 -> gemv_q8_0_" "IC_DEBUG logs the choice"
+expect 0 "IC_DEBUG, IC_ISA unset" -- env -u IC_ISA IC_DEBUG=1 "$bin" list
+has "$tmp/err" "^infercost: gemv q8_0 -> gemv_q8_0_[a-z0-9]+ \(level [a-z0-9]+, IC_ISA cap none\)$" "IC_DEBUG: no cap is none"
+expect 0 "IC_DEBUG under IC_ISA=ref" -- env IC_DEBUG=1 IC_ISA=ref "$bin" list
+if [ "$(uname -m)" = x86_64 ]; then
+  has "$tmp/err" "passed over gemv_q8_0_avx2: above the IC_ISA cap ref" "IC_DEBUG says why, as list does"
+fi
 IC_ISA= expect 0 "empty IC_ISA means no cap" -- env IC_ISA= "$bin" list
 hasnt "$tmp/err" "unknown" "empty IC_ISA"
 

@@ -1,7 +1,8 @@
 /* x86 kernels beyond what test_kernels covers: the chunked and blocked paths that only long rows
  * and many tokens reach (k past the 512-block activation chunk, GEMM k ranges split by the L2
- * blocking, token batches, the small-n GEMV fallback), and selection under each IC_ISA cap on this
- * machine's features. */
+ * blocking, token batches, the small-n GEMV fallback), the GEMVs' four-runs and token-batch
+ * entries, and selection under each IC_ISA cap on this machine's features. Links the kernel
+ * library only. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -19,8 +20,13 @@ static void dequant(ic_dtype t, const void *src, float *dst, size_t k) {
     ic_select_for(IC_OP_DEQUANTIZE, t, 0, IC_LVL_REF)->fn.dequantize(src, dst, k);
 }
 
+/* The entries of a variant that check() runs: the plain one, and a GEMV's four-runs and
+ * token-batch entries. */
+enum { ENTRY_PLAIN, ENTRY_RUNS, ENTRY_TOKENS, ENTRY_COUNT };
+static const char *const g_entry_label[] = {"", " (four runs)", " (token batch)"};
+
 /* y (n tokens of m rows) against double-precision products of the dequantized inputs. */
-static int verify(const ic_kernel *kern, int pass, size_t m, size_t k, size_t n, const float *wf,
+static int verify(const ic_kernel *kern, int entry, size_t m, size_t k, size_t n, const float *wf,
                   const float *xf, const float *y) {
     int ok = 1;
     for (size_t t = 0; t < n && ok; t++)
@@ -34,7 +40,7 @@ static int verify(const ic_kernel *kern, int pass, size_t m, size_t k, size_t n,
             double tol = 2.0 * (double)(k + 2) * FLT_EPSILON * abs_sum + 1e-30;
             if (!(fabs(y[t * m + r] - ref) <= tol)) {
                 CHECK(0, "%s%s m=%zu k=%zu n=%zu row=%zu tok=%zu: got %.9g want %.9g", kern->name,
-                      pass ? " (four runs)" : "", m, k, n, r, t, y[t * m + r], ref);
+                      g_entry_label[entry], m, k, n, r, t, y[t * m + r], ref);
                 ok = 0;
             }
         }
@@ -42,7 +48,21 @@ static int verify(const ic_kernel *kern, int pass, size_t m, size_t k, size_t n,
     return ok;
 }
 
-/* One variant at (m, k, n) against a double-precision product of the same quantized inputs. */
+/* Whether check() runs this entry of kern for n tokens: a GEMV's plain and four-runs entries take
+ * one token, its token-batch entry any number. */
+static int entry_applies(const ic_kernel *kern, int entry, size_t n) {
+    switch (entry) {
+    case ENTRY_PLAIN:
+        return kern->op == IC_OP_GEMM || n == 1;
+    case ENTRY_RUNS:
+        return kern->gemv_runs != NULL && n == 1;
+    default:
+        return kern->gemv_tokens != NULL;
+    }
+}
+
+/* One variant at (m, k, n) against a double-precision product of the same quantized inputs,
+ * through each of its entries that takes n tokens. */
 static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_rng *rng) {
     const size_t wrow = ic_row_bytes(kern->wtype, k), arow = ic_row_bytes(kern->atype, k);
     float *wf = malloc(m * k * 4), *xf = malloc(n * k * 4), *y = malloc(n * m * 4);
@@ -53,19 +73,21 @@ static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_r
     for (size_t t = 0; t < n; t++) quant(kern->atype, xf + t * k, x + t * arow, k);
     for (size_t r = 0; r < m; r++) dequant(kern->wtype, w + r * wrow, wf + r * k, k);
     for (size_t t = 0; t < n; t++) dequant(kern->atype, x + t * arow, xf + t * k, k);
-    /* pass 0: two uneven row shares, as two threads would take them; pass 1, for a GEMV with a
-     * four-runs entry: its four quarters as runs, in two uneven pieces, and the rows left over
-     * through the plain entry */
-    ic_gemv_runs_fn *runs = ic_gemv_runs_for(kern);
-    for (int pass = 0; pass < (runs ? 2 : 1); pass++) {
+    for (int entry = 0; entry < ENTRY_COUNT; entry++) {
+        if (!entry_applies(kern, entry, n)) continue;
         for (size_t i = 0; i < n * m; i++) y[i] = NAN;
-        size_t cut = m / 3;
-        if (pass == 1) {
+        const size_t cut = m / 3;
+        if (entry == ENTRY_RUNS) {
+            /* the four quarters as runs, in two uneven pieces; the rows left over through the
+             * plain entry */
             const size_t q = m / 4, h = q / 3;
             const size_t a[4] = {0, q, 2 * q, 3 * q}, b[4] = {h, q + h, 2 * q + h, 3 * q + h};
-            runs(w, x, y, k, a, h);
-            runs(w, x, y, k, b, q - h);
+            kern->gemv_runs(w, x, y, k, a, h);
+            kern->gemv_runs(w, x, y, k, b, q - h);
             kern->fn.gemv(w, x, y, k, 4 * q, m);
+        } else if (entry == ENTRY_TOKENS) { /* two uneven row shares, as two threads take them */
+            kern->gemv_tokens(w, x, y, k, n, m, 0, cut);
+            kern->gemv_tokens(w, x, y, k, n, m, cut, m);
         } else if (kern->op == IC_OP_GEMV) {
             kern->fn.gemv(w, x, y, k, 0, cut);
             kern->fn.gemv(w, x, y, k, cut, m);
@@ -73,7 +95,7 @@ static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_r
             kern->fn.gemm(w, x, y, k, n, m, 0, cut);
             kern->fn.gemm(w, x, y, k, n, m, cut, m);
         }
-        if (!verify(kern, pass, m, k, n, wf, xf, y)) break;
+        if (!verify(kern, entry, m, k, n, wf, xf, y)) break;
     }
     free(wf), free(xf), free(y), free(w), free(x);
 }
@@ -89,13 +111,22 @@ static void test_long_paths(void) {
         if (kern->op == IC_OP_GEMV) {
             if (strstr(kern->name, "_avx512vnni") &&
                 (kern->wtype == IC_DT_Q8_0 || kern->wtype == IC_DT_Q4_0))
-                CHECK(ic_gemv_runs_for(kern) != NULL, "%s has a four-runs entry", kern->name);
+                CHECK(kern->gemv_runs != NULL && kern->gemv_tokens != NULL,
+                      "%s has its four-runs and token-batch entries", kern->name);
             check(kern, 9, 32 * 1100, 1, &rng); /* 1100 blocks: three activation chunks */
             check(kern, 6, 32 * 44, 1, &rng);   /* 2 full 16-block groups, then 12 blocks */
             /* several rows per stream (the q8_0 VNNI GEMV cuts a range in four streams), with
              * leftover rows, across activation chunks and a short last group */
             check(kern, 47, 32 * 1100, 1, &rng);
             check(kern, 38, 32 * 44, 1, &rng);
+            if (kern->gemv_tokens) {
+                /* the token-batch entry on its own: 1-4 token tiles, rows past the last 4-row
+                 * tile, k in one pass and in two (512 + 16 blocks), and k without whole 16-block
+                 * groups (one token at a time) */
+                for (size_t n = 2; n <= 9; n++) check(kern, 13, 32 * 272, n, &rng);
+                check(kern, 6, 32 * 528, 5, &rng);
+                check(kern, 7, 32 * 33, 3, &rng);
+            }
         } else if (kern->op == IC_OP_GEMM) {
             check(kern, 11, 1024, 3, &rng);  /* n < 4: the per-token GEMV path */
             check(kern, 11, 1024, 5, &rng);  /* small n: a 4-token tile and a single token */

@@ -14,5 +14,5 @@
 #ifndef IC_GEMM_SMALL_MAX
 #define IC_GEMM_SMALL_MAX 8
 #endif
-#define IC_GEMM_SMALL_FN ic_x86_gemv_q8_0_tokens_avx512vnni
+#define IC_GEMM_SMALL_FN ic_gemv_tokens_q8_0_avx512vnni
 #include "gemm_q_avx512vnni_body.h"

@@ -235,7 +235,7 @@ rows4_tokens16(const int T, const ic_block_q4_0 *const *wr, const xprep *const *
     }
 }
 
-#define TOK_ENTRY   ic_x86_gemv_q4_0_tokens_avx512vnni
+#define TOK_ENTRY   ic_gemv_tokens_q4_0_avx512vnni
 #define TOK_WBLOCK  ic_block_q4_0
 #define TOK_PREP    xprep
 #define TOK_CHUNK   CHUNK_BLOCKS

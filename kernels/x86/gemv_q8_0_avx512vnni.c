@@ -254,7 +254,7 @@ rows4_multi16(const int T, const ic_block_q8_0 *const *wr, const mprep *const *p
     }
 }
 
-#define TOK_ENTRY   ic_x86_gemv_q8_0_tokens_avx512vnni
+#define TOK_ENTRY   ic_gemv_tokens_q8_0_avx512vnni
 #define TOK_WBLOCK  ic_block_q8_0
 #define TOK_PREP    mprep
 #define TOK_CHUNK   M_CHUNK

@@ -1,7 +1,7 @@
 /* The one-token GEMV entries shared by the q8_0 and q4_0 VNNI GEMV files; not a public header.
  * Before including, define:
  *   GEMV_ENTRY    the plain entry's name (ic_gemv_fn)
- *   GEMV_RUNS     the four-runs entry's name (ic_gemv_runs_fn)
+ *   GEMV_RUNS     the four-runs entry's name (ic_gemv_runs_fn, declared by the variant list)
  *   GEMV_WBLOCK   the weight block type
  *   GEMV_PREP     the prepared-activation type (GEMV_CHUNK blocks of one token)
  *   GEMV_CHUNK    blocks of x prepared per pass

@@ -1,6 +1,6 @@
 /* The driver and entry of a small-batch token path (several tokens per pass over the weights),
  * shared by the q8_0 and q4_0 VNNI GEMV files; not a public header. Before including, define:
- *   TOK_ENTRY    the entry's name
+ *   TOK_ENTRY    the entry's name (ic_gemv_tokens_fn, declared by the variant list)
  *   TOK_WBLOCK   the weight block type
  *   TOK_PREP     the per-token prepared-activation type
  *   TOK_CHUNK    blocks of x prepared per pass (a multiple of 16)

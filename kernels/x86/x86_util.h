@@ -38,15 +38,6 @@ static inline float ic_x86_fp16(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h)));
 }
 
-/* q8_0 weights against n q8_0 token rows, y[t * ldy + r] for rows [r0, r1), streaming the weights
- * once per 4 tokens (gemv_q8_0_avx512vnni.c): the small-batch path of the VNNI GEMM. */
-void ic_x86_gemv_q8_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
-                                        size_t ldy, size_t r0, size_t r1);
-
-/* The same for q4_0 weights (gemv_q4_0_avx512vnni.c). */
-void ic_x86_gemv_q4_0_tokens_avx512vnni(const void *w, const void *x, float *y, size_t k, size_t n,
-                                        size_t ldy, size_t r0, size_t r1);
-
 /* L2 size in bytes from the C library (sysconf, which reads CPUID on x86), 1 MiB if unknown. Read
  * at run time so that the GEMM blocking follows the machine, not a constant. */
 size_t ic_x86_l2_bytes(void);

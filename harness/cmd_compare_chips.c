@@ -10,16 +10,18 @@
 
 #include "catalog.h"
 #include "economics.h"
+#include "pricing.h"
+#include "report.h"
+#include "result.h"
 
 static const char g_usage[] =
-    "usage: infercost compare-chips RESULT.json... --model M --dtype D [--project] [--region R]\n"
-    "                               [--pricing MODE] [--tpot-ms MS] [--catalog DIR]\n"
+    "usage: infercost compare-chips RESULT.json... --model M --dtype D [options]\n"
     "  --model M, --dtype D  compare results of this model and weight type only (required)\n"
-    "  --project             add modeled rows for catalog instances without a result\n"
-    "  --region R            price region (default us-east-1)\n"
-    "  --pricing MODE        on-demand (default), spot, savings-1y, savings-3y\n"
-    "  --tpot-ms MS          rank the cheapest decode configuration with ms/token <= MS\n"
-    "  --catalog DIR         platform catalog (default $IC_PLATFORMS_DIR or the source tree's)\n";
+    "  --project           add modeled rows for catalog instances without a "
+    "result\n" IC_PRICE_USAGE_REGION IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_TPOT_MS
+        IC_PRICE_USAGE_CATALOG IC_FORMAT_USAGE
+    "Each result is ranked as the instance type it was measured on (DMI), never as a type it\n"
+    "was priced as; results made off EC2 are listed as skipped.\n";
 
 typedef struct row {
     char instance[48];
@@ -29,7 +31,8 @@ typedef struct row {
     double usd_per_mtok;
     ic_price price;
     ic_provenance prov;
-    char from[96]; /* result file, or "model" */
+    char from[96];     /* result file, or "model" */
+    char warning[200]; /* the result's CPU contradicts the type's chip */
 } row;
 
 static int by_cost(const void *a, const void *b) {
@@ -46,254 +49,322 @@ static row *find_row(row *rows, size_t n, const char *instance) {
 
 /* The decode efficiency of a result: roofline.efficiency, or measured tok/s over the bandwidth
  * bound from this result's own probed read bandwidth. 0 when neither is known. */
-static double decode_efficiency(const ic_econ_result *r, const ic_econ_measurement *m) {
-    if (m->efficiency > 0) return m->efficiency;
-    if (r->read_bw_gbs > 0 && r->weight_bytes_per_token > 0)
-        return m->tok_per_s / (r->read_bw_gbs * 1e9 / r->weight_bytes_per_token);
+static double decode_efficiency(const ic_result *r, const ic_measurement *m) {
+    if (m->have_bound && m->efficiency > 0) return m->efficiency;
+    if (r->read_bw.available && r->read_bw.value > 0 && r->weight_bytes_per_token > 0)
+        return m->tok_per_s / (r->read_bw.value * 1e9 / r->weight_bytes_per_token);
     return 0;
 }
 
-int ic_cmd_compare_chips(int argc, char **argv) {
+typedef struct cc_opts {
+    const char *model, *dtype;
+    int project;
+    ic_price_opts price;
+    ic_format format;
+} cc_opts;
+
+/* The ranking being built: rows, and the result whose decode efficiency a projection scales. */
+typedef struct ranking {
+    row *rows;
+    size_t n, cap;
+    size_t matched, modeled, no_fit, no_facts;
+    const ic_result *ref;
+    const ic_measurement *ref_m;
+    double eff;
+} ranking;
+
+static row *new_row(ranking *k) {
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 16;
+        row *nr = realloc(k->rows, cap * sizeof *nr);
+        if (!nr) return NULL;
+        k->rows = nr;
+        k->cap = cap;
+    }
+    row *w = &k->rows[k->n++];
+    memset(w, 0, sizeof *w);
+    return w;
+}
+
+static void skipped(const char *path, const char *why) {
+    fprintf(stderr, "infercost compare-chips: %s: skipped: %s\n", path, why);
+}
+
+/* One result's row: the instance type it was measured on, at the catalog's price. A result made
+ * off EC2 has no type to rank as (pricing it as another type would rank a chip that did not run).
+ * 0, skipped or added; else an exit code with err set. */
+static int add_result(const cc_opts *o, const ic_catalog *cat, const ic_host_id *here,
+                      const ic_result *r, ranking *k, char *err, size_t errlen) {
+    if (strcmp(r->model.name, o->model) != 0 || strcmp(ic_dtype_name(r->model.dtype), o->dtype)) {
+        char why[200];
+        snprintf(why, sizeof why, "model %s %s, not %s %s", r->model.name,
+                 ic_dtype_name(r->model.dtype), o->model, o->dtype);
+        skipped(r->path, why);
+        return 0;
+    }
+    k->matched++;
+    const ic_measurement *d1 = ic_result_pick_decode(r, -1);
+    /* The projection scales one result's efficiency: this host's if given, else the first. */
+    if (d1 && (!k->ref || (ic_result_on_host(r, here) && !ic_result_on_host(k->ref, here)))) {
+        k->ref = r;
+        k->ref_m = d1;
+    }
+    const ic_measurement *m =
+        o->price.tpot_ms > 0 ? ic_result_pick_latency(r, o->price.tpot_ms) : d1;
+    if (!m) {
+        skipped(r->path, o->price.tpot_ms > 0 ? "no decode configuration meets --tpot-ms"
+                                              : "no batch-1 decode measurement");
+        return 0;
+    }
+    const char *type = r->host.instance_type;
+    if (!type[0]) {
+        skipped(r->path, "measured off EC2: no instance type to rank it as (infercost cost "
+                         "--instance T prices it as T)");
+        return 0;
+    }
+    ic_price pr;
+    int rc = ic_price_lookup(cat, type, o->price.region, o->price.pricing, &pr, err, errlen);
+    if (rc) return rc;
+    double cost = ic_usd_per_mtok(pr.usd_per_hour, m->tok_per_s);
+    row *old = find_row(k->rows, k->n, type);
+    if (old && cost >= old->usd_per_mtok) return 0; /* keep the instance's cheapest result */
+    if (!old && (old = new_row(k)) == NULL) return 1;
+    memset(old, 0, sizeof *old);
+    snprintf(old->instance, sizeof old->instance, "%s", type);
+    const ic_instance_info *ii = ic_catalog_instance(cat, type);
+    snprintf(old->chip, sizeof old->chip, "%s", ii ? ii->chip : "?");
+    if (ii)
+        ic_chip_contradicts(ic_catalog_chip(cat, ii->chip), &r->host, old->warning,
+                            sizeof old->warning);
+    old->tok_per_s = m->tok_per_s;
+    old->batch = m->batch;
+    old->usd_per_mtok = cost;
+    old->price = pr;
+    old->prov = ic_result_figure_provenance(r, m, here);
+    snprintf(old->from, sizeof old->from, "%s", r->path);
+    return 0;
+}
+
+/* Modeled rows for catalog instances without a result: the reference result's decode efficiency
+ * times the instance's memory bandwidth from chips.tsv. */
+static int project(const cc_opts *o, const ic_catalog *cat, ranking *k) {
+    char err[512];
+    k->eff = k->ref ? decode_efficiency(k->ref, k->ref_m) : 0;
+    if (!(k->eff > 0) || !(k->ref->weight_bytes_per_token > 0)) return 0;
+    double model_gib = k->ref->weight_bytes_per_token / (1024.0 * 1024 * 1024);
+    for (size_t i = 0; i < cat->n_instances; i++) {
+        const ic_instance_info *ii = &cat->instances[i];
+        if (find_row(k->rows, k->n, ii->type)) continue;
+        const ic_chip_info *ch = ic_catalog_chip(cat, ii->chip);
+        double bw = ic_instance_mem_bw_gbs(ii, ch);
+        ic_price pr;
+        if (!(bw > 0)) {
+            k->no_facts++;
+            continue;
+        }
+        if (ic_price_lookup(cat, ii->type, o->price.region, o->price.pricing, &pr, err,
+                            sizeof err) != 0)
+            continue;
+        double mem = ii->accelerators > 0 ? ch->device_mem_gib * ii->accelerators : ii->memory_gib;
+        if (mem > 0 && model_gib > mem) {
+            k->no_fit++;
+            continue;
+        }
+        double tok = k->eff * bw * 1e9 / k->ref->weight_bytes_per_token;
+        if (o->price.tpot_ms > 0 && 1000.0 / tok > o->price.tpot_ms) continue;
+        row *w = new_row(k);
+        if (w == NULL) return 1;
+        snprintf(w->instance, sizeof w->instance, "%s", ii->type);
+        snprintf(w->chip, sizeof w->chip, "%s", ii->chip);
+        w->tok_per_s = tok;
+        w->batch = 1;
+        w->usd_per_mtok = ic_usd_per_mtok(pr.usd_per_hour, tok);
+        w->price = pr;
+        w->prov = IC_PROV_MODELED;
+        snprintf(w->from, sizeof w->from, "modeled: %.0f GB/s x efficiency %.3f", bw, k->eff);
+        k->modeled++;
+    }
+    return 0;
+}
+
+static json_t *ranking_json(const cc_opts *o, const ranking *k) {
+    json_t *rows = json_array();
+    for (size_t i = 0; i < k->n; i++) {
+        const row *w = &k->rows[i];
+        json_array_append_new(
+            rows, json_pack("{s:I, s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}",
+                            "rank", (json_int_t)(i + 1), "instance", w->instance, "chip", w->chip,
+                            "batch", (json_int_t)w->batch, "tok_per_s", w->tok_per_s,
+                            "usd_per_hour", w->price.usd_per_hour, "usd_per_mtok", w->usd_per_mtok,
+                            "ratio", w->usd_per_mtok / k->rows[0].usd_per_mtok, "provenance",
+                            ic_provenance_name(w->prov), "price_source", w->price.source,
+                            "price_date", w->price.date, "from", w->from, "warning",
+                            w->warning[0] ? json_string(w->warning) : json_null()));
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "command", "compare-chips", "model",
+                     o->model, "dtype", o->dtype, "region", o->price.region, "pricing",
+                     ic_pricing_name(o->price.pricing), "rows", rows);
+}
+
+static void report(const cc_opts *o, const ic_catalog *cat, const ranking *k) {
+    if (o->format == IC_FMT_JSON) {
+        json_t *j = ranking_json(o, k);
+        ic_report_json(j, stdout);
+        json_decref(j);
+        return;
+    }
+    const char *b = o->format == IC_FMT_MD ? "- " : "";
+    if (o->format != IC_FMT_CSV) {
+        printf("%smodel %s, dtype %s; decode %s; region %s, pricing %s\n", b, o->model, o->dtype,
+               o->price.tpot_ms > 0 ? "at the cheapest batch meeting the latency target"
+                                    : "at batch 1",
+               o->price.region, ic_pricing_name(o->price.pricing));
+        if (o->price.tpot_ms > 0)
+            printf("%slatency target: %g ms per token per sequence\n", b, o->price.tpot_ms);
+        if (o->format == IC_FMT_MD) putchar('\n');
+    }
+    static const char *const heads[] = {"rank",  "instance",   "chip",     "batch",
+                                        "tok/s", "usd/h",      "usd/Mtok", "ratio",
+                                        "how",   "price date", "from"};
+    ic_table *t = ic_table_new(11, heads, "rllrrrrrlll");
+    for (size_t i = 0; t && i < k->n; i++) {
+        const row *w = &k->rows[i];
+        char rank[24], batch[24], tps[32], uph[32], usd[32], ratio[32], from[320];
+        snprintf(rank, sizeof rank, "%zu", i + 1);
+        snprintf(batch, sizeof batch, "%ld", w->batch);
+        snprintf(tps, sizeof tps, "%.2f", w->tok_per_s);
+        snprintf(uph, sizeof uph, "%.6f", w->price.usd_per_hour);
+        snprintf(usd, sizeof usd, "%.4f", w->usd_per_mtok);
+        snprintf(ratio, sizeof ratio, "%.2fx", w->usd_per_mtok / k->rows[0].usd_per_mtok);
+        snprintf(from, sizeof from, "%s%s%s", w->from, w->warning[0] ? "; WARNING: " : "",
+                 w->warning);
+        const char *cells[] = {rank,          w->instance, w->chip,
+                               batch,         tps,         uph,
+                               usd,           ratio,       ic_provenance_name(w->prov),
+                               w->price.date, from};
+        ic_table_add(t, cells);
+    }
+    if (t) ic_table_print(t, o->format, stdout);
+    ic_table_free(t);
+    if (o->format == IC_FMT_CSV) return;
+    printf(
+        "\n%sratio: $/Mtok over the cheapest row's. Prices: the catalog's prices.tsv (each row's "
+        "source and date there)%s.\n",
+        b, o->price.pricing != IC_PRICING_ON_DEMAND ? ", less the discounts.tsv assumption" : "");
+    if (o->price.pricing != IC_PRICING_ON_DEMAND)
+        printf("%sdiscount %s: %.0f%%, %s; date %s\n", b, ic_pricing_name(o->price.pricing),
+               cat->discounts[o->price.pricing].fraction * 100,
+               cat->discounts[o->price.pricing].source, cat->discounts[o->price.pricing].date);
+    if (o->project && k->modeled)
+        printf("%smodeled rows: decode tok/s = efficiency %.3f (from %s, %s) x the instance's "
+               "memory bandwidth from chips.tsv / %.3g bytes per token; an estimate, not a "
+               "measurement. %zu modeled, %zu skipped for missing chip facts, %zu whose memory "
+               "cannot hold the weights.\n",
+               b, k->eff, k->ref->path,
+               k->ref_m->provenance == IC_PROV_MEASURED ? "measured" : "imported",
+               k->ref->weight_bytes_per_token, k->modeled, k->no_facts, k->no_fit);
+    else if (o->project)
+        printf("%sprojection unavailable: %s\n", b,
+               !k->ref ? "no result has a batch-1 decode measurement"
+               : !(k->ref->weight_bytes_per_token > 0)
+                   ? "the result has no model.weight_bytes_per_token"
+                   : "the result has no roofline.efficiency and no probes.read_bw_gbs");
+}
+
+static int parse_args(int argc, char **argv, cc_opts *o) {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"dtype", required_argument, 0, 'd'},
                                          {"project", no_argument, 0, 'P'},
-                                         {"region", required_argument, 0, 'r'},
-                                         {"pricing", required_argument, 0, 'p'},
-                                         {"tpot-ms", required_argument, 0, 't'},
-                                         {"catalog", required_argument, 0, 'c'},
+                                         {"format", required_argument, 0, 'f'},
+                                         IC_PRICE_OPTION_REGION,
+                                         IC_PRICE_OPTION_PRICING,
+                                         IC_PRICE_OPTION_TPOT_MS,
+                                         IC_PRICE_OPTION_CATALOG,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model = NULL, *dtype = NULL, *region = "us-east-1", *catdir = NULL;
-    ic_pricing pricing = IC_PRICING_ON_DEMAND;
-    int project = 0, c;
-    double tpot_ms = 0;
+    char err[512];
+    int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int pc = ic_price_opts_parse(&o->price, c, optarg, err, sizeof err);
+        if (pc < 0) return ic_usage_error("compare-chips", g_usage, "%s", err);
+        if (pc > 0) continue;
         switch (c) {
         case 'm':
-            model = optarg;
+            o->model = optarg;
             break;
         case 'd':
-            dtype = optarg;
+            o->dtype = optarg;
             break;
         case 'P':
-            project = 1;
+            o->project = 1;
             break;
-        case 'r':
-            region = optarg;
-            break;
-        case 'p':
-            if (ic_pricing_parse(optarg, &pricing) != 0)
-                return ic_usage_error(
-                    "compare-chips", g_usage,
-                    "--pricing '%s': want on-demand, spot, savings-1y or savings-3y", optarg);
-            break;
-        case 't': {
-            char *end;
-            tpot_ms = strtod(optarg, &end);
-            if (end == optarg || *end || !isfinite(tpot_ms) || tpot_ms <= 0)
+        case 'f':
+            if (ic_format_parse(optarg, &o->format))
                 return ic_usage_error("compare-chips", g_usage,
-                                      "--tpot-ms '%s': want a positive number", optarg);
-            break;
-        }
-        case 'c':
-            catdir = optarg;
+                                      "--format '%s': expected table, md, csv or json", optarg);
             break;
         case 'h':
             fputs(g_usage, stdout);
-            return IC_EXIT_OK;
+            return -1;
         default:
             return ic_option_error("compare-chips", g_usage, opts, argv, optind);
         }
     }
-    if (!model || !dtype)
+    if (!o->model || !o->dtype)
         return ic_usage_error("compare-chips", g_usage, "--model and --dtype are required");
     if (optind >= argc) return ic_usage_error("compare-chips", g_usage, "no result file given");
+    return 0;
+}
 
+int ic_cmd_compare_chips(int argc, char **argv) {
+    cc_opts o = {0};
+    ic_price_opts_init(&o.price);
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc < 0 ? IC_EXIT_OK : rc;
     ic_catalog cat;
-    char err[512];
-    int rc = ic_catalog_load(&cat, catdir, err, sizeof err);
-    if (rc) {
+    char err[1024];
+    if ((rc = ic_catalog_load(&cat, o.price.catalog_dir, err, sizeof err))) {
         ic_error("%s", err);
         return rc;
     }
-    row *rows = NULL;
-    size_t n = 0, cap = 0, matched = 0;
-    int nres = argc - optind;
-    ic_econ_result *res = calloc((size_t)nres, sizeof *res);
-    const ic_econ_result *refp = NULL; /* whose decode efficiency the projection scales */
-    const ic_econ_measurement *ref_m = NULL;
-    if (!res) {
-        ic_error("out of memory");
-        ic_catalog_free(&cat);
-        return IC_EXIT_FAIL;
-    }
-    for (int i = 0; i < nres; i++) {
-        ic_econ_result *r = &res[i];
-        const char *path = argv[optind + i];
-        if ((rc = ic_econ_result_load(r, path, err, sizeof err))) {
-            ic_error("%s", err);
-            goto out;
-        }
-        if (strcmp(r->model, model) != 0 || strcmp(r->dtype, dtype) != 0) {
-            fprintf(stderr, "infercost compare-chips: %s: skipped: model %s %s, not %s %s\n", path,
-                    r->model, r->dtype, model, dtype);
-            continue;
-        }
-        matched++;
-        const ic_econ_measurement *d1 = ic_econ_pick(r, IC_MEAS_DECODE);
-        /* The projection scales one result's efficiency: this host's if given, else the first. */
-        if (d1 && (!refp || (r->on_this_host && !refp->on_this_host))) {
-            refp = r;
-            ref_m = d1;
-        }
-        const ic_econ_measurement *m = tpot_ms > 0 ? ic_econ_latency_pick(r, tpot_ms) : d1;
-        if (!m) {
-            fprintf(stderr, "infercost compare-chips: %s: skipped: %s\n", path,
-                    tpot_ms > 0 ? "no decode configuration meets --tpot-ms"
-                                : "no batch-1 decode measurement");
-            continue;
-        }
-        if (!r->instance_type[0]) {
-            fprintf(stderr,
-                    "infercost compare-chips: %s: skipped: no instance type (made off EC2)\n",
-                    path);
-            continue;
-        }
-        ic_price pr;
-        if ((rc = ic_price_lookup(&cat, r->instance_type, region, pricing, &pr, err, sizeof err))) {
-            ic_error("%s: %s", path, err);
-            goto out;
-        }
-        double cost = ic_usd_per_mtok(pr.usd_per_hour, m->tok_per_s);
-        row *old = find_row(rows, n, r->instance_type);
-        if (old && cost >= old->usd_per_mtok) continue; /* keep the instance's cheapest result */
-        if (!old) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                row *nr = realloc(rows, cap * sizeof *rows);
-                if (!nr) {
-                    ic_error("out of memory");
-                    rc = IC_EXIT_FAIL;
-                    goto out;
-                }
-                rows = nr;
-            }
-            old = &rows[n++];
-        }
-        memset(old, 0, sizeof *old);
-        snprintf(old->instance, sizeof old->instance, "%s", r->instance_type);
-        const ic_instance_info *ii = ic_catalog_instance(&cat, r->instance_type);
-        snprintf(old->chip, sizeof old->chip, "%s", ii ? ii->chip : "?");
-        old->tok_per_s = m->tok_per_s;
-        old->batch = m->batch;
-        old->usd_per_mtok = cost;
-        old->price = pr;
-        old->prov = ic_econ_figure_provenance(r, m);
-        snprintf(old->from, sizeof old->from, "%s", path);
-    }
-    if (matched == 0) {
-        ic_error("no result file is for model %s dtype %s", model, dtype);
-        rc = IC_EXIT_USAGE;
-        goto out;
-    }
-
-    double eff = 0;
-    size_t modeled = 0, no_fit = 0, no_facts = 0;
-    if (project) {
-        eff = refp ? decode_efficiency(refp, ref_m) : 0;
-        if (!(eff > 0) || !(refp->weight_bytes_per_token > 0)) {
-            printf("projection unavailable: %s\n",
-                   !refp ? "no result has a batch-1 decode measurement"
-                   : !(refp->weight_bytes_per_token > 0)
-                       ? "the result has no model.weight_bytes_per_token"
-                       : "the result has no roofline.efficiency and no probes.read_bw_gbs");
-        } else {
-            double model_gib = refp->weight_bytes_per_token / (1024.0 * 1024 * 1024);
-            for (size_t i = 0; i < cat.n_instances; i++) {
-                const ic_instance_info *ii = &cat.instances[i];
-                if (find_row(rows, n, ii->type)) continue;
-                const ic_chip_info *ch = ic_catalog_chip(&cat, ii->chip);
-                double bw = ic_instance_mem_bw_gbs(ii, ch);
-                ic_price pr;
-                if (!(bw > 0)) {
-                    no_facts++;
-                    continue;
-                }
-                if (ic_price_lookup(&cat, ii->type, region, pricing, &pr, err, sizeof err) != 0)
-                    continue;
-                double mem =
-                    ii->accelerators > 0 ? ch->device_mem_gib * ii->accelerators : ii->memory_gib;
-                if (mem > 0 && model_gib > mem) {
-                    no_fit++;
-                    continue;
-                }
-                double tok = eff * bw * 1e9 / refp->weight_bytes_per_token;
-                if (tpot_ms > 0 && 1000.0 / tok > tpot_ms) continue;
-                if (n == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    row *nr = realloc(rows, cap * sizeof *rows);
-                    if (!nr) {
-                        ic_error("out of memory");
-                        rc = IC_EXIT_FAIL;
-                        goto out;
-                    }
-                    rows = nr;
-                }
-                row *w = &rows[n++];
-                memset(w, 0, sizeof *w);
-                snprintf(w->instance, sizeof w->instance, "%s", ii->type);
-                snprintf(w->chip, sizeof w->chip, "%s", ii->chip);
-                w->tok_per_s = tok;
-                w->batch = 1;
-                w->usd_per_mtok = ic_usd_per_mtok(pr.usd_per_hour, tok);
-                w->price = pr;
-                w->prov = IC_PROV_MODELED;
-                snprintf(w->from, sizeof w->from, "modeled: %.0f GB/s x efficiency %.3f", bw, eff);
-                modeled++;
+    ic_host_id here;
+    ic_host_identify(&here);
+    int nres = argc - optind, loaded = 0;
+    ic_result *res = calloc((size_t)nres, sizeof *res);
+    ranking k = {0};
+    if (!res) rc = IC_EXIT_FAIL;
+    for (int i = 0; res && rc == 0 && i < nres; i++) {
+        rc = ic_result_read(&res[i], argv[optind + i], err, sizeof err);
+        if (rc == 0) {
+            loaded++;
+            err[0] = '\0';
+            rc = add_result(&o, &cat, &here, &res[i], &k, err, sizeof err);
+            if (rc) {
+                ic_error("%s: %s", res[i].path, err[0] ? err : "out of memory");
+                continue;
             }
         }
+        if (rc) ic_error("%s", err);
     }
-    if (n == 0) {
-        ic_error("nothing to rank: no result for %s %s has an instance type and a decode figure%s",
-                 model, dtype, project ? ", and no instance could be projected" : "");
+    if (rc == 0 && k.matched == 0) {
+        ic_error("no result file is for model %s dtype %s", o.model, o.dtype);
         rc = IC_EXIT_USAGE;
-        goto out;
     }
-    qsort(rows, n, sizeof *rows, by_cost);
-    printf("model %s, dtype %s; decode %s; region %s, pricing %s\n", model, dtype,
-           tpot_ms > 0 ? "at the cheapest batch meeting the latency target" : "at batch 1", region,
-           ic_pricing_name(pricing));
-    if (tpot_ms > 0) printf("latency target: %g ms per token per sequence\n", tpot_ms);
-    printf("%4s  %-20s %-22s %5s %11s %11s %11s %7s  %-9s %-10s %s\n", "rank", "instance", "chip",
-           "batch", "tok/s", "usd/h", "usd/Mtok", "ratio", "how", "price date", "from");
-    for (size_t i = 0; i < n; i++)
-        printf("%4zu  %-20s %-22s %5ld %11.2f %11.6f %11.4f %7.2fx  %-9s %-10s %s\n", i + 1,
-               rows[i].instance, rows[i].chip, rows[i].batch, rows[i].tok_per_s,
-               rows[i].price.usd_per_hour, rows[i].usd_per_mtok,
-               rows[i].usd_per_mtok / rows[0].usd_per_mtok, ic_provenance_name(rows[i].prov),
-               rows[i].price.date, rows[i].from);
-    printf("\nratio: $/Mtok over the cheapest row's. Prices: %s/prices.tsv (each row's source and "
-           "date "
-           "there)%s.\n",
-           cat.dir, pricing != IC_PRICING_ON_DEMAND ? ", less the discounts.tsv assumption" : "");
-    if (pricing != IC_PRICING_ON_DEMAND)
-        printf("discount %s: %.0f%%, %s; date %s\n", ic_pricing_name(pricing),
-               cat.discounts[pricing].fraction * 100, cat.discounts[pricing].source,
-               cat.discounts[pricing].date);
-    if (project && modeled)
-        printf(
-            "modeled rows: decode tok/s = efficiency %.3f (from %s, %s) x the instance's memory "
-            "bandwidth from chips.tsv / %.3g bytes per token; an estimate, not a measurement. %zu "
-            "modeled, %zu skipped for missing chip facts, %zu whose memory cannot hold the "
-            "weights.\n",
-            eff, refp->path, refp->on_this_host ? "measured on this host" : "imported",
-            refp->weight_bytes_per_token, modeled, no_facts, no_fit);
-    rc = IC_EXIT_OK;
-out:
-    free(rows);
-    for (int i = 0; i < nres; i++) ic_econ_result_free(&res[i]);
+    if (rc == 0 && o.project) rc = project(&o, &cat, &k);
+    if (rc == 0 && k.n == 0) {
+        ic_error("nothing to rank: no result for %s %s was measured on an EC2 instance with a "
+                 "decode figure%s",
+                 o.model, o.dtype, o.project ? ", and no instance could be projected" : "");
+        rc = IC_EXIT_USAGE;
+    }
+    if (rc == 0) {
+        qsort(k.rows, k.n, sizeof *k.rows, by_cost);
+        report(&o, &cat, &k);
+    }
+    free(k.rows);
+    for (int i = 0; i < loaded; i++) ic_result_free(&res[i]);
     free(res);
     ic_catalog_free(&cat);
     return rc;

@@ -1,247 +1,361 @@
-/* infercost cost: $ per million tokens of result files, at an instance's price. */
+/* infercost cost: $ per million tokens and tokens per $ of result files, each figure labelled
+ * with where it was measured and what it is priced as. */
 #define _GNU_SOURCE
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "catalog.h"
 #include "economics.h"
-#include "instance.h"
+#include "pricing.h"
+#include "report.h"
+#include "result.h"
 
 static const char g_usage[] =
-    "usage: infercost cost RESULT.json... [--instance T] [--region R] [--pricing MODE] [--mix "
-    "I:O]\n"
-    "                      [--tpot-ms MS] [--usd-per-hour X] [--catalog DIR]\n"
-    "  --instance T      price as instance type T (default: the result's env.instance_type)\n"
-    "  --region R        price region (default us-east-1)\n"
-    "  --pricing MODE    on-demand (default), spot, savings-1y, savings-3y (discounts.tsv)\n"
-    "  --mix I:O         input:output tokens for the blended figure (default 3:1)\n"
-    "  --tpot-ms MS      also the cheapest decode configuration with ms/token <= MS\n"
-    "  --usd-per-hour X  use this hourly price instead of the catalog's (source: given)\n"
-    "  --catalog DIR     platform catalog (default $IC_PLATFORMS_DIR or the source tree's)\n";
+    "usage: infercost cost RESULT.json... [options]\n"
+    "  --context C         price decode at context C (default: the smallest in the result)\n"
+    "  --prompt N          price prefill of N tokens (default: the longest prompt that was not\n"
+    "                      shortened; a shortened prefill is priced only when named here)\n"
+    "  --mix I:O           input:output tokens for the blended figure (default "
+    "3:1)\n" IC_PRICE_USAGE_INSTANCE IC_PRICE_USAGE_REGION IC_PRICE_USAGE_PRICING
+        IC_PRICE_USAGE_USD_PER_HOUR IC_PRICE_USAGE_TPOT_MS IC_PRICE_USAGE_CATALOG IC_FORMAT_USAGE
+    "A price: --usd-per-hour, else --instance at the catalog, else the type the result was\n"
+    "measured on (DMI), else the price the run recorded.\n";
 
-/* Parses a positive finite number for option name; 0 ok, -1 bad. */
-static int parse_pos(const char *s, double *out) {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v <= 0) return -1;
-    *out = v;
+typedef struct cost_opts {
+    ic_price_opts price;
+    long context, prompt; /* -1: the default pick */
+    double mix_in, mix_out;
+    ic_format format;
+} cost_opts;
+
+/* One priced result: what was picked and why, for the report. */
+typedef struct priced_result {
+    ic_result r;
+    ic_priced priced;
+    const ic_measurement *pf, *dc, *lat;
+    char pick_note[400];
+} priced_result;
+
+/* ---- choosing the figures ---- */
+
+static void list_contexts(const ic_result *r, char *out, size_t len) {
+    int n = snprintf(out, len, "contexts in the result:");
+    for (size_t i = 0; i < r->n_meas && n > 0 && (size_t)n < len; i++)
+        if (r->meas[i].kind == IC_MEAS_DECODE && r->meas[i].batch == 1)
+            n += snprintf(out + n, len - (size_t)n, " %ld", r->meas[i].context);
+}
+
+static void list_prompts(const ic_result *r, char *out, size_t len) {
+    int n = snprintf(out, len, "prompts in the result:");
+    for (size_t i = 0; i < r->n_meas && n > 0 && (size_t)n < len; i++)
+        if (r->meas[i].kind == IC_MEAS_PREFILL && !r->meas[i].baseline)
+            n += snprintf(out + n, len - (size_t)n, " %ld", r->meas[i].batch);
+}
+
+/* The figures the user asked for, or the stated defaults. 0, or 2 when a named one is missing. */
+static int pick(const cost_opts *o, priced_result *pr, char *err, size_t errlen) {
+    const ic_result *r = &pr->r;
+    char avail[256];
+    pr->dc = ic_result_pick_decode(r, o->context);
+    if (o->context >= 0 && pr->dc == NULL) {
+        list_contexts(r, avail, sizeof avail);
+        snprintf(err, errlen, "%s: --context %ld: no batch-1 decode at that context (%s)", r->path,
+                 o->context, avail);
+        return 2;
+    }
+    pr->pf = ic_result_pick_prefill(r, o->prompt, o->prompt >= 0);
+    if (o->prompt >= 0 && pr->pf == NULL) {
+        list_prompts(r, avail, sizeof avail);
+        snprintf(err, errlen, "%s: --prompt %ld: no prefill of that length (%s)", r->path,
+                 o->prompt, avail);
+        return 2;
+    }
+    int n = snprintf(pr->pick_note, sizeof pr->pick_note, "%s%s",
+                     o->context < 0 && pr->dc ? "decode at the smallest context in the result "
+                                                "(--context C picks another)"
+                                              : "",
+                     o->prompt < 0 && pr->pf ? "; prefill of the longest prompt (--prompt N picks "
+                                               "another)"
+                                             : "");
+    const ic_measurement *shortened = ic_result_pick_prefill(r, -1, 1);
+    if (o->prompt < 0 && pr->pf == NULL && shortened && n >= 0 && (size_t)n < sizeof pr->pick_note)
+        snprintf(pr->pick_note + n, sizeof pr->pick_note - (size_t)n,
+                 "; the prefill of %ld tokens was shortened from %ld by the run: not used as the "
+                 "input cost (--prompt %ld uses it)",
+                 shortened->batch, shortened->shortened_from, shortened->batch);
+    if (o->price.tpot_ms > 0) pr->lat = ic_result_pick_latency(r, o->price.tpot_ms);
     return 0;
 }
 
-static void today_utc(char *buf, size_t len) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d", &tm);
+/* ---- the report ---- */
+
+static const char *const g_heads[] = {"result", "figure", "tok/s",      "usd/Mtok", "tok/usd",
+                                      "usd/h",  "how",    "price date", "ctx",      "n"};
+
+static void add_row(ic_table *t, const priced_result *pr, const char *figure,
+                    const ic_measurement *m, double tok_per_s, ic_provenance prov) {
+    char ctx[24], n[24], tps[32], usd[32], tpu[32], how[200], uph[32];
+    snprintf(ctx, sizeof ctx, "%ld", m ? m->context : 0L);
+    snprintf(n, sizeof n, "%ld", m ? m->batch : 0L);
+    snprintf(tps, sizeof tps, "%.2f", tok_per_s);
+    snprintf(usd, sizeof usd, "%.4f", ic_usd_per_mtok(pr->priced.price.usd_per_hour, tok_per_s));
+    snprintf(tpu, sizeof tpu, "%.0f", ic_tok_per_usd(pr->priced.price.usd_per_hour, tok_per_s));
+    snprintf(uph, sizeof uph, "%.6f", pr->priced.price.usd_per_hour);
+    ic_priced_label(prov, pr->r.host.instance_type, &pr->priced, how, sizeof how);
+    const char *cells[] = {pr->r.path, figure, tps, usd, tpu, uph, how, pr->priced.price.date,
+                           ctx,        n};
+    ic_table_add(t, cells);
 }
 
-/* Prints one figure row: kind, tok/s, $/Mtok, tok/$, provenance, price date. */
-static void row(const char *what, double tok_per_s, const ic_price *pr, ic_provenance prov) {
-    printf("  %-22s %12.2f %12.4f %14.0f  %-9s %s\n", what, tok_per_s,
-           ic_usd_per_mtok(pr->usd_per_hour, tok_per_s),
-           ic_tok_per_usd(pr->usd_per_hour, tok_per_s), ic_provenance_name(prov), pr->date);
+static void add_rows(ic_table *t, const cost_opts *o, const priced_result *pr,
+                     const ic_host_id *here) {
+    const ic_result *r = &pr->r;
+    char what[96];
+    if (pr->pf) {
+        if (pr->pf->shortened_from > 0)
+            snprintf(what, sizeof what, "prefill (%ld tok, shortened from %ld)", pr->pf->batch,
+                     pr->pf->shortened_from);
+        else
+            snprintf(what, sizeof what, "prefill (%ld tok)", pr->pf->batch);
+        add_row(t, pr, what, pr->pf, pr->pf->tok_per_s,
+                ic_result_figure_provenance(r, pr->pf, here));
+    }
+    if (pr->dc) {
+        snprintf(what, sizeof what, "decode (ctx %ld)", pr->dc->context);
+        add_row(t, pr, what, pr->dc, pr->dc->tok_per_s,
+                ic_result_figure_provenance(r, pr->dc, here));
+    }
+    if (pr->pf && pr->dc) {
+        snprintf(what, sizeof what, "blended %g:%g", o->mix_in, o->mix_out);
+        add_row(t, pr, what, NULL,
+                ic_blend_tok_per_s(pr->pf->tok_per_s, pr->dc->tok_per_s, o->mix_in, o->mix_out),
+                ic_provenance_weakest(ic_result_figure_provenance(r, pr->pf, here),
+                                      ic_result_figure_provenance(r, pr->dc, here)));
+    }
+    if (pr->lat) {
+        snprintf(what, sizeof what, "tpot<=%g b%ld %.0fms", o->price.tpot_ms, pr->lat->batch,
+                 pr->lat->ms_per_token);
+        add_row(t, pr, what, pr->lat, pr->lat->tok_per_s,
+                ic_result_figure_provenance(r, pr->lat, here));
+    }
 }
 
-static int price_one(const ic_catalog *cat, const char *path, const char *flag_instance,
-                     const char *detected, const char *region, ic_pricing pricing, double given_usd,
-                     double mix_in, double mix_out, double tpot_ms) {
-    char err[512];
-    ic_econ_result r;
-    int rc = ic_econ_result_load(&r, path, err, sizeof err);
-    if (rc) {
-        ic_error("%s", err);
-        return rc;
+static void print_result_lines(const cost_opts *o, const priced_result *pr, const ic_host_id *here,
+                               FILE *out) {
+    const ic_result *r = &pr->r;
+    const char *b = o->format == IC_FMT_MD ? "- " : "";
+    char where[256], price[1200], why[256];
+    ic_result_measured_on(r, where, sizeof where);
+    ic_priced_describe(&pr->priced, price, sizeof price);
+    fprintf(out, "%sresult     %s\n", b, r->path);
+    fprintf(out, "%smodel      %s %s; created %s\n", b, r->model.name,
+            ic_dtype_name(r->model.dtype), r->created_utc);
+    fprintf(out, "%smeasured   on %s; %s\n", b, where,
+            ic_result_on_host(r, here) ? "this host"
+                                       : "another machine (or no machine id): figures imported");
+    const ic_price *q = &pr->priced.price;
+    fprintf(out, "%sinstance   %s (%s), region %s, pricing %s\n", b,
+            q->instance_type[0] ? q->instance_type : "(no type)", pr->priced.basis,
+            q->region[0] ? q->region : "-", ic_pricing_name(q->pricing));
+    fprintf(out, "%sprice      $%.6f/h; source: %s; date %s\n", b, q->usd_per_hour, q->source,
+            q->date);
+    if (q->discount > 0)
+        fprintf(out, "%s           = on-demand $%.6f/h less %.0f%% (%s): %s; date %s\n", b,
+                q->on_demand_usd_per_hour, q->discount * 100, ic_pricing_name(q->pricing),
+                q->discount_source, q->discount_date);
+    (void)price;
+    if (ic_priced_elsewhere(r->host.instance_type, &pr->priced))
+        fprintf(out,
+                "%s           measured on %s, priced as %s (%s): what this throughput would "
+                "cost at that type's price\n",
+                b, r->host.instance_type[0] ? r->host.instance_type : "a non-EC2 host",
+                pr->priced.price.instance_type, pr->priced.basis);
+    if (pr->pick_note[0]) fprintf(out, "%spicked     %s\n", b, pr->pick_note);
+    if (!pr->pf) fprintf(out, "%s           prefill: unavailable: no prefill to price\n", b);
+    if (!pr->dc) fprintf(out, "%s           decode: unavailable: no batch-1 decode\n", b);
+    if (o->price.tpot_ms > 0 && !pr->lat)
+        fprintf(out, "%s           tpot<=%g: none: no decode configuration meets the target\n", b,
+                o->price.tpot_ms);
+    ic_catalog cat;
+    char err[256];
+    if (r->host.instance_type[0] &&
+        ic_catalog_load(&cat, o->price.catalog_dir, err, sizeof err) == 0) {
+        const ic_instance_info *ii = ic_catalog_instance(&cat, r->host.instance_type);
+        if (ii && ic_chip_contradicts(ic_catalog_chip(&cat, ii->chip), &r->host, why, sizeof why))
+            fprintf(out, "%swarning    %s: %s\n", b, r->host.instance_type, why);
+        ic_catalog_free(&cat);
     }
-    const char *inst = flag_instance ? flag_instance : r.instance_type[0] ? r.instance_type : NULL;
-    const char *inst_from = flag_instance ? "from --instance" : "from the result";
-    /* A result made on this host without a type (e.g. by a run before detection) is priced as the
-     * type DMI reports here, when there is one. */
-    if (!inst && r.on_this_host && detected && detected[0]) {
-        inst = detected;
-        inst_from = "this host, from DMI";
-    }
-    ic_price pr;
-    memset(&pr, 0, sizeof pr);
-    if (given_usd <= 0 && !inst && r.run_usd_per_hour > 0) {
-        /* No type, but the run was given a price: use it, with the source and date it recorded. */
-        snprintf(pr.instance_type, sizeof pr.instance_type, "(unspecified)");
-        snprintf(pr.region, sizeof pr.region, "%s", region);
-        pr.pricing = IC_PRICING_ON_DEMAND;
-        pr.usd_per_hour = pr.on_demand_usd_per_hour = r.run_usd_per_hour;
-        snprintf(pr.source, sizeof pr.source, "the result's pricing: %.150s",
-                 r.run_price_source[0] ? r.run_price_source : "no source recorded");
-        snprintf(pr.date, sizeof pr.date, "%s", r.run_price_date[0] ? r.run_price_date : "undated");
-        inst_from = "no type; priced as the run was";
-        if (pricing != IC_PRICING_ON_DEMAND) {
-            ic_error("%s: --pricing %s needs an instance type; give --instance", path,
-                     ic_pricing_name(pricing));
-            ic_econ_result_free(&r);
-            return IC_EXIT_USAGE;
-        }
-    } else if (given_usd > 0) {
-        snprintf(pr.instance_type, sizeof pr.instance_type, "%s", inst ? inst : "(unspecified)");
-        snprintf(pr.region, sizeof pr.region, "%s", region);
-        pr.pricing = pricing;
-        pr.usd_per_hour = pr.on_demand_usd_per_hour = given_usd;
-        snprintf(pr.source, sizeof pr.source, "given on the command line (--usd-per-hour)");
-        today_utc(pr.date, sizeof pr.date);
-    } else {
-        if (!inst) {
-            ic_error("%s: no instance type (env.instance_type is null: the run was not on EC2) "
-                     "and no price in the result; give --instance T or --usd-per-hour X",
-                     path);
-            ic_econ_result_free(&r);
-            return IC_EXIT_USAGE;
-        }
-        if ((rc = ic_price_lookup(cat, inst, region, pricing, &pr, err, sizeof err))) {
-            ic_error("%s: %s", path, err);
-            ic_econ_result_free(&r);
-            return rc;
-        }
-    }
-    printf("result     %s\n", path);
-    printf("model      %s %s; host %s%s; created %s\n", r.model[0] ? r.model : "?",
-           r.dtype[0] ? r.dtype : "?", r.host[0] ? r.host : "?",
-           r.on_this_host ? " (this host)" : " (another host: figures imported)",
-           r.created_utc[0] ? r.created_utc : "?");
-    printf("instance   %s (%s), region %s, pricing %s\n", pr.instance_type,
-           given_usd > 0 && !inst ? "no type" : inst_from, pr.region, ic_pricing_name(pr.pricing));
-    if (flag_instance && r.instance_type[0] && strcmp(flag_instance, r.instance_type) != 0)
-        printf("           note: measured on %s, priced as %s\n", r.instance_type, flag_instance);
-    printf("price      $%.6f/h; source: %s; date %s\n", pr.usd_per_hour, pr.source, pr.date);
-    if (pr.discount > 0)
-        printf("           = on-demand $%.6f/h less %.0f%% (%s): %s; date %s\n",
-               pr.on_demand_usd_per_hour, pr.discount * 100, ic_pricing_name(pr.pricing),
-               pr.discount_source, pr.discount_date);
-    printf("  %-22s %12s %12s %14s  %-9s %s\n", "figure", "tok/s", "usd/Mtok", "tok/usd", "how",
-           "price date");
-    const ic_econ_measurement *pf = ic_econ_pick(&r, IC_MEAS_PREFILL);
-    const ic_econ_measurement *dc = ic_econ_pick(&r, IC_MEAS_DECODE);
-    char what[64];
-    if (pf) {
-        snprintf(what, sizeof what, "prefill (%ld tok)", pf->batch);
-        row(what, pf->tok_per_s, &pr, ic_econ_figure_provenance(&r, pf));
-    } else {
-        printf("  %-22s unavailable: the result has no prefill measurement\n", "prefill");
-    }
-    if (dc) {
-        snprintf(what, sizeof what, "decode (ctx %ld)", dc->context);
-        row(what, dc->tok_per_s, &pr, ic_econ_figure_provenance(&r, dc));
-    } else {
-        printf("  %-22s unavailable: the result has no batch-1 decode measurement\n", "decode");
-    }
-    if (pf && dc) {
-        double t = ic_blend_tok_per_s(pf->tok_per_s, dc->tok_per_s, mix_in, mix_out);
-        ic_provenance p = ic_provenance_weakest(ic_econ_figure_provenance(&r, pf),
-                                                ic_econ_figure_provenance(&r, dc));
-        snprintf(what, sizeof what, "blended %g:%g", mix_in, mix_out);
-        row(what, t, &pr, p);
-    } else {
-        printf("  %-22s unavailable: needs both prefill and decode\n", "blended");
-    }
-    if (tpot_ms > 0) {
-        const ic_econ_measurement *m = ic_econ_latency_pick(&r, tpot_ms);
-        if (m) {
-            snprintf(what, sizeof what, "tpot<=%g b%ld %.0fms", tpot_ms, m->batch, m->ms_per_token);
-            row(what, m->tok_per_s, &pr, ic_econ_figure_provenance(&r, m));
-        } else {
-            printf("  tpot<=%-16g none: no decode configuration meets the target\n", tpot_ms);
-        }
-    }
-    printf("\n");
-    ic_econ_result_free(&r);
-    return IC_EXIT_OK;
+    fputc('\n', out);
 }
 
-int ic_cmd_cost(int argc, char **argv) {
-    static const struct option opts[] = {{"instance", required_argument, 0, 'i'},
-                                         {"region", required_argument, 0, 'r'},
-                                         {"pricing", required_argument, 0, 'p'},
+static json_t *result_json(const priced_result *pr, const ic_host_id *here) {
+    const ic_result *r = &pr->r;
+    char where[256], price[1200];
+    ic_result_measured_on(r, where, sizeof where);
+    ic_priced_describe(&pr->priced, price, sizeof price);
+    json_t *figs = json_array();
+    const ic_measurement *ms[] = {pr->pf, pr->dc, pr->lat};
+    const char *names[] = {"prefill", "decode", "tpot"};
+    for (int i = 0; i < 3; i++) {
+        const ic_measurement *m = ms[i];
+        if (!m) continue;
+        char how[200];
+        ic_provenance pv = ic_result_figure_provenance(r, m, here);
+        ic_priced_label(pv, r->host.instance_type, &pr->priced, how, sizeof how);
+        double usd = ic_usd_per_mtok(pr->priced.price.usd_per_hour, m->tok_per_s);
+        json_array_append_new(
+            figs, json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:s, s:s, s:o}", "figure", names[i],
+                            "context", (json_int_t)m->context, "batch", (json_int_t)m->batch,
+                            "tok_per_s", m->tok_per_s, "usd_per_mtok", usd, "tok_per_usd",
+                            ic_tok_per_usd(pr->priced.price.usd_per_hour, m->tok_per_s),
+                            "provenance", ic_provenance_name(pv), "label", how, "shortened_from",
+                            m->shortened_from > 0 ? json_integer(m->shortened_from) : json_null()));
+    }
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:{s:f, s:s, s:s, s:s, s:s, s:s}, s:s, s:o}", "result", r->path,
+        "model", r->model.name, "dtype", ic_dtype_name(r->model.dtype), "measured_on", where,
+        "on_this_host", ic_result_on_host(r, here), "price", "usd_per_hour",
+        pr->priced.price.usd_per_hour, "priced_as", pr->priced.price.instance_type, "description",
+        price, "source", pr->priced.price.source, "date", pr->priced.price.date, "basis",
+        pr->priced.basis, "picked", pr->pick_note, "figures", figs);
+}
+
+/* ---- the command ---- */
+
+static int price_one(const cost_opts *o, const ic_catalog *cat, const char *path, priced_result *pr,
+                     char *err, size_t errlen) {
+    int rc = ic_result_read(&pr->r, path, err, errlen);
+    if (rc) return rc;
+    char why[512];
+    rc = ic_price_resolve(&o->price, cat, pr->r.host.instance_type, &pr->r.pricing, &pr->priced,
+                          why, sizeof why);
+    if (rc) snprintf(err, errlen, "%s: --instance %s: %s", path, o->price.instance, why);
+    if (rc == 0 && pr->priced.origin == IC_PRICE_NONE) {
+        snprintf(err, errlen, "%s: %s", path, pr->priced.note);
+        rc = 2;
+    }
+    if (rc == 0) rc = pick(o, pr, err, errlen);
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, cost_opts *o) {
+    static const struct option opts[] = {{"context", required_argument, 0, 'c'},
+                                         {"prompt", required_argument, 0, 'n'},
                                          {"mix", required_argument, 0, 'm'},
-                                         {"tpot-ms", required_argument, 0, 't'},
-                                         {"usd-per-hour", required_argument, 0, 'u'},
-                                         {"catalog", required_argument, 0, 'c'},
+                                         {"format", required_argument, 0, 'f'},
+                                         IC_PRICE_OPTION_INSTANCE,
+                                         IC_PRICE_OPTION_REGION,
+                                         IC_PRICE_OPTION_PRICING,
+                                         IC_PRICE_OPTION_USD_PER_HOUR,
+                                         IC_PRICE_OPTION_TPOT_MS,
+                                         IC_PRICE_OPTION_CATALOG,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *instance = NULL, *region = "us-east-1", *catdir = NULL;
-    ic_pricing pricing = IC_PRICING_ON_DEMAND;
-    double mix_in = 3, mix_out = 1, tpot_ms = 0, given_usd = 0;
+    char err[512], *end;
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int pc = ic_price_opts_parse(&o->price, c, optarg, err, sizeof err);
+        if (pc < 0) return ic_usage_error("cost", g_usage, "%s", err);
+        if (pc > 0) continue;
         switch (c) {
-        case 'i':
-            if (!ic_instance_type_valid(optarg))
-                return ic_usage_error("cost", g_usage,
-                                      "--instance '%s' is not an instance type name", optarg);
-            instance = optarg;
-            break;
-        case 'r':
-            region = optarg;
-            break;
-        case 'p':
-            if (ic_pricing_parse(optarg, &pricing) != 0)
-                return ic_usage_error(
-                    "cost", g_usage,
-                    "--pricing '%s': want on-demand, spot, savings-1y or savings-3y", optarg);
-            break;
-        case 'm':
-            if (ic_mix_parse(optarg, &mix_in, &mix_out) != 0)
-                return ic_usage_error("cost", g_usage, "--mix '%s': want INPUT:OUTPUT, e.g. 3:1",
-                                      optarg);
-            break;
-        case 't':
-            if (parse_pos(optarg, &tpot_ms) != 0)
-                return ic_usage_error("cost", g_usage, "--tpot-ms '%s': want a positive number",
-                                      optarg);
-            break;
-        case 'u':
-            if (parse_pos(optarg, &given_usd) != 0)
-                return ic_usage_error("cost", g_usage,
-                                      "--usd-per-hour '%s': want a positive number", optarg);
-            break;
         case 'c':
-            catdir = optarg;
+        case 'n': {
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || v < 0 || v > (1L << 24))
+                return ic_usage_error("cost", g_usage, "--%s '%s': expected 0 to 16777216",
+                                      c == 'c' ? "context" : "prompt", optarg);
+            *(c == 'c' ? &o->context : &o->prompt) = v;
+            break;
+        }
+        case 'm':
+            if (ic_mix_parse(optarg, &o->mix_in, &o->mix_out) != 0)
+                return ic_usage_error("cost", g_usage,
+                                      "--mix '%s': expected INPUT:OUTPUT, e.g. 3:1", optarg);
+            break;
+        case 'f':
+            if (ic_format_parse(optarg, &o->format))
+                return ic_usage_error("cost", g_usage,
+                                      "--format '%s': expected table, md, csv or json", optarg);
             break;
         case 'h':
             fputs(g_usage, stdout);
-            return IC_EXIT_OK;
+            return -1;
         default:
             return ic_option_error("cost", g_usage, opts, argv, optind);
         }
     }
     if (optind >= argc) return ic_usage_error("cost", g_usage, "no result file given");
-    if (given_usd > 0 && pricing != IC_PRICING_ON_DEMAND)
-        return ic_usage_error("cost", g_usage, "--usd-per-hour and --pricing cannot be combined");
+    if (ic_price_opts_check(&o->price, err, sizeof err))
+        return ic_usage_error("cost", g_usage, "%s", err);
+    return 0;
+}
+
+static void report(const cost_opts *o, priced_result *prs, int n, const ic_host_id *here) {
+    if (o->format == IC_FMT_JSON) {
+        json_t *arr = json_array();
+        for (int i = 0; i < n; i++) json_array_append_new(arr, result_json(&prs[i], here));
+        json_t *root =
+            json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "command", "cost", "this_host",
+                      "machine_id", here->machine_id, "cpu_model", here->cpu_model, "cpu_vendor",
+                      here->cpu_vendor, "instance_type", here->instance_type, "results", arr);
+        ic_report_json(root, stdout);
+        json_decref(root);
+        return;
+    }
+    ic_table *t = ic_table_new(10, g_heads, "llrrrrllrr");
+    if (t == NULL) return;
+    if (o->format != IC_FMT_CSV) {
+        char where[256];
+        snprintf(where, sizeof where, "%s", here->instance_type[0] ? here->instance_type : "");
+        fprintf(
+            stdout, "%sthis host  %s%s%s; machine id %s\n\n", o->format == IC_FMT_MD ? "- " : "",
+            where[0] ? "EC2 " : "not EC2: ", where[0] ? where : here->cpu_model,
+            where[0] ? " (from DMI)" : "", here->machine_id[0] ? here->machine_id : "unavailable");
+        for (int i = 0; i < n; i++) print_result_lines(o, &prs[i], here, stdout);
+    }
+    for (int i = 0; i < n; i++) add_rows(t, o, &prs[i], here);
+    ic_table_print(t, o->format, stdout);
+    ic_table_free(t);
+}
+
+int ic_cmd_cost(int argc, char **argv) {
+    cost_opts o = {.context = -1, .prompt = -1, .mix_in = 3, .mix_out = 1};
+    ic_price_opts_init(&o.price);
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc < 0 ? IC_EXIT_OK : rc;
     ic_catalog cat;
-    char err[512];
-    int rc = 0;
+    char err[1024];
     memset(&cat, 0, sizeof cat);
-    if (given_usd <= 0 && (rc = ic_catalog_load(&cat, catdir, err, sizeof err))) {
+    if (o.price.usd_per_hour <= 0 &&
+        (rc = ic_catalog_load(&cat, o.price.catalog_dir, err, sizeof err))) {
         ic_error("%s", err);
         return rc;
     }
-    char detected[48] = "", why[256];
-    if (!instance && given_usd <= 0) {
-        if (ic_instance_detect(NULL, detected, sizeof detected, why, sizeof why))
-            printf("this host  EC2 %s (from DMI; prices results made here that name no type)\n\n",
-                   detected);
-        else
-            printf("this host  %s\n\n", why);
+    ic_host_id here;
+    ic_host_identify(&here);
+    int n = argc - optind, done = 0;
+    priced_result *prs = calloc((size_t)n, sizeof *prs);
+    if (prs == NULL) {
+        ic_error("out of memory");
+        rc = IC_EXIT_FAIL;
     }
-    int worst = 0;
-    for (int i = optind; i < argc; i++) {
-        int r = price_one(&cat, argv[i], instance, detected, region, pricing, given_usd, mix_in,
-                          mix_out, tpot_ms);
-        if (r > worst) worst = r;
+    for (int i = 0; prs && i < n && rc == 0; i++, done++) {
+        rc = price_one(&o, o.price.usd_per_hour > 0 ? NULL : &cat, argv[optind + i], &prs[i], err,
+                       sizeof err);
+        if (rc) ic_error("%s", err);
     }
+    if (rc == 0) report(&o, prs, n, &here);
+    for (int i = 0; prs && i < done + (rc ? 1 : 0) && i < n; i++) ic_result_free(&prs[i].r);
+    free(prs);
     ic_catalog_free(&cat);
-    return worst;
+    return rc;
 }

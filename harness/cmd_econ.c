@@ -132,28 +132,32 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     if ((rc = num(sv, "serving_cost", "tpot_ms", 0, 0, &tpot, err, errlen))) return rc;
     if (tpot < 0) return fail(err, errlen, "serving_cost.tpot_ms: must be positive");
 
-    ic_econ_result r;
+    ic_result r;
     char rerr[512];
-    if ((rc = ic_econ_result_load(&r, path, rerr, sizeof rerr)))
+    if ((rc = ic_result_read(&r, path, rerr, sizeof rerr)))
         return fail(err, errlen, "serving_cost.result: %s", rerr), rc;
-    if (!inst) inst = r.instance_type[0] ? r.instance_type : NULL;
-    if (!inst) {
-        ic_econ_result_free(&r);
-        return fail(err, errlen,
-                    "serving_cost.instance: missing, and the result has no instance type");
+    /* The scenario's instance, else the one the result was measured on: pricing.h's rule. */
+    ic_price_opts po;
+    ic_price_opts_init(&po);
+    po.instance = inst;
+    po.region = region;
+    po.pricing = pricing;
+    ic_priced priced;
+    rc = ic_price_resolve(&po, cat, r.host.instance_type, NULL, &priced, rerr, sizeof rerr);
+    if (rc || priced.origin != IC_PRICE_CATALOG) {
+        ic_result_free(&r);
+        return fail(err, errlen, "serving_cost.instance: %s",
+                    rc ? rerr : "missing, and the result was not measured on an EC2 instance"),
+               2;
     }
-    ic_price pr;
-    if ((rc = ic_price_lookup(cat, inst, region, pricing, &pr, rerr, sizeof rerr))) {
-        ic_econ_result_free(&r);
-        return fail(err, errlen, "serving_cost.instance: %s", rerr), rc;
-    }
-    const ic_econ_measurement *pf = ic_econ_pick(&r, IC_MEAS_PREFILL);
-    const ic_econ_measurement *dc =
-        tpot > 0 ? ic_econ_latency_pick(&r, tpot) : ic_econ_pick(&r, IC_MEAS_DECODE);
+    const ic_price pr = priced.price;
+    const ic_measurement *pf = ic_result_pick_prefill(&r, -1, 0);
+    const ic_measurement *dc =
+        tpot > 0 ? ic_result_pick_latency(&r, tpot) : ic_result_pick_decode(&r, -1);
     if (!pf || !dc) {
-        ic_econ_result_free(&r);
+        ic_result_free(&r);
         return fail(err, errlen, "serving_cost.result: %s has no %s", path,
-                    !pf        ? "prefill measurement"
+                    !pf        ? "prefill measurement (that was not shortened)"
                     : tpot > 0 ? "decode configuration meeting tpot_ms"
                                : "batch-1 decode measurement");
     }
@@ -162,15 +166,21 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     /* The platform's server is this instance: its blended tokens/s feeds the TCO per token. */
     sc->in.server_tok_per_s =
         ic_blend_tok_per_s(pf->tok_per_s, dc->tok_per_s, sc->in.mix_in, sc->in.mix_out);
+    ic_host_id here;
+    ic_host_identify(&here);
+    char lpf[160], ldc[160];
+    ic_priced_label(ic_result_figure_provenance(&r, pf, &here), r.host.instance_type, &priced, lpf,
+                    sizeof lpf);
+    ic_priced_label(ic_result_figure_provenance(&r, dc, &here), r.host.instance_type, &priced, ldc,
+                    sizeof ldc);
     snprintf(sc->cost_source, sizeof sc->cost_source,
              "%s (prefill %.1f tok/s %s, decode batch %ld %.1f tok/s %s) on %s %s %s at $%.4f/h "
              "(%s%s%s)",
-             path, pf->tok_per_s, ic_provenance_name(ic_econ_figure_provenance(&r, pf)), dc->batch,
-             dc->tok_per_s, ic_provenance_name(ic_econ_figure_provenance(&r, dc)), inst, region,
-             ic_pricing_name(pricing), pr.usd_per_hour, pr.source, pr.discount > 0 ? "; less " : "",
-             pr.discount > 0 ? pr.discount_source : "");
+             path, pf->tok_per_s, lpf, dc->batch, dc->tok_per_s, ldc, pr.instance_type, pr.region,
+             ic_pricing_name(pr.pricing), pr.usd_per_hour, pr.source,
+             pr.discount > 0 ? "; less " : "", pr.discount > 0 ? pr.discount_source : "");
     snprintf(sc->cost_date, sizeof sc->cost_date, "%s", pr.date);
-    ic_econ_result_free(&r);
+    ic_result_free(&r);
     return 0;
 }
 

@@ -9,12 +9,16 @@
 #include <cstring>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <unistd.h>
 #include <vector>
 
 namespace {
+
+// Where the next run prints its display (ic_bench_set_display); read and reset by each run.
+ic_bench_display g_display = IC_BENCH_DISPLAY_STDOUT;
 
 benchmark::State &S(ic_bench_state *st) {
     return *reinterpret_cast<benchmark::State *>(st);
@@ -268,6 +272,8 @@ void ic_bench_add_context(const char *key, const char *value) {
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen) {
     std::string out_final, out_tmp;
+    const ic_bench_display where = g_display;
+    g_display = IC_BENCH_DISPLAY_STDOUT;
     try {
         // Flags persist between calls inside the library, so each run starts from the defaults;
         // the caller's flags come after and win. Only --benchmark_* flags reach the library:
@@ -361,12 +367,23 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
 #pragma GCC diagnostic pop
         } else {
             int opts = benchmark::ConsoleReporter::OO_None;
-            bool tty = isatty(STDOUT_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+            int fd = where == IC_BENCH_DISPLAY_STDERR ? STDERR_FILENO : STDOUT_FILENO;
+            bool tty = g_display != IC_BENCH_DISPLAY_NONE && isatty(fd) && getenv("TERM") &&
+                       strcmp(getenv("TERM"), "dumb");
             if (is_true(color) || (color == "auto" && tty))
                 opts |= benchmark::ConsoleReporter::OO_Color;
             if (is_true(tabular)) opts |= benchmark::ConsoleReporter::OO_Tabular;
             display.reset(new benchmark::ConsoleReporter(
                 static_cast<benchmark::ConsoleReporter::OutputOptions>(opts)));
+        }
+        // An ostream without a buffer discards what it is given.
+        std::ostream discard(nullptr);
+        if (where == IC_BENCH_DISPLAY_STDERR) {
+            display->SetOutputStream(&std::cerr);
+            display->SetErrorStream(&std::cerr);
+        } else if (where == IC_BENCH_DISPLAY_NONE) {
+            display->SetOutputStream(&discard);
+            display->SetErrorStream(&discard);
         }
         TeeReporter tee(display.get(), hook, user);
         benchmark::RunSpecifiedBenchmarks(&tee);
@@ -387,6 +404,10 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
     }
     if (!out_tmp.empty()) std::remove(out_tmp.c_str());
     return -1;
+}
+
+void ic_bench_set_display(ic_bench_display where) {
+    g_display = where;
 }
 
 void ic_bench_clear(void) {

@@ -35,7 +35,7 @@ typedef struct ic_bench_config {
     int manual_time;     /* time comes from ic_bench_set_iteration_time */
     int aggregates_only; /* report only the aggregates of repetitions */
     int real_time;       /* time and rates from the wall clock, not the calling thread's CPU time:
-                          * for work spread over a pool (added by issue 3; zero keeps CPU time) */
+                          * for work spread over a pool (zero keeps the CPU time) */
 } ic_bench_config;
 
 /* Registers fn under name. Returns 0, or -1 with a message (name empty, too many args...). */
@@ -112,6 +112,17 @@ typedef void ic_bench_report_fn(const ic_bench_report *r, void *user);
  * Returns the number of runs reported (0 when the filter matched none), or -1 with a message. */
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen);
+
+/* Where the next ic_bench_run prints Google Benchmark's own display (console, JSON or CSV): stdout
+ * (the default), stderr (progress beside a command's own stdout), or nowhere. The choice holds for
+ * one run, then returns to stdout. --benchmark_out files are not affected. */
+typedef enum ic_bench_display {
+    IC_BENCH_DISPLAY_STDOUT,
+    IC_BENCH_DISPLAY_STDERR,
+    IC_BENCH_DISPLAY_NONE
+} ic_bench_display;
+
+void ic_bench_set_display(ic_bench_display where);
 
 /* Drops every registration (between runs of a command, and in tests). */
 void ic_bench_clear(void);

@@ -52,7 +52,7 @@ has "$tmp/out" "prefill \(512 tok\) +80000\.00 +0\.1911 " "p5 prefill"
 # 3:1 blend: (3 x 0.19111 + 1.91111) / 4 = 0.62111
 has "$tmp/out" "blended 3:1 .* 0\.6211 " "3:1 blend"
 has "$tmp/out" "price +\\\$55\.040000/h; source: karpenter.*; date 2026-07-20" "price line has source and date"
-has "$tmp/out" "not an EC2 instance" "off EC2 said so"
+has "$tmp/out" "^this host +not EC2: " "off EC2 said so"
 # Every $/Mtok row ends with its price's date.
 awk '/^  (prefill|decode|blended|tpot)/ && $0 !~ /unavailable|none/ && $NF !~ /^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ {bad=1} END {exit bad}' "$tmp/out" && ok || bad "a cost row lacks its price date"
 expect 0 "cost mix 1:1" -- "$bin" cost "$data/result-p5.json" --mix 1:1
@@ -69,15 +69,30 @@ expect 0 "cost latency target none" -- "$bin" cost "$data/result-c7i.json" --tpo
 has "$tmp/out" "none: no decode configuration meets the target" "tpot 10 none"
 expect 0 "cost given price" -- "$bin" cost "$data/result-p5.json" --usd-per-hour 110.08
 has "$tmp/out" "decode .* 3\.8222 " "given price doubles the cost"
-has "$tmp/out" "source: given on the command line.*date 20" "given price dated"
+has "$tmp/out" "source: price given on the command line \(--usd-per-hour\); date 20" "given price dated"
 
-# A result made on this host, off EC2: measured, priced only with --instance.
-sed "s/@HOST@/$(hostname)/" "$data/result-here.json.in" >"$tmp/here.json"
+# A result made on this host, off EC2: measured, priced only with --instance. "This host" is the
+# machine id and CPU the result records, never the hostname: the fixture takes both from
+# cost's own account of this host, with a hostname that is not this one.
+"$bin" cost "$data/result-p5.json" --format json >"$tmp/self.json"
+mid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["this_host"]["machine_id"])' "$tmp/self.json")
+cpu=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["this_host"]["cpu_model"])' "$tmp/self.json")
+sed -e "s/@MACHINE_ID@/$mid/" -e "s/@CPU_MODEL@/$cpu/" "$data/result-here.json.in" >"$tmp/here.json"
 expect 2 "off-EC2 result without --instance" -- "$bin" cost "$tmp/here.json"
-has "$tmp/err" "no instance type .*give --instance" "asks for --instance"
+has "$tmp/err" "no price: not measured on an EC2 instance; add --instance TYPE" "asks for --instance"
 expect 0 "off-EC2 result with --instance" -- "$bin" cost "$tmp/here.json" --instance c7g.large
-has "$tmp/out" "decode \(ctx 128\) +25\.00 .* measured +2026-07-20" "this host's figure is measured"
-has "$tmp/out" "this host\)" "says this host"
+has "$tmp/out" "decode \(ctx 128\) +25\.00 .* measured on a non-EC2 host, priced as c7g.large +2026-07-20" "this host's figure, priced as another type, says so"
+has "$tmp/out" "^measured +on not EC2: .*; this host" "says this host"
+expect 0 "off-EC2 result at a given price" -- "$bin" cost "$tmp/here.json" --usd-per-hour 1
+has "$tmp/out" "decode \(ctx 128\) +25\.00 .* measured +20" "this host's figure at a typeless price is measured"
+# The same hostname on another machine (another machine id) is not this host: imported.
+echo "a-different-machine" >"$tmp/other-id"
+expect 0 "same hostname, another machine" -- env IC_MACHINE_ID_FILE="$tmp/other-id" "$bin" cost "$tmp/here.json" --usd-per-hour 1
+has "$tmp/out" "decode \(ctx 128\) +25\.00 .* imported +20" "a shared hostname proves nothing"
+# A cloned machine id with another CPU is not this host either.
+sed -e "s/@MACHINE_ID@/$mid/" -e "s/@CPU_MODEL@/another cpu/" "$data/result-here.json.in" >"$tmp/clone.json"
+expect 0 "cloned machine id" -- "$bin" cost "$tmp/clone.json" --usd-per-hour 1
+has "$tmp/out" "decode \(ctx 128\) +25\.00 .* imported +20" "same id, other CPU: imported"
 expect 2 "unknown instance" -- "$bin" cost "$data/result-p5.json" --instance z9.huge
 has "$tmp/err" "unknown instance type 'z9.huge'" "unknown instance named"
 expect 2 "zero throughput" -- "$bin" cost "$data/bad-result-zero.json"
@@ -87,27 +102,52 @@ has "$tmp/err" "measurements\[0\]\.tok_per_s" "wrong type named"
 expect 2 "not JSON" -- "$bin" cost "$data/../econ_cli_test.sh"
 expect 2 "missing file" -- "$bin" cost "$tmp/nope.json"
 has "$tmp/err" "nope.json" "missing file named"
+expect 2 "a directory as a result" -- "$bin" cost "$tmp"
+has "$tmp/err" "not a regular file" "directory refused"
 
-# Instance detection through a fake sysfs tree.
+# Instance detection through a fake sysfs tree: the host's type is shown, and a result measured
+# elsewhere is never priced as it.
 mkdir -p "$tmp/ec2/devices/virtual/dmi/id"
 echo "Amazon EC2" >"$tmp/ec2/devices/virtual/dmi/id/sys_vendor"
 echo "c7i.large" >"$tmp/ec2/devices/virtual/dmi/id/product_name"
 expect 0 "cost on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$data/result-p5.json"
 has "$tmp/out" "this host +EC2 c7i\.large \(from DMI" "DMI instance type shown"
-expect 0 "this host's typeless result on a (fake) EC2 host" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$tmp/here.json"
-has "$tmp/out" "instance +c7i\.large \(this host, from DMI\)" "priced as the detected type"
-has "$tmp/out" "decode \(ctx 128\) +25\.00 +0\.99.* measured" "measured on this host"
+has "$tmp/out" "^instance +p5\.48xlarge \(measured on it" "priced as the type it was measured on"
+expect 2 "an off-EC2 result is not priced as this host's type" -- env IC_SYSFS_ROOT="$tmp/ec2" "$bin" cost "$tmp/here.json"
+
+# --context and --prompt pick the rows; a missing one lists what there is.
+expect 0 "cost --context" -- "$bin" cost "$data/result-c7i.json" --context 2048
+has "$tmp/out" "decode \(ctx 2048\) " "--context picks the row"
+hasnt "$tmp/out" "smallest context" "no default stated when asked"
+expect 2 "cost --context missing" -- "$bin" cost "$data/result-c7i.json" --context 7
+has "$tmp/err" "--context 7: no batch-1 decode at that context \(contexts in the result: 128" "missing context lists them"
+expect 2 "cost --prompt missing" -- "$bin" cost "$data/result-c7i.json" --prompt 3
+has "$tmp/err" "--prompt 3: no prefill of that length \(prompts in the result: " "missing prompt lists them"
+# cost --format: JSON, CSV and Markdown, each read by a parser of that format.
+expect 0 "cost json" -- "$bin" cost "$data/result-p5.json" "$data/result-c7i.json" --format json
+python3 -m json.tool "$tmp/out" >/dev/null && ok || bad "cost --format json is not JSON"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; assert len(r)==2 and r[0]["figures"][1]["figure"]=="decode" and abs(r[0]["figures"][1]["usd_per_mtok"]-1.91111)<1e-4' "$tmp/out" && ok || bad "cost json content"
+expect 0 "cost csv" -- "$bin" cost "$data/result-p5.json" --format csv
+python3 -c '
+import csv,sys
+rows=list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0][:4]==["result","figure","tok/s","usd/Mtok"], rows[0]
+d=[r for r in rows if r[1].startswith("decode")][0]
+assert abs(float(d[3])-1.9111)<1e-4 and d[6]=="imported", d' "$tmp/out" && ok || bad "cost csv"
+expect 0 "cost md" -- "$bin" cost "$data/result-p5.json" --format md
+has "$tmp/out" "^\| result \| figure \| tok/s \| usd/Mtok \|" "cost markdown header"
 
 # A real result file written by 'infercost run' (model branch, qwen2.5-0.5b q8_0 --quick, ref kernels).
 expect 0 "cost of a run's result" -- "$bin" cost "$data/result-run-qwen.json" --instance c7i.large --tpot-ms 1000
-has "$tmp/out" "decode \(ctx 128\) +0\.97 +25\.6632 .* imported +2026-07-20" "run result decode"
+has "$tmp/out" "decode \(ctx 128\) +0\.97 +25\.6632 .* imported: measured on a non-EC2 host, priced as c7i.large +2026-07-20" "run result decode"
 has "$tmp/out" "prefill \(16 tok\) +4\.83 +5\.1305 " "run result prefill"
 has "$tmp/out" "tpot<=1000 b1 408ms +2\.45 " "run result batch sweep"
 expect 0 "cost of a priced run" -- "$bin" cost "$data/result-run-priced.json"
-has "$tmp/out" "source: the result's pricing: price given on the command line.*date 2026-11-20" "the run's own price and date"
+has "$tmp/out" "source: price given on the command line.*date 2026-11-20" "the run's own price and date"
+has "$tmp/out" "the price the run recorded" "the run's price named as such"
 has "$tmp/out" "price +.0\.500000/h" "the run's own price"
 expect 2 "priced run with --pricing spot" -- "$bin" cost "$data/result-run-priced.json" --pricing spot
-has "$tmp/err" "needs an instance type" "spot needs a type"
+has "$tmp/err" "the recorded price has no pricing mode; add --instance TYPE" "spot needs a type"
 
 # ---- compare-chips ----
 expect 0 "compare-chips" -- "$bin" compare-chips "$data/result-p5.json" "$data/result-c7i.json" "$data/result-c7g.json" "$data/result-other-model.json" --model llama-3.2-1b --dtype q8_0

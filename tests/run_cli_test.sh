@@ -110,7 +110,7 @@ if [ -s "$tmp/err" ]; then bad "stderr should be quiet off a terminal: $(head -c
 python3 - "$tmp/r.json" <<'PY' && ok || bad "result file content"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["schema"] == "infercost-result" and d["schema_version"] == 1
+assert d["schema"] == "infercost-result" and d["schema_version"] == 2
 assert d["model"]["name"] == "tiny" and d["model"]["n_layer_run"] == 2
 assert d["env"]["threads"] == 1 and d["env"]["cpu"]["vendor"]
 kinds = [(m["kind"], m["context"], m["batch"]) for m in d["measurements"]]
@@ -135,16 +135,18 @@ has "$tmp/out" "no price: .*add --instance TYPE \(catalog price\) or --usd-per-h
 # A catalog price: --instance names the type; the footer and result file carry source and date,
 # and say the throughput is this host's when the host is not that type.
 expect 0 "run --instance" -- env IC_SYSFS_ROOT="$tmp/nosys" "$bin" run "${fast[@]}" --context 8 --prefill 0 --instance c7i.large --pricing spot --json "$tmp/p.json"
-has "$tmp/out" "catalog\$" "catalog price column"
+has "$tmp/out" "^tiny +q8_0 +1 +decode +8 +1 .* measured on a non-EC2 host, priced as c7i.large\$" "each row says where it was measured and what it is priced as"
 has "$tmp/out" "^\\\$/Mtok: c7i.large spot us-east-1 at \\\$[0-9.]+/h \(catalog: .*, 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]\); [0-9]+% off on-demand" "catalog price with source and date"
-has "$tmp/out" "measured on this host, which is not a c7i.large" "priced type is not this host"
+has "$tmp/out" "measured on this host \(not EC2: .*\), priced as c7i.large: the \\\$/Mtok is what this throughput would cost" "priced type is not this host"
 python3 - "$tmp/p.json" <<'PY' && ok || bad "catalog pricing in the result file"
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["pricing"]
 assert p["instance_type"] == "c7i.large" and p["pricing"] == "spot" and p["region"] == "us-east-1", p
 assert p["usd_per_hour"] < 0.0893 and p["date"] and p["source"], p
-assert d["env"]["instance_type"] == "c7i.large" and d["env"]["instance_source"] == "flag", d["env"]
+# --instance is what it was priced as, never where it was measured: this host is not EC2.
+assert d["env"]["instance_type"] is None and d["env"]["instance_source"] is None, d["env"]
+assert d["env"]["machine_id"].startswith("fnv1a64:"), d["env"]
 m = [m for m in d["measurements"] if m["kind"] == "decode"][0]
 assert abs(m["usd_per_mtok"] - p["usd_per_hour"] / (m["tok_per_s"] * 3600) * 1e6) < 1e-6 * m["usd_per_mtok"]
 PY
@@ -154,6 +156,71 @@ expect 2 "malformed instance" -- "$bin" run "${fast[@]}" --instance 'c7i large'
 has "$tmp/err" "--instance 'c7i large': not an instance type" "malformed instance named"
 expect 2 "bad pricing" -- "$bin" run "${fast[@]}" --pricing cheap
 has "$tmp/err" "--pricing 'cheap'" "bad pricing named"
+
+# The provenance chain: a run priced as c7i.large on a non-EC2 host stays "measured on a non-EC2
+# host, priced as c7i.large" through cost, and compare-chips never ranks it as c7i.large's chip.
+expect 0 "cost of a run priced as another type" -- env IC_SYSFS_ROOT="$tmp/nosys" "$bin" cost "$tmp/p.json"
+has "$tmp/out" "decode \(ctx 8\) .* measured on a non-EC2 host, priced as c7i.large " "cost keeps the priced-as label"
+hasnt "$tmp/out" "decode \(ctx 8\) .* measured +[0-9.]+ " "cost does not call it measured on c7i.large"
+expect 0 "cost of the run as c7a.large" -- env IC_SYSFS_ROOT="$tmp/nosys" "$bin" cost "$tmp/p.json" --instance c7a.large
+has "$tmp/out" "decode \(ctx 8\) .* measured on a non-EC2 host, priced as c7a.large " "--instance labels the rows priced-as"
+cp "$tmp/p.json" "$tmp/p2.json"
+expect 2 "compare-chips of off-EC2 runs" -- "$bin" compare-chips "$tmp/p.json" "$tmp/p2.json" --model tiny --dtype q8_0
+has "$tmp/err" "p.json: skipped: measured off EC2" "off-EC2 result not ranked as its priced type"
+has "$tmp/err" "nothing to rank" "nothing ranked"
+# The same file read where another machine id is: imported, not measured.
+echo "another-machine" >"$tmp/other-id"
+expect 0 "cost on another machine" -- env IC_MACHINE_ID_FILE="$tmp/other-id" "$bin" cost "$tmp/p.json" --usd-per-hour 1
+has "$tmp/out" "decode \(ctx 8\) .* imported " "another machine id: imported"
+has "$tmp/out" "another machine" "says another machine"
+
+# Output checked before anything is measured: a missing directory fails at once.
+start=$(date +%s)
+expect 2 "json into a missing directory" -- "$bin" run "${fast[@]}" --json "$tmp/no/such/dir/x.json"
+has "$tmp/err" "--json .*x.json: the directory .*no/such/dir does not exist" "missing directory named"
+[ $(( $(date +%s) - start )) -le 3 ] && ok || bad "the missing directory was found only after measuring"
+expect 2 "json onto a directory" -- "$bin" run "${fast[@]}" --json "$tmp"
+has "$tmp/err" "is a directory" "directory refused"
+
+# A run that measured nothing leaves an earlier result file as it was.
+cp "$tmp/r.json" "$tmp/keep.json"
+expect 1 "nothing measured" -- "$bin" run "${fast[@]}" --benchmark_filter=nomatch --json "$tmp/keep.json"
+has "$tmp/err" "nothing was measured" "nothing measured said"
+cmp -s "$tmp/r.json" "$tmp/keep.json" && ok || bad "a run that measured nothing replaced the result file"
+
+# --format: each form parsed by a reader of that format.
+expect 0 "format json" -- "$bin" run "${fast[@]}" --context 8 --prefill 4 --format json
+python3 -m json.tool "$tmp/out" >/dev/null && ok || bad "--format json is not JSON"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="infercost-result" and len(d["measurements"])==2' "$tmp/out" && ok || bad "--format json is the result record"
+expect 0 "format csv" -- "$bin" run "${fast[@]}" --context 8 --prefill 4 --format csv
+python3 - "$tmp/out" <<'PY' && ok || bad "--format csv"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0][:7] == ["model", "dtype", "thr", "phase", "ctx", "n", "tok/s"], rows[0]
+assert "TTFT ms" in rows[0] and "GB/tok" in rows[0] and "how" in rows[0], rows[0]
+assert len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows), rows
+pf = dict(zip(rows[0], rows[1]))
+assert pf["phase"] == "prefill" and float(pf["TTFT ms"]) > 0 and float(pf["tok/s"]) > 0, pf
+assert "-" in pf["range"], pf
+PY
+expect 0 "format md" -- "$bin" run "${fast[@]}" --context 8 --prefill 4 --format md
+has "$tmp/out" "^\| model \| dtype \| thr \| phase \| ctx \| n \| tok/s \| range \|" "markdown header row"
+has "$tmp/out" "^\| --- \| --- \|" "markdown separator row"
+expect 2 "bad format" -- "$bin" run --format xml
+has "$tmp/err" "--format 'xml': expected table, md, csv or json" "bad format named"
+# The table: the prefill row's TTFT and bytes per token differ from decode's.
+python3 - "$tmp/run.txt" <<'PY' && ok || bad "per-row GB/tok and TTFT"
+import sys, re
+lines = open(sys.argv[1]).read().splitlines()
+head = next(l for l in lines if l.startswith("model "))
+cols = re.split(r"  +", head.strip())
+assert cols[:7] == ["model", "dtype", "thr", "phase", "ctx", "n", "tok/s"], cols
+pf = next(l for l in lines if re.match(r"tiny +q8_0 +1 +prefill ", l)).split()
+dc = next(l for l in lines if re.match(r"tiny +q8_0 +1 +decode +8 ", l)).split()
+# prefill: model dtype thr phase ctx n tok/s range ms/tok TTFT GB/tok ...
+assert float(pf[9]) > 0 and dc[9] == "-", (pf, dc)
+assert float(pf[10]) < float(dc[10]), (pf, dc)   # the weights are shared by the prompt's tokens
+PY
 
 # A slice: every figure says it is extrapolated.
 expect 0 "run a slice" -- "$bin" run "${fast[@]}" --layers 1 --json "$tmp/s.json"

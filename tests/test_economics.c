@@ -111,13 +111,6 @@ static void test_catalog(void) {
               "%s discount source '%s'", ic_pricing_name(modes[i].mode), p.discount_source);
     }
     CHECK(near(ic_usd_per_mtok(27.52, 8000), 0.9555556, 1e-6), "savings-3y p5 $/Mtok");
-    json_t *pj = ic_price_json(&p);
-    CHECK(pj && json_real_value(json_object_get(pj, "usd_per_hour")) == 27.52 &&
-              strcmp(json_string_value(json_object_get(pj, "pricing")), "savings-3y") == 0 &&
-              strcmp(json_string_value(json_object_get(pj, "date")), "2026-07-20") == 0 &&
-              json_object_get(pj, "discount_source"),
-          "pricing object for a result file");
-    json_decref(pj);
     rc = ic_price_lookup(&cat, "z9.huge", "us-east-1", IC_PRICING_ON_DEMAND, &p, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "unknown instance type 'z9.huge'"), "unknown type: %d %s", rc,
           err);
@@ -207,92 +200,6 @@ static void test_bad_catalogs(void) {
     snprintf(missing, sizeof missing, "%s/no-such-dir", g_tmp);
     CHECK(ic_catalog_load(&cat, missing, err, sizeof err) == 2 && strstr(err, "does not exist"),
           "missing catalog dir: %s", err);
-}
-
-static void test_results(void) {
-    char path[600], err[512];
-    ic_econ_result r;
-    snprintf(path, sizeof path, "%s/result-c7i.json", g_data);
-    int rc = ic_econ_result_load(&r, path, err, sizeof err);
-    CHECK(rc == 0, "load c7i: %s", err);
-    if (rc) return;
-    CHECK(strcmp(r.instance_type, "c7i.large") == 0 && strcmp(r.model, "llama-3.2-1b") == 0 &&
-              strcmp(r.dtype, "q8_0") == 0 && r.n_meas == 8,
-          "c7i fields");
-    CHECK(!r.on_this_host, "made on another host");
-    const ic_econ_measurement *d = ic_econ_pick(&r, IC_MEAS_DECODE);
-    const ic_econ_measurement *pf = ic_econ_pick(&r, IC_MEAS_PREFILL);
-    CHECK(d && d->tok_per_s == 20 && d->context == 128, "decode pick: smallest context");
-    CHECK(pf && pf->tok_per_s == 200 && pf->batch == 512, "prefill pick: longest prompt");
-    CHECK(d && ic_econ_figure_provenance(&r, d) == IC_PROV_IMPORTED,
-          "another host's figure is imported");
-    /* Latency target: decode b1 50 ms 20 tok/s; b2 55.5 ms 36; b4 62.5 ms 64; b8 83.3 ms 96; b16
-     * 125 ms. */
-    const ic_econ_measurement *m = ic_econ_latency_pick(&r, 100);
-    CHECK(m && m->batch == 8 && m->tok_per_s == 96, "tpot 100 ms picks batch 8");
-    CHECK(m && near(ic_usd_per_mtok(0.08925, m->tok_per_s), 0.2582465, 1e-6), "its $/Mtok");
-    m = ic_econ_latency_pick(&r, 125);
-    CHECK(m && m->batch == 16, "tpot 125 ms (inclusive) picks batch 16");
-    m = ic_econ_latency_pick(&r, 60);
-    CHECK(m && m->batch == 2, "tpot 60 ms picks batch 2");
-    m = ic_econ_latency_pick(&r, 50);
-    CHECK(m && m->batch == 1 && m->kind == IC_MEAS_DECODE, "tpot 50 ms: batch 1 only");
-    CHECK(ic_econ_latency_pick(&r, 40) == NULL, "tpot 40 ms: none");
-    ic_econ_result_free(&r);
-
-    /* What `infercost run` writes: an OpenBLAS prefill baseline that pricing must not pick, and
-     * "extrapolated" figures from a slice of the layers. */
-    write_file(
-        g_tmp, "run.json",
-        "{\"schema\":\"infercost-result\",\"schema_version\":1,\"env\":{\"host\":\"h\","
-        "\"instance_type\":null},\"model\":{\"name\":\"m\",\"dtype\":\"f32\"},"
-        "\"probes\":{\"read_bw_gbs\":\"unavailable: test\"},\"measurements\":["
-        "{\"kind\":\"prefill\",\"path\":\"kernels\",\"batch\":64,\"tok_per_s\":10,"
-        "\"provenance\":\"extrapolated\",\"roofline\":{\"bound_tok_per_s\":null}},"
-        "{\"kind\":\"prefill\",\"path\":\"openblas_sgemm\",\"batch\":128,\"tok_per_s\":99,"
-        "\"provenance\":\"extrapolated\"},"
-        "{\"kind\":\"decode\",\"batch\":1,\"context\":0,\"tok_per_s\":2,\"ms_per_token\":500,"
-        "\"provenance\":\"measured\",\"usd_per_mtok\":null}],\"pricing\":{\"usd_per_hour\":0.5,"
-        "\"source\":\"given\",\"date\":\"2026-11-20\"}}");
-    snprintf(path, sizeof path, "%s/run.json", g_tmp);
-    rc = ic_econ_result_load(&r, path, err, sizeof err);
-    CHECK(rc == 0, "run-style result: %s", err);
-    if (rc == 0) {
-        pf = ic_econ_pick(&r, IC_MEAS_PREFILL);
-        CHECK(pf && pf->tok_per_s == 10 && !pf->baseline, "the OpenBLAS baseline is not picked");
-        CHECK(pf && ic_econ_figure_provenance(&r, pf) == IC_PROV_EXTRAPOLATED, "extrapolated kept");
-        CHECK(r.run_usd_per_hour == 0.5 && strcmp(r.run_price_date, "2026-11-20") == 0,
-              "the run's price");
-        CHECK(r.read_bw_gbs == 0 && r.instance_type[0] == '\0', "absent probe and type");
-        CHECK(ic_provenance_weakest(IC_PROV_MEASURED, IC_PROV_EXTRAPOLATED) ==
-                      IC_PROV_EXTRAPOLATED &&
-                  ic_provenance_weakest(IC_PROV_MODELED, IC_PROV_IMPORTED) == IC_PROV_MODELED &&
-                  ic_provenance_weakest(IC_PROV_MEASURED, IC_PROV_IMPORTED) == IC_PROV_IMPORTED,
-              "weakest provenance");
-        ic_econ_result_free(&r);
-    }
-    snprintf(path, sizeof path, "%s/result-run-qwen.json", g_data);
-    rc = ic_econ_result_load(&r, path, err, sizeof err);
-    CHECK(rc == 0 && r.n_meas == 6 && strcmp(r.model, "qwen2.5-0.5b") == 0, "real run result: %s",
-          err);
-    if (rc == 0) ic_econ_result_free(&r);
-
-    const struct {
-        const char *file, *want;
-    } bad[] = {
-        {"bad-result-zero.json", "measurements[1].tok_per_s: must be a positive number"},
-        {"bad-result-type.json", "measurements[0].tok_per_s: must be a positive number"},
-        {"bad-result-version.json", "schema_version: want 1"},
-        {"scenario-given.json", "schema: want \"infercost-result\""},
-        {"no-such-file.json", "no-such-file.json"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", g_data, bad[i].file);
-        rc = ic_econ_result_load(&r, path, err, sizeof err);
-        CHECK(rc == 2 && strstr(err, bad[i].want) && strstr(err, bad[i].file), "%s: %d '%s'",
-              bad[i].file, rc, err);
-        if (rc == 0) ic_econ_result_free(&r);
-    }
 }
 
 static void fake_dmi(const char *name, const char *sys_vendor, const char *board_vendor,
@@ -529,7 +436,6 @@ int main(int argc, char **argv) {
     test_formulas();
     test_catalog();
     test_bad_catalogs();
-    test_results();
     test_instance();
     test_import();
     test_econ();

@@ -1,0 +1,35 @@
+/* The roofline: the bound each measured figure is compared with. Decode is bounded by the read
+ * bandwidth over the bytes a token reads, prefill by the arithmetic peak over the FLOP a token
+ * costs, batch decode by the lower of the two. Pure functions of the shape and the ceilings. */
+#ifndef IC_ROOFLINE_H
+#define IC_ROOFLINE_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "result.h"
+
+typedef struct ic_roof {
+    double bytes_per_token; /* read per token: the weights once per step, shared by the tokens it
+                             * produces, plus the KV cache each decoded sequence reads */
+    double flop_per_token;
+    double bound_tok_per_s; /* 0 when the ceiling it needs is unknown (<= 0) */
+    const char *limit;      /* "memory" or "compute" */
+} ic_roof;
+
+/* The bound of one figure: kind, the context before the token (decode), the batch (sequences for
+ * batch decode, prompt tokens for prefill), the read bandwidth in GB/s and the arithmetic peak in
+ * G(FL)OP/s. A batch step reads the weights once (with experts: the union of the experts its
+ * sequences pick, at most n_expert) and every sequence's KV cache. */
+ic_roof ic_roofline(const ic_model *m, ic_meas_kind kind, long context, long batch, double read_gbs,
+                    double peak_gops);
+
+/* tok_per_s / bound, or NAN without a bound. */
+double ic_roof_efficiency(double tok_per_s, double bound_tok_per_s);
+
+/* A step's time measured on k of l layers, scaled to all l: the layers' share of the step grows
+ * by l / k, the rest (embedding, final norm, LM head) stays. layer_fraction is clamped to [0, 1].
+ */
+double ic_extrapolate_ns(double step_ns, double layer_fraction, uint32_t k, uint32_t l);
+
+#endif

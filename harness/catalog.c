@@ -1,6 +1,7 @@
 /* The platform catalog: TSV files under platforms/, the price lookup, and the AWS price-list
  * import. */
 #define _GNU_SOURCE
+#include "fail.h"
 #include "catalog.h"
 
 #include <assert.h>
@@ -46,16 +47,6 @@ const char *ic_catalog_default_dir(void) {
 const char *ic_catalog_shown_dir(const ic_catalog *cat) {
     /* The compiled-in default is the build machine's absolute path of the source tree. */
     return strcmp(cat->dir, IC_PLATFORMS_DIR_DEFAULT) == 0 ? "platforms" : cat->dir;
-}
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
 }
 
 /* ---- TSV reading: '#' comments, a header row naming the columns, then tab-separated rows. ----
@@ -196,7 +187,7 @@ static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_
     memset(t, 0, sizeof *t);
     t->name = name;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return fail(err, errlen, 1, "%s: cannot open: %s", name, strerror(errno));
+    if (!fp) return ic_fail(err, errlen, 1, "%s: cannot open: %s", name, strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     size_t got;
@@ -207,7 +198,7 @@ static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_
             if (!nb) {
                 free(buf);
                 fclose(fp);
-                return fail(err, errlen, 2, "%s: too large or out of memory", name);
+                return ic_fail(err, errlen, 2, "%s: too large or out of memory", name);
             }
             buf = nb;
             cap *= 2;
@@ -217,12 +208,12 @@ static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_
     fclose(fp);
     if (!buf || rerr) {
         free(buf);
-        return fail(err, errlen, 1, "%s: read failed", name);
+        return ic_fail(err, errlen, 1, "%s: read failed", name);
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         free(buf);
-        return fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", name);
+        return ic_fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", name);
     }
     t->buf = t->next = buf;
     return 0;
@@ -267,16 +258,16 @@ static int tsv_next(tsv *t) {
 static int tsv_field(const tsv_col *c, const char *s, void *row, char *why, size_t whylen) {
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return fail(why, whylen, 2, "%s has a control character (byte 0x%02x at %d)", c->name,
-                        (unsigned char)*p, (int)(p - s) + 1);
-    if (!s[0]) return c->optional ? 0 : fail(why, whylen, 2, "%s is empty", c->name);
+            return ic_fail(why, whylen, 2, "%s has a control character (byte 0x%02x at %d)",
+                           c->name, (unsigned char)*p, (int)(p - s) + 1);
+    if (!s[0]) return c->optional ? 0 : ic_fail(why, whylen, 2, "%s is empty", c->name);
     char *dst = row && c->off != TSV_UNSTORED ? (char *)row + c->off : NULL;
     if (c->kind == TSV_TEXT || c->kind == TSV_NAME) {
         if (c->kind == TSV_NAME && s[0] == '#')
-            return fail(why, whylen, 2, "%s '%s' starts with '#', which marks a comment", c->name,
-                        s);
+            return ic_fail(why, whylen, 2, "%s '%s' starts with '#', which marks a comment",
+                           c->name, s);
         if (c->kind == TSV_NAME && strchr(s, ' '))
-            return fail(why, whylen, 2, "%s '%s' contains whitespace", c->name, s);
+            return ic_fail(why, whylen, 2, "%s '%s' contains whitespace", c->name, s);
         int known = !c->choices;
         for (int i = 0; i < c->n_choices && !known; i++) known = strcmp(s, c->choices[i]) == 0;
         if (!known) {
@@ -284,11 +275,12 @@ static int tsv_field(const tsv_col *c, const char *s, void *row, char *why, size
             for (int i = 0; i < c->n_choices; i++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                          c->choices[i]);
-            return fail(why, whylen, 2, "%s '%s' is not one of %s", c->name, s, list);
+            return ic_fail(why, whylen, 2, "%s '%s' is not one of %s", c->name, s, list);
         }
         size_t n = strlen(s);
         if (c->off != TSV_UNSTORED && n >= c->size)
-            return fail(why, whylen, 2, "%s is longer than %zu characters", c->name, c->size - 1);
+            return ic_fail(why, whylen, 2, "%s is longer than %zu characters", c->name,
+                           c->size - 1);
         if (dst) memcpy(dst, s, n + 1);
         return 0;
     }
@@ -297,13 +289,13 @@ static int tsv_field(const tsv_col *c, const char *s, void *row, char *why, size
     errno = 0;
     double v = strtod(s, &end);
     if (strspn(s, "0123456789.eE+-") != strlen(s) || *end || errno || !isfinite(v))
-        return fail(why, whylen, 2, "%s '%s' is not a number", c->name, s);
+        return ic_fail(why, whylen, 2, "%s '%s' is not a number", c->name, s);
     if (c->kind == TSV_INT && strpbrk(s, ".eE"))
-        return fail(why, whylen, 2, "%s '%s' is not a whole number", c->name, s);
-    if (v < c->lo) return fail(why, whylen, 2, "%s %s is below %g", c->name, s, c->lo);
+        return ic_fail(why, whylen, 2, "%s '%s' is not a whole number", c->name, s);
+    if (v < c->lo) return ic_fail(why, whylen, 2, "%s %s is below %g", c->name, s, c->lo);
     if (c->hi_open && v >= c->hi)
-        return fail(why, whylen, 2, "%s %s must be below %g", c->name, s, c->hi);
-    if (v > c->hi) return fail(why, whylen, 2, "%s %s is above %g", c->name, s, c->hi);
+        return ic_fail(why, whylen, 2, "%s %s must be below %g", c->name, s, c->hi);
+    if (v > c->hi) return ic_fail(why, whylen, 2, "%s %s is above %g", c->name, s, c->hi);
     if (dst && c->kind == TSV_INT) {
         assert(c->size == sizeof(int));
         int iv = (int)v;
@@ -318,26 +310,26 @@ static int tsv_field(const tsv_col *c, const char *s, void *row, char *why, size
 /* Checks the header row against the table: every column once, in any order, and no other.
  * map[i] is then the table column of field i. */
 static int tsv_header(tsv *t, const tsv_table *tab, int *map, char *err, size_t errlen) {
-    if (!tsv_next(t)) return fail(err, errlen, 2, "%s: no header row", t->name);
+    if (!tsv_next(t)) return ic_fail(err, errlen, 2, "%s: no header row", t->name);
     int nf = t->nf < TSV_MAX_COLS ? t->nf : TSV_MAX_COLS;
     for (int j = 0; j < tab->ncols; j++) {
         int found = 0;
         for (int i = 0; i < nf && !found; i++) found = strcmp(t->f[i], tab->cols[j].name) == 0;
         if (!found)
-            return fail(err, errlen, 2, "%s:%d: header has no column '%s'", t->name, t->line,
-                        tab->cols[j].name);
+            return ic_fail(err, errlen, 2, "%s:%d: header has no column '%s'", t->name, t->line,
+                           tab->cols[j].name);
     }
     for (int i = 0; i < t->nf; i++) {
         map[i] = -1;
         for (int j = 0; i < nf && j < tab->ncols && map[i] < 0; j++)
             if (strcmp(t->f[i], tab->cols[j].name) == 0) map[i] = j;
         if (map[i] < 0)
-            return fail(err, errlen, 2, "%s:%d: header field %d '%s' is not a column of %s",
-                        t->name, t->line, i + 1, i < nf ? t->f[i] : "", tab->file);
+            return ic_fail(err, errlen, 2, "%s:%d: header field %d '%s' is not a column of %s",
+                           t->name, t->line, i + 1, i < nf ? t->f[i] : "", tab->file);
         for (int k = 0; k < i; k++)
             if (map[k] == map[i])
-                return fail(err, errlen, 2, "%s:%d: header names column '%s' twice", t->name,
-                            t->line, t->f[i]);
+                return ic_fail(err, errlen, 2, "%s:%d: header names column '%s' twice", t->name,
+                               t->line, t->f[i]);
     }
     return 0;
 }
@@ -360,7 +352,7 @@ static int tsv_check_keys(const tsv_table *tab, const char *rows, const int *lin
                           const char *name, char *err, size_t errlen) {
     if (tab->key[0] < 0 || n < 2) return 0;
     tsv_key *k = malloc(n * sizeof *k);
-    if (!k) return fail(err, errlen, 1, "out of memory reading %s", name);
+    if (!k) return ic_fail(err, errlen, 1, "out of memory reading %s", name);
     const tsv_col *ca = &tab->cols[tab->key[0]];
     const tsv_col *cb = tab->key[1] >= 0 ? &tab->cols[tab->key[1]] : NULL;
     for (size_t i = 0; i < n; i++) {
@@ -373,11 +365,11 @@ static int tsv_check_keys(const tsv_table *tab, const char *rows, const int *lin
     for (size_t i = 1; i < n && !rc; i++) {
         if (strcmp(k[i].a, k[i - 1].a) != 0 || strcmp(k[i].b, k[i - 1].b) != 0) continue;
         if (cb)
-            rc = fail(err, errlen, 2, "%s:%d: %s '%s' and %s '%s' repeat line %d", name, k[i].line,
-                      ca->name, k[i].a, cb->name, k[i].b, k[i - 1].line);
+            rc = ic_fail(err, errlen, 2, "%s:%d: %s '%s' and %s '%s' repeat line %d", name,
+                         k[i].line, ca->name, k[i].a, cb->name, k[i].b, k[i - 1].line);
         else
-            rc = fail(err, errlen, 2, "%s:%d: %s '%s' repeats line %d", name, k[i].line, ca->name,
-                      k[i].a, k[i - 1].line);
+            rc = ic_fail(err, errlen, 2, "%s:%d: %s '%s' repeats line %d", name, k[i].line,
+                         ca->name, k[i].a, k[i - 1].line);
     }
     free(k);
     return rc;
@@ -400,8 +392,8 @@ static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out
     if ((rc = tsv_header(&t, tab, map, err, errlen))) goto out;
     while (tsv_next(&t)) {
         if (t.nf != tab->ncols) {
-            rc = fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", name, t.line, t.nf,
-                      tab->ncols);
+            rc = ic_fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", name, t.line, t.nf,
+                         tab->ncols);
             goto out;
         }
         if (n == cap) {
@@ -411,7 +403,7 @@ static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out
             if (nr) rows = nr;
             if (nl) lines = nl;
             if (!nr || !nl) {
-                rc = fail(err, errlen, 1, "out of memory reading %s", name);
+                rc = ic_fail(err, errlen, 1, "out of memory reading %s", name);
                 goto out;
             }
         }
@@ -420,7 +412,7 @@ static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out
         for (int i = 0; i < t.nf; i++) {
             char why[300];
             if ((rc = tsv_field(&tab->cols[map[i]], t.f[i], row, why, sizeof why))) {
-                fail(err, errlen, rc, "%s:%d: %s", name, t.line, why);
+                ic_fail(err, errlen, rc, "%s:%d: %s", name, t.line, why);
                 goto out;
             }
         }
@@ -444,16 +436,16 @@ out:
 static int tsv_check_line(const tsv_table *tab, const char *text, char *why, size_t whylen) {
     char line[1024];
     if (snprintf(line, sizeof line, "%s", text) >= (int)sizeof line)
-        return fail(why, whylen, 2, "the row is longer than %zu characters", sizeof line - 1);
+        return ic_fail(why, whylen, 2, "the row is longer than %zu characters", sizeof line - 1);
     char *f[TSV_MAX_COLS];
     int nf = tsv_split(line, f, TSV_MAX_COLS);
     if (nf != tab->ncols)
-        return fail(why, whylen, 2, "%d fields, the header has %d", nf, tab->ncols);
+        return ic_fail(why, whylen, 2, "%d fields, the header has %d", nf, tab->ncols);
     for (int i = 0; i < nf; i++) {
         int rc = tsv_field(&tab->cols[i], f[i], NULL, why, whylen);
         if (rc) return rc;
     }
-    if (f[0][0] == '#') return fail(why, whylen, 2, "the row starts with '#', a comment");
+    if (f[0][0] == '#') return ic_fail(why, whylen, 2, "the row starts with '#', a comment");
     return 0;
 }
 
@@ -496,13 +488,13 @@ int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen) 
     memset(cat, 0, sizeof *cat);
     if (!dir) dir = ic_catalog_default_dir();
     if (strlen(dir) >= sizeof cat->dir)
-        return fail(err, errlen, 2, "catalog directory name too long");
+        return ic_fail(err, errlen, 2, "catalog directory name too long");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fail(err, errlen, 2,
-                    "catalog directory '%s' does not exist (give --catalog DIR or "
-                    "set IC_PLATFORMS_DIR)",
-                    dir);
+        return ic_fail(err, errlen, 2,
+                       "catalog directory '%s' does not exist (give --catalog DIR or "
+                       "set IC_PLATFORMS_DIR)",
+                       dir);
     snprintf(cat->dir, sizeof cat->dir, "%s", dir);
     int rc = load_all(cat, err, errlen);
     if (rc) ic_catalog_free(cat);
@@ -531,7 +523,7 @@ int ic_price_lookup(const ic_catalog *cat, const char *instance, const char *reg
                     ic_pricing pricing, ic_price *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     if ((unsigned)pricing >= IC_PRICING_COUNT)
-        return fail(err, errlen, 2, "invalid pricing mode %d", (int)pricing);
+        return ic_fail(err, errlen, 2, "invalid pricing mode %d", (int)pricing);
     const ic_price_row *row = NULL;
     int other_regions = 0;
     for (size_t i = 0; i < cat->n_prices; i++) {
@@ -544,17 +536,17 @@ int ic_price_lookup(const ic_catalog *cat, const char *instance, const char *reg
     }
     if (!row) {
         if (other_regions)
-            return fail(err, errlen, 2,
-                        "instance type '%s' has no price for region '%s' in %s/prices.tsv "
-                        "(import one with 'infercost prices import')",
-                        instance, region, ic_catalog_shown_dir(cat));
-        return fail(err, errlen, 2, "unknown instance type '%s': no price in %s/prices.tsv",
-                    instance, ic_catalog_shown_dir(cat));
+            return ic_fail(err, errlen, 2,
+                           "instance type '%s' has no price for region '%s' in %s/prices.tsv "
+                           "(import one with 'infercost prices import')",
+                           instance, region, ic_catalog_shown_dir(cat));
+        return ic_fail(err, errlen, 2, "unknown instance type '%s': no price in %s/prices.tsv",
+                       instance, ic_catalog_shown_dir(cat));
     }
     const ic_discount *d = &cat->discounts[pricing];
     if (pricing != IC_PRICING_ON_DEMAND && !d->present)
-        return fail(err, errlen, 2, "pricing '%s' has no discount row in %s/discounts.tsv",
-                    ic_pricing_name(pricing), ic_catalog_shown_dir(cat));
+        return ic_fail(err, errlen, 2, "pricing '%s' has no discount row in %s/discounts.tsv",
+                       ic_pricing_name(pricing), ic_catalog_shown_dir(cat));
     snprintf(out->instance_type, sizeof out->instance_type, "%s", instance);
     snprintf(out->region, sizeof out->region, "%s", region);
     out->pricing = pricing;
@@ -581,22 +573,22 @@ int ic_write_file_atomic(const char *path, const char *data, size_t len, char *e
     if (lstat(path, &st) == 0) {
         if (S_ISLNK(st.st_mode)) {
             if (!realpath(path, target) || stat(target, &st) != 0)
-                return fail(err, errlen, 1, "%s: cannot follow the symbolic link: %s", path,
-                            strerror(errno));
+                return ic_fail(err, errlen, 1, "%s: cannot follow the symbolic link: %s", path,
+                               strerror(errno));
             dst = target;
         }
-        if (!S_ISREG(st.st_mode)) return fail(err, errlen, 1, "%s: not a regular file", path);
+        if (!S_ISREG(st.st_mode)) return ic_fail(err, errlen, 1, "%s: not a regular file", path);
         mode = st.st_mode & 07777;
     } else if (errno != ENOENT) {
-        return fail(err, errlen, 1, "%s: %s", path, strerror(errno));
+        return ic_fail(err, errlen, 1, "%s: %s", path, strerror(errno));
     }
     char tmp[PATH_MAX + 16];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dst) >= (int)sizeof tmp)
-        return fail(err, errlen, 1, "%s: path too long", path);
+        return ic_fail(err, errlen, 1, "%s: path too long", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
-        return fail(err, errlen, 1, "%s: cannot create a temporary file: %s", path,
-                    strerror(errno));
+        return ic_fail(err, errlen, 1, "%s: cannot create a temporary file: %s", path,
+                       strerror(errno));
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
@@ -605,7 +597,7 @@ int ic_write_file_atomic(const char *path, const char *data, size_t len, char *e
             int e = errno;
             close(fd);
             unlink(tmp);
-            return fail(err, errlen, 1, "%s: write failed: %s", tmp, strerror(e));
+            return ic_fail(err, errlen, 1, "%s: write failed: %s", tmp, strerror(e));
         }
         off += (size_t)w;
     }
@@ -613,12 +605,12 @@ int ic_write_file_atomic(const char *path, const char *data, size_t len, char *e
         int e = errno;
         close(fd);
         unlink(tmp);
-        return fail(err, errlen, 1, "%s: %s", tmp, strerror(e));
+        return ic_fail(err, errlen, 1, "%s: %s", tmp, strerror(e));
     }
     if (close(fd) != 0 || rename(tmp, dst) != 0) {
         int e = errno;
         unlink(tmp);
-        return fail(err, errlen, 1, "%s: cannot replace: %s", path, strerror(e));
+        return ic_fail(err, errlen, 1, "%s: cannot replace: %s", path, strerror(e));
     }
     return 0;
 }
@@ -655,7 +647,7 @@ static int write_prices(const ic_catalog *cat, const ic_price_row *rows, size_t 
     FILE *out = open_memstream(&buf, &len);
     if (!out) {
         free(header);
-        return fail(err, errlen, 1, "out of memory");
+        return ic_fail(err, errlen, 1, "out of memory");
     }
     if (header) fputs(header, out);
     free(header);
@@ -668,7 +660,7 @@ static int write_prices(const ic_catalog *cat, const ic_price_row *rows, size_t 
     }
     if (fclose(out) != 0) {
         free(buf);
-        return fail(err, errlen, 1, "out of memory");
+        return ic_fail(err, errlen, 1, "out of memory");
     }
     int rc = ic_write_file_atomic(path, buf, len, err, errlen);
     free(buf);
@@ -733,10 +725,11 @@ static int sku_price(json_t *ondemand, const char *sku, double *usd, char *date,
             char *end = NULL;
             double v = s ? strtod(s, &end) : NAN;
             if (!s || !s[0] || *end || !isfinite(v) || v < 0)
-                return fail(err, errlen, 2,
-                            "terms.OnDemand.%s.%s.priceDimensions.%s.pricePerUnit.USD: '%s' is not "
-                            "a non-negative number",
-                            sku, tkey, dkey, s ? s : "(not a string)");
+                return ic_fail(
+                    err, errlen, 2,
+                    "terms.OnDemand.%s.%s.priceDimensions.%s.pricePerUnit.USD: '%s' is not "
+                    "a non-negative number",
+                    sku, tkey, dkey, s ? s : "(not a string)");
             *usd = v;
             const char *eff = json_string_value(json_object_get(term, "effectiveDate"));
             snprintf(date, datelen, "%.10s", eff ? eff : "");
@@ -751,22 +744,22 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
     memset(rep, 0, sizeof *rep);
     char why[300];
     if (tsv_field(&k_price_cols[1], region, NULL, why, sizeof why))
-        return fail(err, errlen, 2, "--region: %s", why);
+        return ic_fail(err, errlen, 2, "--region: %s", why);
     json_error_t jerr;
     json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
+    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
     int rc = 0;
     ic_price_row *rows = NULL;
     size_t n = 0;
     json_t *products = json_object_get(root, "products");
     json_t *ondemand = json_object_get(json_object_get(root, "terms"), "OnDemand");
     if (!json_is_object(root) || !json_is_object(products)) {
-        rc = fail(err, errlen, 2, "%s: not an AWS price-list offer file: no 'products' object",
-                  offer_path);
+        rc = ic_fail(err, errlen, 2, "%s: not an AWS price-list offer file: no 'products' object",
+                     offer_path);
         goto out;
     }
     if (!json_is_object(ondemand)) {
-        rc = fail(err, errlen, 2, "%s: no 'terms.OnDemand' object", offer_path);
+        rc = ic_fail(err, errlen, 2, "%s: no 'terms.OnDemand' object", offer_path);
         goto out;
     }
     const char *pub = json_string_value(json_object_get(root, "publicationDate"));
@@ -777,7 +770,7 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
     /* Start from a copy of the current rows, so nothing changes unless everything succeeds. */
     rows = malloc((cat->n_prices + 1) * sizeof *rows);
     if (!rows) {
-        rc = fail(err, errlen, 1, "out of memory");
+        rc = ic_fail(err, errlen, 1, "out of memory");
         goto out;
     }
     memcpy(rows, cat->prices, cat->n_prices * sizeof *rows);
@@ -865,8 +858,8 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
         char text[1024];
         price_row_text(&nrow, text, sizeof text);
         if (tsv_check_line(&k_prices, text, why, sizeof why)) {
-            rc = fail(err, errlen, 2, "products.%s: its row would not read back from %s: %s", sku,
-                      k_prices.file, why);
+            rc = ic_fail(err, errlen, 2, "products.%s: its row would not read back from %s: %s",
+                         sku, k_prices.file, why);
             goto out;
         }
         ic_price_row *row = NULL;
@@ -880,7 +873,7 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
         } else {
             ic_price_row *nr = realloc(rows, (n + 1) * sizeof *rows);
             if (!nr) {
-                rc = fail(err, errlen, 1, "out of memory");
+                rc = ic_fail(err, errlen, 1, "out of memory");
                 goto out;
             }
             rows = nr;
@@ -891,11 +884,12 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
         *row = nrow;
     }
     if (rep->updated + rep->added == 0) {
-        rc = fail(err, errlen, 2,
-                  "%s: no Linux/Shared/NA/Used on-demand USD price for region '%s' (skipped: %zu "
-                  "other, %zu missing fields, %zu non-USD)",
-                  offer_path, region, rep->skipped_not_matching, rep->skipped_missing,
-                  rep->skipped_non_usd);
+        rc =
+            ic_fail(err, errlen, 2,
+                    "%s: no Linux/Shared/NA/Used on-demand USD price for region '%s' (skipped: %zu "
+                    "other, %zu missing fields, %zu non-USD)",
+                    offer_path, region, rep->skipped_not_matching, rep->skipped_missing,
+                    rep->skipped_non_usd);
         goto out;
     }
     if ((rc = write_prices(cat, rows, n, err, errlen))) goto out;

@@ -1,5 +1,6 @@
 /* infercost econ: the unit economics of selling tokens (docs/economics.md) from a scenario file. */
 #define _GNU_SOURCE
+#include "fail.h"
 #include "cli.h"
 
 #include <getopt.h>
@@ -36,16 +37,6 @@ typedef struct scenario {
     json_t *claims; /* borrowed from the scenario document */
 } scenario;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return IC_EXIT_USAGE;
-}
-
 /* Rejects keys outside allowed, so that a misspelt field is an error, not a silent default. */
 static int check_keys(json_t *obj, const char *where, const char *const *allowed, char *err,
                       size_t errlen) {
@@ -54,7 +45,9 @@ static int check_keys(json_t *obj, const char *where, const char *const *allowed
     json_object_foreach(obj, key, v) {
         int ok = 0;
         for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
-        if (!ok) return fail(err, errlen, "%s%s%s: unknown field", where, where[0] ? "." : "", key);
+        if (!ok)
+            return ic_fail(err, errlen, IC_EXIT_USAGE, "%s%s%s: unknown field", where,
+                           where[0] ? "." : "", key);
     }
     return 0;
 }
@@ -64,12 +57,12 @@ static int num(json_t *obj, const char *where, const char *key, int required, do
                double *out, char *err, size_t errlen) {
     json_t *v = json_object_get(obj, key);
     if (!v) {
-        if (required) return fail(err, errlen, "%s.%s: missing", where, key);
+        if (required) return ic_fail(err, errlen, IC_EXIT_USAGE, "%s.%s: missing", where, key);
         *out = def;
         return 0;
     }
     if (!json_is_number(v) || !isfinite(json_number_value(v)))
-        return fail(err, errlen, "%s.%s: must be a number", where, key);
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "%s.%s: must be a number", where, key);
     *out = json_number_value(v);
     return 0;
 }
@@ -78,8 +71,9 @@ static int obj_field(json_t *root, const char *key, int required, json_t **out, 
                      size_t errlen) {
     json_t *v = json_object_get(root, key);
     *out = NULL;
-    if (!v) return required ? fail(err, errlen, "%s: missing", key) : 0;
-    if (!json_is_object(v)) return fail(err, errlen, "%s: must be an object", key);
+    if (!v) return required ? ic_fail(err, errlen, IC_EXIT_USAGE, "%s: missing", key) : 0;
+    if (!json_is_object(v))
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "%s: must be an object", key);
     *out = v;
     return 0;
 }
@@ -89,15 +83,15 @@ static int grid(json_t *s, const char *key, double lo, double hi, double *vals, 
     json_t *a = json_object_get(s, key);
     if (!a) return 0;
     if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > MAX_GRID)
-        return fail(err, errlen, "sensitivity.%s: must be an array of 1 to %d numbers", key,
-                    MAX_GRID);
+        return ic_fail(err, errlen, IC_EXIT_USAGE,
+                       "sensitivity.%s: must be an array of 1 to %d numbers", key, MAX_GRID);
     *n = json_array_size(a);
     for (size_t i = 0; i < *n; i++) {
         json_t *v = json_array_get(a, i);
         double x = json_is_number(v) ? json_number_value(v) : NAN;
         if (!(x > lo && x <= hi))
-            return fail(err, errlen, "sensitivity.%s[%zu]: must be a number in (%g, %g]", key, i,
-                        lo, hi);
+            return ic_fail(err, errlen, IC_EXIT_USAGE,
+                           "sensitivity.%s[%zu]: must be a number in (%g, %g]", key, i, lo, hi);
         vals[i] = x;
     }
     return 0;
@@ -110,7 +104,8 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     int rc = check_keys(sv, "serving_cost", keys, err, errlen);
     if (rc) return rc;
     const char *rel = json_string_value(json_object_get(sv, "result"));
-    if (!rel || !rel[0]) return fail(err, errlen, "serving_cost.result: must be a file name");
+    if (!rel || !rel[0])
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.result: must be a file name");
     char path[2048], dirbuf[1024];
     snprintf(dirbuf, sizeof dirbuf, "%s", scen_path);
     if (rel[0] == '/')
@@ -121,21 +116,22 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     const char *region = "us-east-1", *inst = NULL;
     ic_pricing pricing = IC_PRICING_ON_DEMAND;
     if ((jv = json_object_get(sv, "region")) && !(region = json_string_value(jv)))
-        return fail(err, errlen, "serving_cost.region: must be a string");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.region: must be a string");
     if ((jv = json_object_get(sv, "instance")) && !(inst = json_string_value(jv)))
-        return fail(err, errlen, "serving_cost.instance: must be a string");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.instance: must be a string");
     if ((jv = json_object_get(sv, "pricing")) &&
         (!json_is_string(jv) || ic_pricing_parse(json_string_value(jv), &pricing) != 0))
-        return fail(err, errlen,
-                    "serving_cost.pricing: want on-demand, spot, savings-1y or savings-3y");
+        return ic_fail(err, errlen, IC_EXIT_USAGE,
+                       "serving_cost.pricing: want on-demand, spot, savings-1y or savings-3y");
     double tpot = 0;
     if ((rc = num(sv, "serving_cost", "tpot_ms", 0, 0, &tpot, err, errlen))) return rc;
-    if (tpot < 0) return fail(err, errlen, "serving_cost.tpot_ms: must be positive");
+    if (tpot < 0)
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.tpot_ms: must be positive");
 
     ic_result r;
     char rerr[512];
     if ((rc = ic_result_read(&r, path, rerr, sizeof rerr)))
-        return fail(err, errlen, "serving_cost.result: %s", rerr), rc;
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.result: %s", rerr), rc;
     /* The scenario's instance, else the one the result was measured on: pricing.h's rule. */
     ic_price_opts po;
     ic_price_opts_init(&po);
@@ -146,8 +142,8 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     rc = ic_price_resolve(&po, cat, r.host.instance_type, NULL, &priced, rerr, sizeof rerr);
     if (rc || priced.origin != IC_PRICE_CATALOG) {
         ic_result_free(&r);
-        return fail(err, errlen, "serving_cost.instance: %s",
-                    rc ? rerr : "missing, and the result was not measured on an EC2 instance"),
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.instance: %s",
+                       rc ? rerr : "missing, and the result was not measured on an EC2 instance"),
                2;
     }
     const ic_price pr = priced.price;
@@ -156,10 +152,10 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
         tpot > 0 ? ic_result_pick_latency(&r, tpot) : ic_result_pick_decode(&r, -1);
     if (!pf || !dc) {
         ic_result_free(&r);
-        return fail(err, errlen, "serving_cost.result: %s has no %s", path,
-                    !pf        ? "prefill measurement (that was not shortened)"
-                    : tpot > 0 ? "decode configuration meeting tpot_ms"
-                               : "batch-1 decode measurement");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "serving_cost.result: %s has no %s", path,
+                       !pf        ? "prefill measurement (that was not shortened)"
+                       : tpot > 0 ? "decode configuration meeting tpot_ms"
+                                  : "batch-1 decode measurement");
     }
     sc->in.cost_in_usd_per_mtok = ic_usd_per_mtok(pr.usd_per_hour, pf->tok_per_s);
     sc->in.cost_out_usd_per_mtok = ic_usd_per_mtok(pr.usd_per_hour, dc->tok_per_s);
@@ -201,27 +197,28 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
                                       "sensitivity",
                                       NULL};
     memset(sc, 0, sizeof *sc);
-    if (!json_is_object(root)) return fail(err, errlen, "not a JSON object");
+    if (!json_is_object(root)) return ic_fail(err, errlen, IC_EXIT_USAGE, "not a JSON object");
     int rc = check_keys(root, "", top, err, errlen);
     if (rc) return rc;
     const char *schema = json_string_value(json_object_get(root, "schema"));
     if (!schema || strcmp(schema, "infercost-scenario") != 0)
-        return fail(err, errlen, "schema: want \"infercost-scenario\"");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "schema: want \"infercost-scenario\"");
     json_t *ver = json_object_get(root, "schema_version");
     if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-        return fail(err, errlen, "schema_version: want 1");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "schema_version: want 1");
     const char *name = json_string_value(json_object_get(root, "name"));
     snprintf(sc->name, sizeof sc->name, "%s", name ? name : path);
     sc->claims = json_object_get(root, "claims");
     if (sc->claims && !json_is_array(sc->claims))
-        return fail(err, errlen, "claims: must be an array");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "claims: must be an array");
 
     /* mix first: the serving cost from a result blends with it. */
     json_t *mix = json_object_get(root, "mix");
-    if (!mix) return fail(err, errlen, "mix: missing");
+    if (!mix) return ic_fail(err, errlen, IC_EXIT_USAGE, "mix: missing");
     if (json_is_string(mix)) {
         if (ic_mix_parse(json_string_value(mix), &sc->in.mix_in, &sc->in.mix_out) != 0)
-            return fail(err, errlen, "mix: want \"INPUT:OUTPUT\" such as \"3:1\"");
+            return ic_fail(err, errlen, IC_EXIT_USAGE,
+                           "mix: want \"INPUT:OUTPUT\" such as \"3:1\"");
     } else if (json_is_object(mix)) {
         static const char *const keys[] = {"input", "output", NULL};
         if ((rc = check_keys(mix, "mix", keys, err, errlen)) ||
@@ -229,11 +226,12 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
             (rc = num(mix, "mix", "output", 1, 0, &sc->in.mix_out, err, errlen)))
             return rc;
     } else {
-        return fail(err, errlen, "mix: must be \"I:O\" or {\"input\": I, \"output\": O}");
+        return ic_fail(err, errlen, IC_EXIT_USAGE,
+                       "mix: must be \"I:O\" or {\"input\": I, \"output\": O}");
     }
     if ((rc = num(root, "", "utilization", 1, 0, &sc->in.utilization, err, errlen)))
-        return fail(err, errlen, "utilization: %s",
-                    json_object_get(root, "utilization") ? "must be a number" : "missing");
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "utilization: %s",
+                       json_object_get(root, "utilization") ? "must be a number" : "missing");
 
     ic_catalog cat;
     char cerr[512];
@@ -247,7 +245,7 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
         return rc;
     int need_cat = json_object_get(sp, "model") || json_object_get(sv, "result");
     if (need_cat && (rc = ic_catalog_load(&cat, catdir, cerr, sizeof cerr)))
-        return fail(err, errlen, "%s", cerr), rc;
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "%s", cerr), rc;
 
     /* selling price: a model's list price from token-prices.tsv, or given. */
     if (json_object_get(sp, "model")) {
@@ -256,9 +254,10 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
         const ic_token_price *tp = m ? ic_catalog_token_price(&cat, m) : NULL;
         if ((rc = check_keys(sp, "selling_price", keys, err, errlen))) goto out;
         if (!tp) {
-            rc = fail(err, errlen, "selling_price.model: %s%s%s not in %s/token-prices.tsv",
-                      m ? "'" : "must be a string;", m ? m : "", m ? "'" : "",
-                      ic_catalog_shown_dir(&cat));
+            rc = ic_fail(err, errlen, IC_EXIT_USAGE,
+                         "selling_price.model: %s%s%s not in %s/token-prices.tsv",
+                         m ? "'" : "must be a string;", m ? m : "", m ? "'" : "",
+                         ic_catalog_shown_dir(&cat));
             goto out;
         }
         sc->in.price_in_usd_per_mtok = tp->input_usd_per_mtok;
@@ -277,8 +276,9 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
                       &sc->in.price_out_usd_per_mtok, err, errlen)))
             goto out;
         if (!src || !date) {
-            rc = fail(err, errlen, "selling_price.%s: a given price needs its source and date",
-                      !src ? "source" : "date");
+            rc = ic_fail(err, errlen, IC_EXIT_USAGE,
+                         "selling_price.%s: a given price needs its source and date",
+                         !src ? "source" : "date");
             goto out;
         }
         snprintf(sc->price_source, sizeof sc->price_source, "%s", src);
@@ -300,8 +300,9 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
                       &sc->in.cost_out_usd_per_mtok, err, errlen)))
             goto out;
         if (!src || !date) {
-            rc = fail(err, errlen, "serving_cost.%s: a given cost needs its source and date",
-                      !src ? "source" : "date");
+            rc = ic_fail(err, errlen, IC_EXIT_USAGE,
+                         "serving_cost.%s: a given cost needs its source and date",
+                         !src ? "source" : "date");
             goto out;
         }
         snprintf(sc->cost_source, sizeof sc->cost_source, "%s", src);
@@ -331,7 +332,7 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
             snprintf(sc->ratio_source, sizeof sc->ratio_source, "%s",
                      src ? src : "given in the scenario");
         if (!(sc->ratio > 0)) {
-            rc = fail(err, errlen, "price_performance.ratio: must be > 0");
+            rc = ic_fail(err, errlen, IC_EXIT_USAGE, "price_performance.ratio: must be > 0");
             goto out;
         }
     }

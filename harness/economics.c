@@ -1,5 +1,6 @@
 /* Economics: token blends, instance ceilings from chip facts, the unit-economics model. */
 #define _GNU_SOURCE
+#include "fail.h"
 #include "economics.h"
 
 #include <jansson.h>
@@ -12,16 +13,6 @@
 
 /* Hours in an average year (365.25 days), for amortizing capex. */
 #define IC_HOURS_PER_YEAR 8766.0
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 double ic_blend(double in_value, double out_value, double mix_in, double mix_out) {
     if (!(mix_in >= 0) || !(mix_out >= 0) || !(mix_in + mix_out > 0)) return NAN;
@@ -70,37 +61,39 @@ static int bad_num(double v) {
 
 int ic_econ_check(const ic_econ_inputs *in, char *err, size_t errlen) {
     if (bad_num(in->price_in_usd_per_mtok) || in->price_in_usd_per_mtok < 0)
-        return fail(err, errlen, 2, "selling_price.input_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "selling_price.input_usd_per_mtok: must be >= 0");
     if (bad_num(in->price_out_usd_per_mtok) || in->price_out_usd_per_mtok < 0)
-        return fail(err, errlen, 2, "selling_price.output_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "selling_price.output_usd_per_mtok: must be >= 0");
     if (bad_num(in->cost_in_usd_per_mtok) || in->cost_in_usd_per_mtok < 0)
-        return fail(err, errlen, 2, "serving_cost.input_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "serving_cost.input_usd_per_mtok: must be >= 0");
     if (bad_num(in->cost_out_usd_per_mtok) || in->cost_out_usd_per_mtok < 0)
-        return fail(err, errlen, 2, "serving_cost.output_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "serving_cost.output_usd_per_mtok: must be >= 0");
     if (bad_num(in->mix_in) || bad_num(in->mix_out) || in->mix_in < 0 || in->mix_out < 0 ||
         in->mix_in + in->mix_out <= 0)
-        return fail(err, errlen, 2, "mix: input and output must be >= 0, not both 0");
+        return ic_fail(err, errlen, 2, "mix: input and output must be >= 0, not both 0");
     double p =
         ic_blend(in->price_in_usd_per_mtok, in->price_out_usd_per_mtok, in->mix_in, in->mix_out);
-    if (!(p > 0)) return fail(err, errlen, 2, "selling_price: the blended price must be positive");
+    if (!(p > 0))
+        return ic_fail(err, errlen, 2, "selling_price: the blended price must be positive");
     if (bad_num(in->utilization) || in->utilization <= 0 || in->utilization > 1)
-        return fail(err, errlen, 2, "utilization: must be in (0, 1]");
+        return ic_fail(err, errlen, 2, "utilization: must be in (0, 1]");
     if (bad_num(in->revenue_share) || in->revenue_share < 0 || in->revenue_share >= 1)
-        return fail(err, errlen, 2, "platform.revenue_share: must be in [0, 1)");
+        return ic_fail(err, errlen, 2, "platform.revenue_share: must be in [0, 1)");
     if (bad_num(in->pass_through) || in->pass_through < 0 || in->pass_through > 1)
-        return fail(err, errlen, 2, "price_performance.pass_through: must be in [0, 1]");
+        return ic_fail(err, errlen, 2, "price_performance.pass_through: must be in [0, 1]");
     if (in->have_tco) {
         if (bad_num(in->capex_usd_per_server) || in->capex_usd_per_server < 0)
-            return fail(err, errlen, 2, "tco.capex_usd_per_server: must be >= 0");
+            return ic_fail(err, errlen, 2, "tco.capex_usd_per_server: must be >= 0");
         if (bad_num(in->amortization_years) || in->amortization_years <= 0)
-            return fail(err, errlen, 2, "tco.amortization_years: must be > 0");
+            return ic_fail(err, errlen, 2, "tco.amortization_years: must be > 0");
         if (bad_num(in->power_kw) || in->power_kw < 0)
-            return fail(err, errlen, 2, "tco.power_kw: must be >= 0");
+            return ic_fail(err, errlen, 2, "tco.power_kw: must be >= 0");
         if (bad_num(in->usd_per_kwh) || in->usd_per_kwh < 0)
-            return fail(err, errlen, 2, "tco.usd_per_kwh: must be >= 0");
-        if (bad_num(in->pue) || in->pue < 1) return fail(err, errlen, 2, "tco.pue: must be >= 1");
+            return ic_fail(err, errlen, 2, "tco.usd_per_kwh: must be >= 0");
+        if (bad_num(in->pue) || in->pue < 1)
+            return ic_fail(err, errlen, 2, "tco.pue: must be >= 1");
         if (bad_num(in->server_tok_per_s) || in->server_tok_per_s <= 0)
-            return fail(err, errlen, 2, "tco.server_tok_per_s: must be > 0");
+            return ic_fail(err, errlen, 2, "tco.server_tok_per_s: must be > 0");
     }
     return 0;
 }

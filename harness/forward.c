@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "forward.h"
 #include "checked.h"
+#include "clock.h"
 #include "ic_config.h"
 #include "probes.h"
 
@@ -116,16 +117,10 @@ struct ic_forward {
     uint64_t reads_per_step;
 };
 
-static inline double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-#define OP_BEGIN() double op_t0_ = now_ns()
+#define OP_BEGIN() double op_t0_ = ic_now_ns()
 #define OP_END(op)                                                                                 \
     do {                                                                                           \
-        double op_t1_ = now_ns();                                                                  \
+        double op_t1_ = ic_now_ns();                                                               \
         f->op_ns[IC_FOP_##op] += op_t1_ - op_t0_ - f->quant_ns_pending;                            \
         f->quant_ns_pending = 0;                                                                   \
         f->clock_reads += 2;                                                                       \
@@ -536,12 +531,12 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
     const ic_kernel *q = n == 1 ? f->ks.quant_gemv : f->ks.quant_gemm;
     const void *x = in;
     if (kern->atype != IC_DT_F32 || (n > 1 && in_stride != k)) {
-        double t0 = now_ns();
+        double t0 = ic_now_ns();
         size_t rb = ic_row_bytes(kern->atype, k);
         for (size_t t = 0; t < n; t++)
             q->fn.quantize(in + t * in_stride, (unsigned char *)f->xq + t * rb, k);
         x = f->xq;
-        double dt = now_ns() - t0;
+        double dt = ic_now_ns() - t0;
         f->op_ns[IC_FOP_QUANTIZE] += dt;
         f->quant_ns_pending += dt;
         f->clock_reads += 2;
@@ -684,7 +679,7 @@ static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
 static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t head_from) {
     const size_t d = f->d, qd = f->qd, kvd = f->kvd, ff = f->ff, hd = f->m.head_dim;
     const float theta = (float)f->m.rope_theta;
-    const double layers_t0 = now_ns();
+    const double layers_t0 = ic_now_ns();
     for (uint32_t l = 0; l < f->cfg.n_layer_run; l++) {
         const layer_w *w = &f->layers[l];
         OP_BEGIN();
@@ -720,7 +715,7 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
         OP_NEXT(RMSNORM);
         if (f->n_exp) {
             moe_ffn(f, w, n);
-            op_t0_ = now_ns();
+            op_t0_ = ic_now_ns();
         } else {
             matmul(f, w->w_gu[0], 2 * ff, d, f->xn, d, n, f->gu, 2 * ff);
             OP_NEXT(GATE_UP);

@@ -66,12 +66,6 @@ const ic_probe_loop *ic_probe_best_loop(ic_probe_kind kind) {
     return best;
 }
 
-double ic_now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 size_t ic_probe_default_read_bytes(void) {
     size_t llc = ic_topology_llc_bytes(ic_topology_get());
     size_t b = llc ? 4 * llc : (size_t)512 << 20;

@@ -5,6 +5,8 @@
 #define IC_PROBES_H
 
 #include <stddef.h>
+
+#include "clock.h"
 #include <stdint.h>
 
 #include "ic_cpu.h"
@@ -93,8 +95,5 @@ void ic_stream_triad(float *a, const float *b, const float *c, float s, size_t b
  * lower bandwidth figures), or NULL; free it with ic_big_free and the same size. */
 void *ic_big_alloc(size_t bytes);
 void ic_big_free(void *p, size_t bytes);
-
-/* Wall-clock seconds (CLOCK_MONOTONIC). */
-double ic_now_s(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* The result record: host identity, provenance, the JSON writer and reader (results/SCHEMA.md). */
 #define _GNU_SOURCE
+#include "fail.h"
 #include "result.h"
 
 #include <errno.h>
@@ -15,16 +16,6 @@
 
 #include "ic_cpu.h"
 #include "instance.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 /* ---- labels ---- */
 
@@ -288,7 +279,7 @@ int ic_result_write(const ic_result *r, const char *path, char *err, size_t errl
     json_t *root = ic_result_to_json(r);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    if (text == NULL) return fail(err, errlen, 1, "%s: out of memory building the result", path);
+    if (text == NULL) return ic_fail(err, errlen, 1, "%s: out of memory building the result", path);
     size_t n = strlen(text);
     text[n] = '\n'; /* json_dumps leaves room for its NUL; the file ends with a newline */
     int rc = ic_write_file_atomic(path, text, n + 1, err, errlen);
@@ -298,9 +289,9 @@ int ic_result_write(const ic_result *r, const char *path, char *err, size_t errl
 
 int ic_result_check_writable(const char *path, char *err, size_t errlen) {
     struct stat st;
-    if (path[0] == '\0') return fail(err, errlen, 2, "an empty file name");
+    if (path[0] == '\0') return ic_fail(err, errlen, 2, "an empty file name");
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return fail(err, errlen, 2, "%s: is a directory", path);
+        return ic_fail(err, errlen, 2, "%s: is a directory", path);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -311,10 +302,10 @@ int ic_result_check_writable(const char *path, char *err, size_t errlen) {
     else
         *slash = '\0';
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fail(err, errlen, 2, "%s: the directory %s does not exist", path, dir);
+        return ic_fail(err, errlen, 2, "%s: the directory %s does not exist", path, dir);
     if (access(dir, W_OK | X_OK) != 0)
-        return fail(err, errlen, 2, "%s: the directory %s is not writable (%s)", path, dir,
-                    strerror(errno));
+        return ic_fail(err, errlen, 2, "%s: the directory %s is not writable (%s)", path, dir,
+                       strerror(errno));
     return 0;
 }
 
@@ -328,7 +319,7 @@ typedef struct rd {
 } rd;
 
 static int bad(const rd *c, const char *field, const char *want) {
-    return fail(c->err, c->errlen, 2, "%s: %s: %s", c->where, field, want);
+    return ic_fail(c->err, c->errlen, 2, "%s: %s: %s", c->where, field, want);
 }
 
 static int get_str(const rd *c, json_t *obj, const char *key, const char *field, int nullable,
@@ -691,10 +682,10 @@ int ic_result_from_json(ic_result *r, json_t *root, const char *where, char *err
     if (!json_is_integer(ver) || json_integer_value(ver) < 1)
         return bad(&c, "schema_version", "missing or not a positive integer");
     if (json_integer_value(ver) > IC_RESULT_SCHEMA_VERSION)
-        return fail(err, errlen, 2,
-                    "%s: schema_version %lld is newer than this build reads (1 to %d): "
-                    "update infercost",
-                    where, (long long)json_integer_value(ver), IC_RESULT_SCHEMA_VERSION);
+        return ic_fail(err, errlen, 2,
+                       "%s: schema_version %lld is newer than this build reads (1 to %d): "
+                       "update infercost",
+                       where, (long long)json_integer_value(ver), IC_RESULT_SCHEMA_VERSION);
     r->schema_version = (int)json_integer_value(ver);
     json_t *tool = json_object_get(root, "tool");
     if (get_str(&c, root, "created_utc", "created_utc", 0, r->created_utc, sizeof r->created_utc))
@@ -713,7 +704,7 @@ int ic_result_from_json(ic_result *r, json_t *root, const char *where, char *err
     for (size_t i = 0; !rc && i < json_array_size(ms); i++) {
         ic_measurement *e = ic_result_add(r);
         rc = e ? read_measurement(&c, json_array_get(ms, i), i, e)
-               : fail(err, errlen, 1, "%s: out of memory", where);
+               : ic_fail(err, errlen, 1, "%s: out of memory", where);
     }
     if (rc) ic_result_free(r);
     return rc;
@@ -723,11 +714,11 @@ int ic_result_read(ic_result *r, const char *path, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     struct stat st;
     if (stat(path, &st) != 0)
-        return fail(err, errlen, 2, "%s: cannot read (%s)", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return fail(err, errlen, 2, "%s: not a regular file", path);
+        return ic_fail(err, errlen, 2, "%s: cannot read (%s)", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return ic_fail(err, errlen, 2, "%s: not a regular file", path);
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) return fail(err, errlen, 2, "%s:%d: %s", path, jerr.line, jerr.text);
+    if (root == NULL) return ic_fail(err, errlen, 2, "%s:%d: %s", path, jerr.line, jerr.text);
     int rc = ic_result_from_json(r, root, path, err, errlen);
     json_decref(root);
     if (rc == 0) snprintf(r->path, sizeof r->path, "%s", path);

@@ -1,0 +1,13 @@
+/* Errors are values: a function that can fail writes one line naming what was wrong into the
+ * caller's buffer and returns an exit code (cli.h: 1 runtime failure, 2 bad input). ic_fail does
+ * both, so that every module words and returns its errors the same way. */
+#ifndef IC_FAIL_H
+#define IC_FAIL_H
+
+#include <stddef.h>
+
+/* Formats the message into err (errlen bytes, always terminated) and returns code. */
+int ic_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

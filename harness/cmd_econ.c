@@ -14,13 +14,14 @@
 
 #include "catalog.h"
 #include "economics.h"
+#include "pricing.h"
 
 static const char g_usage[] =
     "usage: infercost econ SCENARIO.json [--json] [--catalog DIR]\n"
     "  vendor gross margin, the platform's revenue (fee + revenue share) and margin over its TCO,\n"
     "  their change at a better price-performance ratio, and a utilization x ratio table.\n"
-    "  --json         print the inputs and every output as one JSON object\n"
-    "  --catalog DIR  platform catalog (default $IC_PLATFORMS_DIR or the source tree's)\n"
+    "  --json              print the inputs and every output as one JSON "
+    "object\n" IC_PRICE_USAGE_CATALOG
     "  The scenario format and every formula: docs/economics.md.\n";
 
 #define MAX_GRID 12
@@ -554,20 +555,22 @@ static void print_text(const scenario *sc, const ic_econ_outputs *b, const ic_ec
 
 int ic_cmd_econ(int argc, char **argv) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"catalog", required_argument, 0, 'c'},
+                                         IC_PRICE_OPTION_CATALOG,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int as_json = 0, c;
-    const char *catdir = NULL;
+    ic_price_opts po;
+    ic_price_opts_init(&po);
+    char perr[512];
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int pc = ic_price_opts_parse(&po, c, optarg, perr, sizeof perr);
+        if (pc < 0) return ic_usage_error("econ", g_usage, "%s", perr);
+        if (pc > 0) continue;
         switch (c) {
         case 'j':
             as_json = 1;
-            break;
-        case 'c':
-            catdir = optarg;
             break;
         case 'h':
             fputs(g_usage, stdout);
@@ -578,7 +581,7 @@ int ic_cmd_econ(int argc, char **argv) {
     }
     if (argc - optind != 1)
         return ic_usage_error("econ", g_usage, "want exactly one scenario file");
-    const char *path = argv[optind];
+    const char *path = argv[optind], *catdir = po.catalog_dir;
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {

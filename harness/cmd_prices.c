@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "pricing.h"
 
 static const char g_usage[] =
     "usage: infercost prices import OFFER.json [--region R] [--catalog DIR]\n"
@@ -16,43 +17,33 @@ static const char g_usage[] =
     "prices\n"
     "           of region R (Linux, Shared tenancy, no pre-installed software, capacity Used) in\n"
     "           the catalog's prices.tsv, written atomically\n"
-    "  show     print catalog prices with their source and date (all types of the region if none)\n"
-    "  --region R       region code (default us-east-1)\n"
-    "  --pricing MODE   on-demand (default), spot, savings-1y, savings-3y\n"
-    "  --catalog DIR    platform catalog (default $IC_PLATFORMS_DIR or the source tree's)\n";
+    "  show     print catalog prices with their source and date (all types of the region if "
+    "none)\n" IC_PRICE_USAGE_REGION IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_CATALOG;
 
 int ic_cmd_prices(int argc, char **argv) {
-    static const struct option opts[] = {{"region", required_argument, 0, 'r'},
-                                         {"pricing", required_argument, 0, 'p'},
-                                         {"catalog", required_argument, 0, 'c'},
+    static const struct option opts[] = {IC_PRICE_OPTION_REGION,
+                                         IC_PRICE_OPTION_PRICING,
+                                         IC_PRICE_OPTION_CATALOG,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *region = "us-east-1", *catdir = NULL;
-    ic_pricing pricing = IC_PRICING_ON_DEMAND;
+    ic_price_opts po;
+    ic_price_opts_init(&po);
+    char perr[512];
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            region = optarg;
-            break;
-        case 'p':
-            if (ic_pricing_parse(optarg, &pricing) != 0)
-                return ic_usage_error(
-                    "prices", g_usage,
-                    "--pricing '%s': want on-demand, spot, savings-1y or savings-3y", optarg);
-            break;
-        case 'c':
-            catdir = optarg;
-            break;
-        case 'h':
+        int pc = ic_price_opts_parse(&po, c, optarg, perr, sizeof perr);
+        if (pc < 0) return ic_usage_error("prices", g_usage, "%s", perr);
+        if (pc > 0) continue;
+        if (c == 'h') {
             fputs(g_usage, stdout);
             return IC_EXIT_OK;
-        default:
-            return ic_option_error("prices", g_usage, opts, argv, optind);
         }
+        return ic_option_error("prices", g_usage, opts, argv, optind);
     }
+    const char *region = po.region, *catdir = po.catalog_dir;
+    ic_pricing pricing = po.pricing;
     if (optind >= argc)
         return ic_usage_error("prices", g_usage, "no subcommand: want import or show");
     const char *sub = argv[optind++];
@@ -62,8 +53,6 @@ int ic_cmd_prices(int argc, char **argv) {
                               sub);
     if (is_import && argc - optind != 1)
         return ic_usage_error("prices", g_usage, "import takes exactly one offer file");
-    if (strlen(region) == 0 || strlen(region) >= 32 || strpbrk(region, "\t\n\r"))
-        return ic_usage_error("prices", g_usage, "--region '%s' is not a region code", region);
 
     ic_catalog cat;
     char err[512];

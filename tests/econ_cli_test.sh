@@ -263,7 +263,7 @@ for c in "tiny-price:SKU21:usd_per_hour 0\.000000 is below 1e-06" "empty-type:SK
 done
 expect 0 "the catalog reads after refused imports" -- "$bin" prices show --catalog "$tmp/cat"
 expect 2 "prices import bad region" -- "$bin" prices import "$data/aws-offer-ec2.json" --region 'us east' --catalog "$tmp/cat"
-has "$tmp/err" "region 'us east' contains whitespace" "bad region named"
+has "$tmp/err" "--region 'us east': not a region name" "bad region named"
 # An import keeps prices.tsv's mode, and writes through a symbolic link to its target.
 chmod 0600 "$tmp/cat/prices.tsv"
 expect 0 "prices import keeps the mode" -- "$bin" prices import "$data/aws-offer-ec2.json" --catalog "$tmp/cat"

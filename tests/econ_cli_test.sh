@@ -173,6 +173,29 @@ expect 2 "compare-chips no match" -- "$bin" compare-chips "$data/result-p5.json"
 has "$tmp/err" "no result file is for model m" "no match said"
 expect 2 "compare-chips unknown instance" -- "$bin" compare-chips "$data/result-unknown-instance.json" --model llama-3.2-1b --dtype q8_0
 has "$tmp/err" "unknown instance type 'z9.huge'" "unknown instance named"
+# A result whose CPU contradicts the chip of the type it names is flagged, in the ranking and in cost.
+python3 - "$data/result-c7i.json" "$tmp/c7i-amd.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["env"]["cpu"]["vendor"] = "AuthenticAMD"
+d["env"]["cpu"]["model_name"] = "AMD EPYC 9R14"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 0 "compare-chips, contradicting CPU" -- "$bin" compare-chips "$tmp/c7i-amd.json" --model llama-3.2-1b --dtype q8_0
+has "$tmp/out" "c7i\.large .*WARNING: the result's CPU is AMD EPYC 9R14 \(AuthenticAMD\), not xeon-sapphire-rapids's GenuineIntel" "contradiction flagged"
+expect 0 "cost, contradicting CPU" -- "$bin" cost "$tmp/c7i-amd.json"
+has "$tmp/out" "^warning +c7i\.large: the result's CPU is AMD EPYC" "cost flags it too"
+# --format for the ranking, each read by its parser.
+expect 0 "compare-chips json" -- "$bin" compare-chips "$data/result-p5.json" "$data/result-c7i.json" "$data/result-c7g.json" --model llama-3.2-1b --dtype q8_0 --format json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["rows"]; assert [x["instance"] for x in r]==["c7g.large","c7i.large","p5.48xlarge"] and abs(r[2]["ratio"]-1.9111/1.1188)<1e-3 and r[0]["provenance"]=="imported", r' "$tmp/out" && ok || bad "compare-chips json"
+expect 0 "compare-chips csv" -- "$bin" compare-chips "$data/result-p5.json" "$data/result-c7i.json" --model llama-3.2-1b --dtype q8_0 --format csv
+python3 -c '
+import csv,sys
+rows=list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0][:3]==["rank","instance","chip"] and len(rows)==3 and rows[1][1]=="c7i.large", rows' "$tmp/out" && ok || bad "compare-chips csv"
+expect 0 "compare-chips md" -- "$bin" compare-chips "$data/result-p5.json" --model llama-3.2-1b --dtype q8_0 --format md
+has "$tmp/out" "^\| rank \| instance \| chip \|" "compare-chips markdown header"
+hasnt "$tmp/out" "/work/|/home/" "no machine paths in the ranking"
 
 # ---- econ ----
 expect 0 "econ given" -- "$bin" econ "$data/scenario-given.json"

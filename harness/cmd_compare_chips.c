@@ -35,9 +35,13 @@ typedef struct row {
     char warning[200]; /* the result's CPU contradicts the type's chip */
 } row;
 
+/* Cheapest first; a row without a finite cost (never expected) sorts last, so that the order is
+ * total and qsort's contract holds. */
 static int by_cost(const void *a, const void *b) {
     const row *x = a, *y = b;
-    if (x->usd_per_mtok != y->usd_per_mtok) return x->usd_per_mtok < y->usd_per_mtok ? -1 : 1;
+    int xf = isfinite(x->usd_per_mtok), yf = isfinite(y->usd_per_mtok);
+    if (xf != yf) return xf ? -1 : 1;
+    if (xf && x->usd_per_mtok != y->usd_per_mtok) return x->usd_per_mtok < y->usd_per_mtok ? -1 : 1;
     return strcmp(x->instance, y->instance);
 }
 
@@ -71,7 +75,12 @@ typedef struct ranking {
     const ic_result *ref;
     const ic_measurement *ref_m;
     double eff;
+    int eff_refused; /* the reference's efficiency is above IC_MAX_PROJECTED_EFFICIENCY */
 } ranking;
+
+/* A measured decode can sit a little above its bound (the bound's bandwidth is a sample too), but
+ * not far: past this, a projection from it is refused. */
+#define IC_MAX_PROJECTED_EFFICIENCY 1.2
 
 static row *new_row(ranking *k) {
     if (k->n == k->cap) {
@@ -151,6 +160,11 @@ static int project(const cc_opts *o, const ic_catalog *cat, ranking *k) {
     char err[512];
     k->eff = k->ref ? decode_efficiency(k->ref, k->ref_m) : 0;
     if (!(k->eff > 0) || !(k->ref->weight_bytes_per_token > 0)) return 0;
+    /* Above the roofline the reference's bound is wrong, and scaling it would rank fiction. */
+    if (k->eff > IC_MAX_PROJECTED_EFFICIENCY) {
+        k->eff_refused = 1;
+        return 0;
+    }
     double model_gib = k->ref->weight_bytes_per_token / (1024.0 * 1024 * 1024);
     for (size_t i = 0; i < cat->n_instances; i++) {
         const ic_instance_info *ii = &cat->instances[i];
@@ -263,6 +277,10 @@ static void report(const cc_opts *o, const ic_catalog *cat, const ranking *k) {
                b, k->eff, k->ref->path,
                k->ref_m->provenance == IC_PROV_MEASURED ? "measured" : "imported",
                k->ref->weight_bytes_per_token, k->modeled, k->no_facts, k->no_fit);
+    else if (o->project && k->eff_refused)
+        printf("%sprojection unavailable: %s's decode efficiency %.3g is above %.1f: its roofline "
+               "bound is wrong, and a projection from it would not be an estimate\n",
+               b, k->ref->path, k->eff, IC_MAX_PROJECTED_EFFICIENCY);
     else if (o->project)
         printf("%sprojection unavailable: %s\n", b,
                !k->ref ? "no result has a batch-1 decode measurement"

@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "economics.h"
 #include "pricing.h"
+#include "report.h"
 
 static const char g_usage[] =
     "usage: infercost econ SCENARIO.json [--json] [--catalog DIR]\n"
@@ -380,22 +381,26 @@ out:
 
 static json_t *outputs_json(const ic_econ_outputs *o) {
     json_t *j = json_object();
-    json_object_set_new(j, "price_usd_per_mtok", json_real(o->price_usd_per_mtok));
+    json_object_set_new(j, "price_usd_per_mtok", ic_json_number(o->price_usd_per_mtok));
     json_object_set_new(j, "serving_cost_full_use_usd_per_mtok",
-                        json_real(o->cost_full_usd_per_mtok));
-    json_object_set_new(j, "infrastructure_fee_usd_per_mtok", json_real(o->infra_fee_usd_per_mtok));
-    json_object_set_new(j, "revenue_share_usd_per_mtok", json_real(o->revenue_share_usd_per_mtok));
-    json_object_set_new(j, "vendor_profit_usd_per_mtok", json_real(o->vendor_profit_usd_per_mtok));
-    json_object_set_new(j, "vendor_gross_margin", json_real(o->vendor_gross_margin));
+                        ic_json_number(o->cost_full_usd_per_mtok));
+    json_object_set_new(j, "infrastructure_fee_usd_per_mtok",
+                        ic_json_number(o->infra_fee_usd_per_mtok));
+    json_object_set_new(j, "revenue_share_usd_per_mtok",
+                        ic_json_number(o->revenue_share_usd_per_mtok));
+    json_object_set_new(j, "vendor_profit_usd_per_mtok",
+                        ic_json_number(o->vendor_profit_usd_per_mtok));
+    json_object_set_new(j, "vendor_gross_margin", ic_json_number(o->vendor_gross_margin));
     json_object_set_new(j, "platform_revenue_usd_per_mtok",
-                        json_real(o->platform_revenue_usd_per_mtok));
+                        ic_json_number(o->platform_revenue_usd_per_mtok));
     if (o->have_tco) {
-        json_object_set_new(j, "tco_usd_per_server_hour", json_real(o->tco_usd_per_server_hour));
+        json_object_set_new(j, "tco_usd_per_server_hour",
+                            ic_json_number(o->tco_usd_per_server_hour));
         json_object_set_new(j, "platform_cost_usd_per_mtok",
-                            json_real(o->platform_cost_usd_per_mtok));
+                            ic_json_number(o->platform_cost_usd_per_mtok));
         json_object_set_new(j, "platform_profit_usd_per_mtok",
-                            json_real(o->platform_profit_usd_per_mtok));
-        json_object_set_new(j, "platform_margin", json_real(o->platform_margin));
+                            ic_json_number(o->platform_profit_usd_per_mtok));
+        json_object_set_new(j, "platform_margin", ic_json_number(o->platform_margin));
     }
     return j;
 }
@@ -406,33 +411,38 @@ static void print_json(const scenario *sc, const ic_econ_outputs *base,
     json_t *root = json_object();
     json_object_set_new(root, "scenario", json_string(sc->name));
     json_t *ji = json_object();
-    json_object_set_new(ji, "selling_input_usd_per_mtok", json_real(in->price_in_usd_per_mtok));
-    json_object_set_new(ji, "selling_output_usd_per_mtok", json_real(in->price_out_usd_per_mtok));
+    json_object_set_new(ji, "selling_input_usd_per_mtok",
+                        ic_json_number(in->price_in_usd_per_mtok));
+    json_object_set_new(ji, "selling_output_usd_per_mtok",
+                        ic_json_number(in->price_out_usd_per_mtok));
     json_object_set_new(ji, "selling_source", json_string(sc->price_source));
     json_object_set_new(ji, "selling_date", json_string(sc->price_date));
-    json_object_set_new(ji, "serving_input_usd_per_mtok", json_real(in->cost_in_usd_per_mtok));
-    json_object_set_new(ji, "serving_output_usd_per_mtok", json_real(in->cost_out_usd_per_mtok));
+    json_object_set_new(ji, "serving_input_usd_per_mtok", ic_json_number(in->cost_in_usd_per_mtok));
+    json_object_set_new(ji, "serving_output_usd_per_mtok",
+                        ic_json_number(in->cost_out_usd_per_mtok));
     json_object_set_new(ji, "serving_source", json_string(sc->cost_source));
     json_object_set_new(ji, "serving_date", json_string(sc->cost_date));
-    json_object_set_new(ji, "mix_input", json_real(in->mix_in));
-    json_object_set_new(ji, "mix_output", json_real(in->mix_out));
-    json_object_set_new(ji, "utilization", json_real(in->utilization));
-    json_object_set_new(ji, "revenue_share", json_real(in->revenue_share));
-    json_object_set_new(ji, "price_performance_ratio", json_real(sc->ratio));
-    json_object_set_new(ji, "pass_through", json_real(in->pass_through));
-    if (in->have_tco) json_object_set_new(ji, "server_tok_per_s", json_real(in->server_tok_per_s));
+    json_object_set_new(ji, "mix_input", ic_json_number(in->mix_in));
+    json_object_set_new(ji, "mix_output", ic_json_number(in->mix_out));
+    json_object_set_new(ji, "utilization", ic_json_number(in->utilization));
+    json_object_set_new(ji, "revenue_share", ic_json_number(in->revenue_share));
+    json_object_set_new(ji, "price_performance_ratio", ic_json_number(sc->ratio));
+    json_object_set_new(ji, "pass_through", ic_json_number(in->pass_through));
+    if (in->have_tco)
+        json_object_set_new(ji, "server_tok_per_s", ic_json_number(in->server_tok_per_s));
     json_object_set_new(root, "inputs", ji);
     json_object_set_new(root, "base", outputs_json(base));
     json_object_set_new(root, "improved", outputs_json(imp));
     json_t *ch = json_object();
-    json_object_set_new(ch, "vendor_gross_margin_points",
-                        json_real((imp->vendor_gross_margin - base->vendor_gross_margin) * 100));
+    json_object_set_new(
+        ch, "vendor_gross_margin_points",
+        ic_json_number((imp->vendor_gross_margin - base->vendor_gross_margin) * 100));
     json_object_set_new(
         ch, "platform_revenue_usd_per_mtok",
-        json_real(imp->platform_revenue_usd_per_mtok - base->platform_revenue_usd_per_mtok));
+        ic_json_number(imp->platform_revenue_usd_per_mtok - base->platform_revenue_usd_per_mtok));
     if (in->have_tco)
         json_object_set_new(ch, "platform_margin_points",
-                            json_real((imp->platform_margin - base->platform_margin) * 100));
+                            ic_json_number((imp->platform_margin - base->platform_margin) * 100));
     json_object_set_new(root, "change", ch);
     json_t *sens = json_array();
     for (size_t i = 0; i < sc->n_u; i++)
@@ -442,11 +452,11 @@ static void print_json(const scenario *sc, const ic_econ_outputs *base,
             ic_econ_outputs o;
             ic_econ_compute(&v, sc->grid_r[k], &o);
             json_t *cell = json_object();
-            json_object_set_new(cell, "utilization", json_real(sc->grid_u[i]));
-            json_object_set_new(cell, "ratio", json_real(sc->grid_r[k]));
-            json_object_set_new(cell, "vendor_gross_margin", json_real(o.vendor_gross_margin));
+            json_object_set_new(cell, "utilization", ic_json_number(sc->grid_u[i]));
+            json_object_set_new(cell, "ratio", ic_json_number(sc->grid_r[k]));
+            json_object_set_new(cell, "vendor_gross_margin", ic_json_number(o.vendor_gross_margin));
             if (o.have_tco)
-                json_object_set_new(cell, "platform_margin", json_real(o.platform_margin));
+                json_object_set_new(cell, "platform_margin", ic_json_number(o.platform_margin));
             json_array_append_new(sens, cell);
         }
     json_object_set_new(root, "sensitivity", sens);

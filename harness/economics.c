@@ -35,7 +35,10 @@ int ic_mix_parse(const char *s, double *mix_in, double *mix_out) {
     if (end == s || *end != ':') return -1;
     const char *p = end + 1;
     double b = strtod(p, &end);
-    if (end == p || *end || !isfinite(a) || !isfinite(b) || a < 0 || b < 0 || a + b <= 0) return -1;
+    /* A mix is a ratio: bounded so that every blend stays finite. */
+    if (end == p || *end || !isfinite(a) || !isfinite(b) || a < 0 || b < 0 || a + b <= 0 ||
+        a > 1e6 || b > 1e6)
+        return -1;
     *mix_in = a;
     *mix_out = b;
     return 0;
@@ -55,21 +58,22 @@ double ic_instance_peak_tflops(const ic_instance_info *inst, const ic_chip_info 
 
 /* ---- the unit-economics model ---- */
 
+/* Every input has an upper bound far above any real figure, so that every output stays finite. */
 static int bad_num(double v) {
-    return !isfinite(v);
+    return !isfinite(v) || fabs(v) > 1e12;
 }
 
 int ic_econ_check(const ic_econ_inputs *in, char *err, size_t errlen) {
     if (bad_num(in->price_in_usd_per_mtok) || in->price_in_usd_per_mtok < 0)
-        return ic_fail(err, errlen, 2, "selling_price.input_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "selling_price.input_usd_per_mtok: must be in [0, 1e12]");
     if (bad_num(in->price_out_usd_per_mtok) || in->price_out_usd_per_mtok < 0)
-        return ic_fail(err, errlen, 2, "selling_price.output_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "selling_price.output_usd_per_mtok: must be in [0, 1e12]");
     if (bad_num(in->cost_in_usd_per_mtok) || in->cost_in_usd_per_mtok < 0)
-        return ic_fail(err, errlen, 2, "serving_cost.input_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "serving_cost.input_usd_per_mtok: must be in [0, 1e12]");
     if (bad_num(in->cost_out_usd_per_mtok) || in->cost_out_usd_per_mtok < 0)
-        return ic_fail(err, errlen, 2, "serving_cost.output_usd_per_mtok: must be >= 0");
+        return ic_fail(err, errlen, 2, "serving_cost.output_usd_per_mtok: must be in [0, 1e12]");
     if (bad_num(in->mix_in) || bad_num(in->mix_out) || in->mix_in < 0 || in->mix_out < 0 ||
-        in->mix_in + in->mix_out <= 0)
+        in->mix_in > 1e6 || in->mix_out > 1e6 || in->mix_in + in->mix_out <= 0)
         return ic_fail(err, errlen, 2, "mix: input and output must be >= 0, not both 0");
     double p =
         ic_blend(in->price_in_usd_per_mtok, in->price_out_usd_per_mtok, in->mix_in, in->mix_out);
@@ -83,17 +87,17 @@ int ic_econ_check(const ic_econ_inputs *in, char *err, size_t errlen) {
         return ic_fail(err, errlen, 2, "price_performance.pass_through: must be in [0, 1]");
     if (in->have_tco) {
         if (bad_num(in->capex_usd_per_server) || in->capex_usd_per_server < 0)
-            return ic_fail(err, errlen, 2, "tco.capex_usd_per_server: must be >= 0");
+            return ic_fail(err, errlen, 2, "tco.capex_usd_per_server: must be in [0, 1e12]");
         if (bad_num(in->amortization_years) || in->amortization_years <= 0)
-            return ic_fail(err, errlen, 2, "tco.amortization_years: must be > 0");
+            return ic_fail(err, errlen, 2, "tco.amortization_years: must be in (0, 1e12]");
         if (bad_num(in->power_kw) || in->power_kw < 0)
-            return ic_fail(err, errlen, 2, "tco.power_kw: must be >= 0");
+            return ic_fail(err, errlen, 2, "tco.power_kw: must be in [0, 1e12]");
         if (bad_num(in->usd_per_kwh) || in->usd_per_kwh < 0)
-            return ic_fail(err, errlen, 2, "tco.usd_per_kwh: must be >= 0");
+            return ic_fail(err, errlen, 2, "tco.usd_per_kwh: must be in [0, 1e12]");
         if (bad_num(in->pue) || in->pue < 1)
             return ic_fail(err, errlen, 2, "tco.pue: must be >= 1");
         if (bad_num(in->server_tok_per_s) || in->server_tok_per_s <= 0)
-            return ic_fail(err, errlen, 2, "tco.server_tok_per_s: must be > 0");
+            return ic_fail(err, errlen, 2, "tco.server_tok_per_s: must be in (0, 1e12]");
     }
     return 0;
 }

@@ -20,7 +20,7 @@ double ic_blend(double in_value, double out_value, double mix_in, double mix_out
 /* The throughput of that mix: tokens over the summed time, (a + b) / (a / in + b / out). */
 double ic_blend_tok_per_s(double in_tok_per_s, double out_tok_per_s, double mix_in, double mix_out);
 
-/* Parses "3:1" into two positive numbers; returns 0, or -1. */
+/* Parses "3:1" into two numbers in [0, 1e6], not both 0; returns 0, or -1. */
 int ic_mix_parse(const char *s, double *mix_in, double *mix_out);
 
 /* Memory bandwidth of an instance in GB/s from chip facts: accelerators x per-device bandwidth, or

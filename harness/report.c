@@ -1,6 +1,7 @@
 /* Report formats: aligned text, Markdown and CSV tables, and JSON (see report.h). */
 #include "report.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,10 @@ void ic_table_free(ic_table *t) {
     free(t->heads);
     free(t->align);
     free(t);
+}
+
+json_t *ic_json_number(double v) {
+    return isfinite(v) ? json_real(v) : json_null();
 }
 
 int ic_report_json(const json_t *root, FILE *out) {

@@ -37,6 +37,10 @@ void ic_table_free(ic_table *t);
 /* Copies s into out with every control character (and DEL) written as \xHH. */
 void ic_escape_controls(const char *s, char *out, size_t len);
 
+/* v as a JSON number, or null when it is not finite: jansson refuses NaN and infinities, and a
+ * key set to a refused value silently disappears. */
+json_t *ic_json_number(double v);
+
 /* Prints root as indented JSON and a newline; 0, or -1 when it cannot be written. */
 int ic_report_json(const json_t *root, FILE *out);
 

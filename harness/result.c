@@ -16,6 +16,7 @@
 
 #include "ic_cpu.h"
 #include "instance.h"
+#include "report.h"
 
 /* ---- labels ---- */
 
@@ -156,10 +157,6 @@ static json_t *str_or_null(const char *s) {
     return s && s[0] ? json_string(s) : json_null();
 }
 
-static json_t *num_or_null(double v) {
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *ceiling_json(const ic_ceiling *c) {
     if (!c->available) return json_string(c->note[0] ? c->note : "unavailable: not measured");
     return json_pack("{s:f, s:s, s:s}", "value", c->value, "provenance", "measured", "loop",
@@ -245,7 +242,7 @@ static json_t *measurement_json(const ic_measurement *m) {
             json_object_set_new(os, ic_fop_name((ic_fop)j), json_real(m->op_share[j]));
         json_object_set_new(e, "op_share", os);
     }
-    if (e) json_object_set_new(e, "usd_per_mtok", num_or_null(m->usd_per_mtok));
+    if (e) json_object_set_new(e, "usd_per_mtok", ic_json_number(m->usd_per_mtok));
     return e;
 }
 

@@ -195,7 +195,53 @@ rows=list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0][:3]==["rank","instance","chip"] and len(rows)==3 and rows[1][1]=="c7i.large", rows' "$tmp/out" && ok || bad "compare-chips csv"
 expect 0 "compare-chips md" -- "$bin" compare-chips "$data/result-p5.json" --model llama-3.2-1b --dtype q8_0 --format md
 has "$tmp/out" "^\| rank \| instance \| chip \|" "compare-chips markdown header"
-hasnt "$tmp/out" "/work/|/home/" "no machine paths in the ranking"
+hasnt "$tmp/out" "$(cd "$data/../.." && pwd)/platforms" "the catalog's build-machine path is not printed"
+
+# Bounds: every figure printed is finite (values past any real figure are refused, not printed).
+expect 2 "absurd mix" -- "$bin" cost "$data/result-p5.json" --mix 1e308:1e308
+has "$tmp/err" "--mix '1e308:1e308'" "absurd mix named"
+expect 2 "absurd price" -- "$bin" cost "$data/result-p5.json" --usd-per-hour 1e308
+has "$tmp/err" "--usd-per-hour '1e308': .*at most 1e6" "absurd price named"
+python3 - "$data/result-c7i.json" "$tmp/eff5.json" "$tmp/rate.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for m in d["measurements"]:
+    m["roofline"] = {"bound_tok_per_s": m["tok_per_s"] / 5.0, "efficiency": 5.0, "limit": "memory"}
+json.dump(d, open(sys.argv[2], "w"))
+d["measurements"][0]["tok_per_s"] = 1e308
+json.dump(d, open(sys.argv[3], "w"))
+PY
+expect 0 "projection from an efficiency of 5" -- "$bin" compare-chips "$tmp/eff5.json" --model llama-3.2-1b --dtype q8_0 --project
+has "$tmp/out" "projection unavailable: .*efficiency 5 is above 1.2" "efficiency above the roofline refused"
+hasnt "$tmp/out" " modeled " "no modeled rows from it"
+expect 2 "a rate of 1e308" -- "$bin" cost "$tmp/rate.json"
+has "$tmp/err" "measurements\[0\]\.tok_per_s: 1e\+308 is out of range" "absurd rate refused"
+# econ --json keeps a key whose value is not finite, as null (a platform with no revenue has no
+# margin), instead of dropping it.
+python3 - "$data/scenario-given.json" "$tmp/nomargin.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["serving_cost"]["input_usd_per_mtok"] = d["serving_cost"]["output_usd_per_mtok"] = 0
+d["platform"]["revenue_share"] = 0
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 0 "econ --json, no platform revenue" -- "$bin" econ "$tmp/nomargin.json" --json
+python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+def find(o):
+    if isinstance(o, dict):
+        for k,v in o.items():
+            if k == "platform_margin": return True, v
+            f = find(v)
+            if f[0]: return f
+    if isinstance(o, list):
+        for v in o:
+            f = find(v)
+            if f[0]: return f
+    return False, None
+ok, v = find(d)
+assert ok and v is None, (ok, v)' "$tmp/out" && ok || bad "econ --json drops a non-finite key"
 
 # ---- econ ----
 expect 0 "econ given" -- "$bin" econ "$data/scenario-given.json"
@@ -237,7 +283,7 @@ assert i["serving_date"] == "2026-07-20" and "p5.48xlarge" in i["serving_source"
 assert "imported" in i["serving_source"]
 assert "platform_margin" not in d["base"]
 PY
-for f in type:"utilization: must be a number" negative:"selling_price.output_usd_per_mtok: must be >= 0" \
+for f in type:"utilization: must be a number" negative:"selling_price.output_usd_per_mtok: must be in \[0, 1e12\]" \
          unknown-instance:"serving_cost.instance: unknown instance type 'z9.huge'" field:"utilisation: unknown field" \
          model:"selling_price.model: 'gpt-99' not in" zero-tput:"serving_cost.result: .*measurements\[1\]\.tok_per_s"; do
   name=${f%%:*} want=${f#*:}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The performance gate for CI: a quick, fixed set of measurements (a few GEMVs through
+# `infercost bench`, one `infercost run --quick`), compared with the baseline committed for this
+# machine class under results/perf-baseline/<class>/ by `infercost compare` (Mann-Whitney U over 9
+# repetitions; the run by its roofline efficiency, which cancels a machine that reads slower
+# today). Exit 1 only on a real regression: significantly worse AND worse by more than the
+# threshold, or a kernel that ran in the baseline and is skipped now.
+#
+# usage: ci/perf-gate.sh [--record] [--build DIR] [--threshold PCT] [--db HISTORY.sqlite] [--out DIR]
+#   --record      measure and write this machine class's baseline instead of comparing
+#   --threshold   the regression threshold in percent (default 15: shared runners are noisy)
+#   --db          also add the new measurements to this history (infercost history)
+#   --out         where the new files and the Markdown report go (default perf-gate-out/)
+# The Markdown report (perf-gate-out/report.md) is a PR comment; it is also appended to
+# $GITHUB_STEP_SUMMARY when that is set. See docs/ci.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+record=0 build=build threshold=15 db="" out=perf-gate-out
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) record=1 ;;
+    --build) build=${2:?--build needs a directory}; shift ;;
+    --threshold) threshold=${2:?--threshold needs a percentage}; shift ;;
+    --db) db=${2:?--db needs a file}; shift ;;
+    --out) out=${2:?--out needs a directory}; shift ;;
+    *) echo "perf-gate: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+bin="$build/harness/infercost"
+[ -x "$bin" ] || { echo "perf-gate: $bin not found: build first (cmake --build $build)" >&2; exit 2; }
+
+# The machine class: the CPU model and the core count (cores bound what a run can read).
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
+class=$(printf '%s-%sc' "${cpu:-unknown-cpu}" "$(nproc)" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-')
+base="results/perf-baseline/$class"
+mkdir -p "$out"
+
+gemvs='--benchmark_filter=gemv/(q8_0|q4_0)/[a-z0-9]+/m:(4096/k:4096|4096/k:14336)/threads:'
+reps=(--benchmark_repetitions=9 --benchmark_min_time=0.05)
+echo "perf-gate: machine class $class; measuring (a minute or two)"
+"$bin" bench "$gemvs" "${reps[@]}" --benchmark_out="$out/bench.json" >/dev/null 2>"$out/bench.err" ||
+  { echo "perf-gate: infercost bench failed:"; cat "$out/bench.err"; exit 1; } >&2
+"$bin" run --quick --repetitions 9 --json "$out/run.json" >"$out/run.txt" 2>&1 ||
+  { echo "perf-gate: infercost run failed:"; cat "$out/run.txt"; exit 1; } >&2
+if [ -n "$db" ]; then "$bin" history add "$out/bench.json" "$out/run.json" --db "$db"; fi
+
+if [ "$record" -eq 1 ]; then
+  mkdir -p "$base"
+  cp "$out/bench.json" "$out/run.json" "$base/"
+  echo "perf-gate: baseline recorded in $base/ (commit it)"
+  exit 0
+fi
+if [ ! -f "$base/bench.json" ] || [ ! -f "$base/run.json" ]; then
+  echo "perf-gate: no baseline for machine class '$class' in results/perf-baseline/: record one with"
+  echo "  bash ci/perf-gate.sh --record   (on a quiet machine of this class), and commit it"
+  exit 0
+fi
+rc=0
+{
+  echo "## infercost performance gate ($class, threshold ${threshold}%)"
+  echo
+} >"$out/report.md"
+"$bin" compare "$base/bench.json" "$out/bench.json" --fail-on-regression "${threshold}%" --format md >>"$out/report.md" || rc=1
+echo >>"$out/report.md"
+"$bin" compare "$base/run.json" "$out/run.json" --metric efficiency --fail-on-regression "${threshold}%" --format md >>"$out/report.md" || rc=1
+cat "$out/report.md"
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$out/report.md" >>"$GITHUB_STEP_SUMMARY"; fi
+if [ "$rc" -ne 0 ]; then echo "perf-gate: FAILED: a significant regression above ${threshold}% (see above)"; else echo "perf-gate: passed"; fi
+exit "$rc"

@@ -22,7 +22,9 @@ static const char g_usage[] =
     "  --bind MODE         pin workers: none, core, numa (default core with hwloc, else none)\n"
     "  --context LIST      decode context positions, e.g. 128,4096,32768 (default 128,4096)\n"
     "  --prefill N         prefill tokens (default 64; 0 skips prefill)\n"
-    "  --batch LIST        batched decode sweep at the first context, e.g. 1,4,16,64\n"
+    "  --prompt LIST       prefill sweep: one figure per prompt length, e.g. 64,512,2048\n"
+    "  --batch LIST        batched decode sweep at every context (a batch x context grid),\n"
+    "                      e.g. 1,4,16,64\n"
     "  --layers K          run K of the model's layers and extrapolate to full depth\n"
     "                      (chosen automatically when the model does not fit in memory)\n"
     "  --blas              also run the f32 prefill GEMMs through OpenBLAS cblas_sgemm\n"
@@ -101,24 +103,29 @@ static int write_result(const ic_run_plan *p, const ic_run_data *d, const ic_res
 /* plan -> measure -> analyze -> report, then the result file. */
 static int run(const ic_run_opts *o) {
     ic_run_plan p;
-    ic_run_data d;
     ic_result r;
-    memset(&d, 0, sizeof d);
     memset(&r, 0, sizeof r);
+    /* A figure per context x batch: the measurements are too big for the stack. */
+    ic_run_data *d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        ic_error("out of memory");
+        return IC_EXIT_FAIL;
+    }
     int rc = ic_run_plan_make(o, &p);
-    if (rc == 0) rc = ic_run_measure(&p, &d);
-    if (rc == 0 && ic_run_analyze(&p, &d, &r)) {
+    if (rc == 0) rc = ic_run_measure(&p, d);
+    if (rc == 0 && ic_run_analyze(&p, d, &r)) {
         ic_error("out of memory");
         rc = IC_EXIT_FAIL;
     }
     if (rc == 0) {
-        ic_run_report(&p, &d, &r, p.o.format, stdout);
+        ic_run_report(&p, d, &r, p.o.format, stdout);
         if (fflush(stdout) != 0) rc = IC_EXIT_FAIL;
     }
-    if (rc == 0) rc = write_result(&p, &d, &r);
+    if (rc == 0) rc = write_result(&p, d, &r);
     ic_result_free(&r);
-    ic_run_data_free(&d);
+    ic_run_data_free(d);
     ic_run_plan_free(&p);
+    free(d);
     return rc;
 }
 
@@ -168,6 +175,20 @@ static int parse_option(ic_run_opts *o, int c, const char *arg) {
         if (parse_long(arg, 0, 65536, &o->prefill))
             return ic_usage_error("run", g_usage, "--prefill '%s': expected 0 to 65536", arg);
         o->prefill_given = 1;
+        o->n_prompts = o->prefill > 0;
+        o->prompts[0] = (size_t)o->prefill;
+        return 0;
+    case 'P':
+        if (parse_list(arg, o->prompts, &o->n_prompts, 1, 65536))
+            return ic_usage_error(
+                "run", g_usage,
+                "--prompt '%s': expected up to %d prompt lengths from 1 to 65536, "
+                "comma-separated",
+                arg, IC_RUN_MAX_LIST);
+        o->prefill_given = 1;
+        o->prefill = 0;
+        for (int i = 0; i < o->n_prompts; i++)
+            if ((long)o->prompts[i] > o->prefill) o->prefill = (long)o->prompts[i];
         return 0;
     case 'L':
         if (parse_long(arg, 1, IC_MODEL_MAX_LAYERS, &o->layers))
@@ -210,6 +231,7 @@ int ic_cmd_run(int argc, char **argv) {
                                          {"context", required_argument, 0, 'c'},
                                          {"batch", required_argument, 0, 'b'},
                                          {"prefill", required_argument, 0, 'p'},
+                                         {"prompt", required_argument, 0, 'P'},
                                          {"layers", required_argument, 0, 'L'},
                                          {"blas", no_argument, 0, 'O'},
                                          {"repetitions", required_argument, 0, 'r'},
@@ -244,6 +266,9 @@ int ic_cmd_run(int argc, char **argv) {
         }
     }
     args[nargs] = NULL;
+    char berr[512]; /* bad --benchmark_* flags are refused before anything is measured */
+    if (ic_bench_check_flags(o.bench_argc, o.bench_argv, berr, sizeof berr) != 0)
+        return ic_usage_error("run", g_usage, "%s", berr);
     int c, rc;
     char err[512];
     opterr = 0;

@@ -236,6 +236,12 @@ static json_t *measurement_json(const ic_measurement *m) {
         "repetitions", m->n_samples, "samples_ms", doubles_json(m->samples_ms, m->n_samples),
         "median_ms", m->median_ms, "stddev_ms", m->stddev_ms, "roofline", roofline_json(m),
         "bytes_per_token", m->bytes_per_token, "flop_per_token", m->flop_per_token);
+    if (e && m->kind != IC_MEAS_PREFILL)
+        json_object_set_new(e, "latency_ms",
+                            m->have_latency ? json_pack("{s:f, s:f, s:f, s:I}", "p50", m->p50_ms,
+                                                        "p90", m->p90_ms, "p99", m->p99_ms, "steps",
+                                                        (json_int_t)m->latency_steps)
+                                            : json_null());
     if (e && m->have_op_share) {
         json_t *os = json_object();
         for (int j = 0; j < IC_FOP_COUNT; j++)
@@ -626,6 +632,20 @@ static int read_measurement(const rd *c, json_t *m, size_t i, ic_measurement *e)
     if (get_num(c, m, "bytes_per_token", fld, 0, 1e18, 1, &e->bytes_per_token)) return 2;
     snprintf(fld, sizeof fld, "%s.flop_per_token", f);
     if (get_num(c, m, "flop_per_token", fld, 0, 1e21, 1, &e->flop_per_token)) return 2;
+    json_t *lat = json_object_get(m, "latency_ms");
+    if (lat && !json_is_null(lat)) {
+        snprintf(fld, sizeof fld, "%s.latency_ms", f);
+        if (!json_is_object(lat)) return bad(c, fld, "must be an object or null");
+        snprintf(fld, sizeof fld, "%s.latency_ms.p50", f);
+        if (get_num(c, lat, "p50", fld, 0, 1e12, 0, &e->p50_ms)) return 2;
+        snprintf(fld, sizeof fld, "%s.latency_ms.p90", f);
+        if (get_num(c, lat, "p90", fld, 0, 1e12, 0, &e->p90_ms)) return 2;
+        snprintf(fld, sizeof fld, "%s.latency_ms.p99", f);
+        if (get_num(c, lat, "p99", fld, 0, 1e12, 0, &e->p99_ms)) return 2;
+        snprintf(fld, sizeof fld, "%s.latency_ms.steps", f);
+        if (get_long(c, lat, "steps", fld, 1, 1L << 40, &e->latency_steps)) return 2;
+        e->have_latency = 1;
+    }
     json_t *os = json_object_get(m, "op_share");
     if (os && read_op_share(c, os, f, e)) return 2;
     json_t *usd = json_object_get(m, "usd_per_mtok");

@@ -99,7 +99,10 @@ typedef struct ic_measurement {
     int n_paired;
     double paired_read_gbs[IC_RESULT_MAX_SAMPLES];
     double bytes_per_token, flop_per_token; /* modeled */
-    int have_op_share;                      /* decode only */
+    int have_latency; /* decode and batch decode: per-step latency over the timed repetitions */
+    double p50_ms, p90_ms, p99_ms; /* of a step (a token per sequence), scaled like the median */
+    long latency_steps;            /* how many steps they are taken over */
+    int have_op_share;             /* decode only */
     double op_share[IC_FOP_COUNT];
     double usd_per_mtok; /* NAN without a price */
 } ic_measurement;

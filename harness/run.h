@@ -21,8 +21,9 @@
 #include "report.h"
 #include "result.h"
 
-#define IC_RUN_MAX_LIST       16
-#define IC_RUN_MAX_MEAS       (2 + 2 * IC_RUN_MAX_LIST)
+#define IC_RUN_MAX_LIST 16
+/* prefill and its OpenBLAS twin per prompt, decode per context, batch decode per context x batch */
+#define IC_RUN_MAX_MEAS       (2 * IC_RUN_MAX_LIST + IC_RUN_MAX_LIST + IC_RUN_MAX_LIST * IC_RUN_MAX_LIST)
 #define IC_RUN_MAX_BENCH_ARGS 32
 
 typedef struct ic_run_opts {
@@ -34,8 +35,10 @@ typedef struct ic_run_opts {
     int n_contexts;
     size_t batches[IC_RUN_MAX_LIST];
     int n_batches;
-    long prefill; /* -1: the default */
+    long prefill; /* the longest prompt (capacities); -1: the default */
     int prefill_given;
+    size_t prompts[IC_RUN_MAX_LIST]; /* the prefill figures: --prompt LIST or --prefill N */
+    int n_prompts;
     long layers; /* 0: all, or chosen to fit */
     int blas;
     int repetitions; /* 0: the default */
@@ -88,6 +91,11 @@ typedef struct ic_run_meas {
     double pair_gbs[IC_RESULT_MAX_SAMPLES];
     int64_t pair_iters[IC_RESULT_MAX_SAMPLES];
     int n_pairs;
+    /* decode and batch decode: each step's time (ns) in the calls that ran the final iteration
+     * count (the timed repetitions), for latency percentiles */
+    double *step_ns;
+    size_t n_steps, cap_steps;
+    int64_t steps_iters;
 } ic_run_meas;
 
 typedef struct ic_run_data {

@@ -13,6 +13,7 @@
 #include "gbench.h"
 #include "ic_config.h"
 #include "roofline.h"
+#include "stats.h"
 #include "topology.h"
 
 /* The read passes taken beside the timed repetitions, in order: those of the calls that ran the
@@ -116,6 +117,15 @@ static void fill_measurement(const ic_run_plan *p, const ic_run_data *d, const i
     e->median_ms = x->median_ns / 1e6;
     e->stddev_ms = x->stddev_ns / 1e6;
     fill_bound(d, x, &p->m, e);
+    if (x->kind != IC_MEAS_PREFILL && x->n_steps > 0 && x->median_ns > 0) {
+        /* Per-step latencies of the timed repetitions, scaled like the median for a slice. */
+        double scale = step_ns / x->median_ns / 1e6;
+        e->have_latency = 1;
+        e->p50_ms = ic_percentile(x->step_ns, x->n_steps, 0.50) * scale;
+        e->p90_ms = ic_percentile(x->step_ns, x->n_steps, 0.90) * scale;
+        e->p99_ms = ic_percentile(x->step_ns, x->n_steps, 0.99) * scale;
+        e->latency_steps = (long)x->n_steps;
+    }
     if (x->kind == IC_MEAS_DECODE && total > 0) {
         e->have_op_share = 1;
         for (int j = 0; j < IC_FOP_COUNT; j++) e->op_share[j] = x->op_ns[j] / total;

@@ -96,6 +96,7 @@ static void warm_up(ic_run_plan *p, ic_run_data *d) {
              o->prefill, n, t1 * 1e3);
     d->prefill_asked = o->prefill;
     o->prefill = n;
+    o->prompts[0] = (size_t)n; /* a default run has one prompt */
 }
 
 /* ---- the figures ---- */
@@ -119,13 +120,14 @@ static void add_meas(ic_run_data *d, ic_meas_kind kind, int baseline, size_t con
 
 static void list_figures(const ic_run_plan *p, ic_run_data *d) {
     const ic_run_opts *o = &p->o;
-    if (o->prefill > 0) {
-        add_meas(d, IC_MEAS_PREFILL, 0, 0, (size_t)o->prefill);
-        if (o->blas) add_meas(d, IC_MEAS_PREFILL, 1, 0, (size_t)o->prefill);
+    for (int i = 0; i < o->n_prompts; i++) {
+        add_meas(d, IC_MEAS_PREFILL, 0, 0, o->prompts[i]);
+        if (o->blas) add_meas(d, IC_MEAS_PREFILL, 1, 0, o->prompts[i]);
     }
     for (int i = 0; i < o->n_contexts; i++) add_meas(d, IC_MEAS_DECODE, 0, o->contexts[i], 1);
-    for (int i = 0; i < o->n_batches; i++)
-        add_meas(d, IC_MEAS_BATCH_DECODE, 0, o->contexts[0], o->batches[i]);
+    for (int c = 0; c < o->n_contexts; c++)
+        for (int i = 0; i < o->n_batches; i++)
+            add_meas(d, IC_MEAS_BATCH_DECODE, 0, o->contexts[c], o->batches[i]);
 }
 
 /* What a benchmark body needs: the forward pass it drives and where its figure goes. */
@@ -160,21 +162,48 @@ static void pair_end(const body_arg *a, double gbs, int64_t n) {
     m->n_pairs++;
 }
 
+/* Each step's time, for latency percentiles: kept only for the calls that ran the final iteration
+ * count (Google Benchmark's first calls size the loop). A full buffer stops recording. */
+static void step_record(ic_run_meas *m, double ns) {
+    if (m->n_steps == m->cap_steps) {
+        size_t cap = m->cap_steps ? m->cap_steps * 2 : 4096;
+        double *n = cap <= ((size_t)1 << 22) ? realloc(m->step_ns, cap * sizeof *n) : NULL;
+        if (n == NULL) return;
+        m->step_ns = n;
+        m->cap_steps = cap;
+    }
+    m->step_ns[m->n_steps++] = ns;
+}
+
+static void steps_end(ic_run_meas *m, size_t start, int64_t iters) {
+    if (iters < m->steps_iters) {
+        m->n_steps = start; /* a sizing call: not a timed repetition */
+    } else if (iters > m->steps_iters) {
+        memmove(m->step_ns, m->step_ns + start, (m->n_steps - start) * sizeof *m->step_ns);
+        m->n_steps -= start;
+        m->steps_iters = iters;
+    }
+}
+
 /* One iteration is one token of one sequence. */
 static void body_decode(ic_bench_state *st, void *user) {
     body_arg *a = user;
     ic_forward_reset_op_ns(a->f);
     uint32_t token = 1;
     int64_t n = 0;
+    const size_t start = a->m->n_steps;
     const double gbs = pair_begin(a);
     while (ic_bench_keep_running(st)) {
+        double t0 = ic_now_ns();
         if (ic_forward_decode(a->f, token, a->m->context) == NULL) {
             ic_bench_skip(st, "decode position past the KV cache");
             return;
         }
+        step_record(a->m, ic_now_ns() - t0);
         token = token * 1103515245u + 12345u;
         n++;
     }
+    steps_end(a->m, start, n);
     pair_end(a, gbs, n);
     ic_bench_set_items_processed(st, n);
     accumulate_ops(a, (double)n);
@@ -205,14 +234,18 @@ static void body_batch(ic_bench_state *st, void *user) {
     for (size_t i = 0; i < a->m->batch && i < 4096; i++) tokens[i] = (uint32_t)(i * 31u + 5);
     ic_forward_reset_op_ns(a->f);
     int64_t n = 0;
+    const size_t start = a->m->n_steps;
     const double gbs = pair_begin(a);
     while (ic_bench_keep_running(st)) {
+        double t0 = ic_now_ns();
         if (ic_forward_decode_batch(a->f, tokens, a->m->batch, a->m->context) == NULL) {
             ic_bench_skip(st, "batch larger than planned");
             return;
         }
+        step_record(a->m, ic_now_ns() - t0);
         n++;
     }
+    steps_end(a->m, start, n);
     pair_end(a, gbs, n);
     ic_bench_set_items_processed(st, n * (int64_t)a->m->batch);
     accumulate_ops(a, (double)n);
@@ -338,7 +371,7 @@ static int run_figures(ic_run_plan *p, ic_run_data *d) {
     ic_bench_clear();
     if (nrep < 0) {
         ic_error("%s", err);
-        return IC_EXIT_USAGE;
+        return nrep == IC_BENCH_BAD_FLAGS ? IC_EXIT_USAGE : IC_EXIT_FAIL;
     }
     for (int i = 0; i < d->n_ms; i++) finish_meas(&d->ms[i]);
     return 0;
@@ -377,6 +410,7 @@ int ic_run_measure(ic_run_plan *p, ic_run_data *d) {
 }
 
 void ic_run_data_free(ic_run_data *d) {
+    for (int i = 0; i < d->n_ms; i++) free(d->ms[i].step_ns);
     ic_forward_destroy(d->f_blas);
     ic_forward_destroy(d->f);
     d->f = d->f_blas = NULL;

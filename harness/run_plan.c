@@ -35,7 +35,11 @@ static void fill_defaults(ic_run_plan *p) {
         o->contexts[1] = o->quick ? 512 : 4096;
         o->n_contexts = 2;
     }
-    if (o->prefill < 0) o->prefill = o->quick ? 16 : 64;
+    if (o->prefill < 0) {
+        o->prefill = o->quick ? 16 : 64;
+        o->prompts[0] = (size_t)o->prefill;
+        o->n_prompts = 1;
+    }
     if (o->repetitions == 0) o->repetitions = o->quick ? 3 : 5;
     for (int i = 1; i < o->bench_argc; i++) {
         if (strncmp(o->bench_argv[i], "--benchmark_min_time", 20) == 0) p->user_min_time = 1;
@@ -83,7 +87,7 @@ static void plan_config(ic_run_plan *p) {
                              .ctx_cap = max_ctx + 1 > prefill ? max_ctx + 1 : prefill,
                              .max_rows = prefill > max_batch ? prefill : max_batch,
                              .batch_seqs = max_batch,
-                             .batch_ctx_cap = o->n_batches ? o->contexts[0] + 1 : 1,
+                             .batch_ctx_cap = o->n_batches ? max_ctx + 1 : 1,
                              .seed = o->seed};
 }
 

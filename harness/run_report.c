@@ -103,7 +103,7 @@ static void tok_range(const ic_measurement *e, char *out, size_t len) {
 static void add_row(const ic_run_plan *p, const ic_result *r, const ic_measurement *e,
                     ic_table *t) {
     char thr[16], ctx[24], n[24], tps[32], rng[48], mss[32], ttft[32], gb[32], bd[32], ef[16],
-        usd[32], how[160];
+        usd[32], lat[48], how[160];
     snprintf(thr, sizeof thr, "%d", p->nthreads);
     snprintf(ctx, sizeof ctx, "%ld", e->context);
     snprintf(n, sizeof n, "%ld", e->batch);
@@ -124,6 +124,10 @@ static void add_row(const ic_run_plan *p, const ic_result *r, const ic_measureme
     else
         snprintf(ef, sizeof ef, "-");
     fmt_num(usd, sizeof usd, e->usd_per_mtok, 3);
+    if (e->have_latency)
+        snprintf(lat, sizeof lat, "%.2f/%.2f", e->p50_ms, e->p99_ms);
+    else
+        snprintf(lat, sizeof lat, "-");
     ic_priced_label(e->provenance, r->host.instance_type, &p->price, how, sizeof how);
     const char *cells[] = {p->m.name,
                            ic_dtype_name(p->m.dtype),
@@ -140,16 +144,18 @@ static void add_row(const ic_run_plan *p, const ic_result *r, const ic_measureme
                            e->have_bound ? e->limit : "-",
                            ef,
                            usd,
+                           lat,
                            how};
     ic_table_add(t, cells);
 }
 
 static void print_table(const ic_run_plan *p, const ic_run_data *d, const ic_result *r,
                         ic_format fmt, FILE *out) {
-    static const char *const heads[] = {
-        "model",  "dtype",   "thr",    "phase",       "ctx",   "n",   "tok/s",  "range",
-        "ms/tok", "TTFT ms", "GB/tok", "bound tok/s", "limit", "eff", "$/Mtok", "how"};
-    ic_table *t = ic_table_new(16, heads, "lllllrrrrrrrlrrl");
+    static const char *const heads[] = {"model",      "dtype",       "thr",   "phase",  "ctx",
+                                        "n",          "tok/s",       "range", "ms/tok", "TTFT ms",
+                                        "GB/tok",     "bound tok/s", "limit", "eff",    "$/Mtok",
+                                        "p50/p99 ms", "how"};
+    ic_table *t = ic_table_new(17, heads, "lllllrrrrrrrlrrrl");
     if (t == NULL) return;
     size_t k = 0;
     for (int i = 0; i < d->n_ms; i++) {
@@ -168,7 +174,8 @@ static void print_table(const ic_run_plan *p, const ic_run_data *d, const ic_res
                 "-",       "-",
                 "-",       "-",
                 "-",       "-",
-                "-",       why};
+                "-",       "-",
+                why};
             ic_table_add(t, cells);
             continue;
         }
@@ -262,7 +269,8 @@ static void print_notes(const ic_run_plan *p, const ic_run_data *d, const ic_res
          "tok/s, ms/tok: %s (Google Benchmark, median of %d repetitions; range: the lowest and "
          "highest repetition; one iteration = one token for decode, one prompt for prefill, one "
          "step of n sequences for batch decode; ms/tok is per token for prefill and per sequence "
-         "for decode; TTFT ms: the whole prompt)",
+         "for decode; TTFT ms: the whole prompt; p50/p99 ms: percentiles of every step's time in "
+         "the timed repetitions)",
          slice ? "extrapolated from a slice of the layers" : "measured on this host",
          p->o.repetitions);
     line(l, "GB/tok: modeled bytes read per token: the weights once per forward pass, shared by "

@@ -23,6 +23,19 @@ double ic_median(const double *v, size_t n) {
     return m;
 }
 
+double ic_percentile(const double *v, size_t n, double q) {
+    if (n == 0 || !(q >= 0 && q <= 1)) return NAN;
+    double *s = malloc(n * sizeof *s);
+    if (s == NULL) return NAN;
+    memcpy(s, v, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)pos;
+    double r = lo + 1 < n ? s[lo] + (pos - (double)lo) * (s[lo + 1] - s[lo]) : s[lo];
+    free(s);
+    return r;
+}
+
 /* Midranks of the pooled sample (ties get the mean of their ranks, 1-based), the sum of x's ranks,
  * and the tie term sum(t^3 - t) over groups of tied values. */
 typedef struct pooled {

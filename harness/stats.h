@@ -9,6 +9,10 @@
 /* The median of n values (copied, not reordered); NAN for n == 0. */
 double ic_median(const double *v, size_t n);
 
+/* The q-th quantile (0 <= q <= 1) of n values by linear interpolation between the closest ranks
+ * (NumPy's default); NAN for n == 0. */
+double ic_percentile(const double *v, size_t n, double q);
+
 /* Two-sided Mann-Whitney U test of x against y, SciPy's method="auto": the exact distribution when
  * there are no ties and not both samples exceed 8, else the normal approximation with the tie
  * correction and a continuity correction. Returns the p-value in [0, 1], and U1 (x's statistic)

@@ -222,6 +222,30 @@ assert float(pf[9]) > 0 and dc[9] == "-", (pf, dc)
 assert float(pf[10]) < float(dc[10]), (pf, dc)   # the weights are shared by the prompt's tokens
 PY
 
+# Sweeps: a prefill per prompt, batch decode on a batch x context grid, per-step latency
+# percentiles for every decode figure.
+expect 0 "sweeps" -- "$bin" run "${fast[@]}" --prompt 4,12 --batch 2,3 --json "$tmp/sweep.json"
+has "$tmp/out" "^tiny +q8_0 +1 +prefill +0 +4 " "prompt 4"
+has "$tmp/out" "^tiny +q8_0 +1 +prefill +0 +12 " "prompt 12"
+has "$tmp/out" "^tiny +q8_0 +1 +batch decode +32 +3 " "the grid reaches the second context"
+has "$tmp/out" "^tiny +q8_0 +1 +decode +8 +1 .* [0-9.]+/[0-9.]+ +measured" "p50/p99 in the table"
+python3 - "$tmp/sweep.json" <<'PY' && ok || bad "sweep result"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ms = d["measurements"]
+assert sorted(m["batch"] for m in ms if m["kind"] == "prefill") == [4, 12]
+grid = sorted((m["context"], m["batch"]) for m in ms if m["kind"] == "batch_decode")
+assert grid == [(8, 2), (8, 3), (32, 2), (32, 3)], grid
+for m in ms:
+    if m["kind"] == "prefill":
+        assert "latency_ms" not in m
+        continue
+    l = m["latency_ms"]
+    assert 0 < l["p50"] <= l["p90"] <= l["p99"] and l["steps"] >= 1, l
+PY
+expect 2 "bad prompt list" -- "$bin" run --prompt 4,0
+has "$tmp/err" "--prompt '4,0'" "bad prompt named"
+
 # A slice: every figure says it is extrapolated.
 expect 0 "run a slice" -- "$bin" run "${fast[@]}" --layers 1 --json "$tmp/s.json"
 has "$tmp/out" "extrapolated from 1 of 2 layers" "slice labelled"

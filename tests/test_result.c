@@ -104,6 +104,11 @@ static void full_record(ic_result *r) {
         snprintf(e->limit, sizeof e->limit, "%s", e->have_bound ? "memory" : "");
         if (!e->have_bound) snprintf(e->bound_note, sizeof e->bound_note, "unavailable: why");
         if (k == 1) {
+            e->have_latency = 1;
+            e->p50_ms = 94.5;
+            e->p90_ms = 97.25;
+            e->p99_ms = 120.0;
+            e->latency_steps = 321;
             e->read_bw_gbs = 78.25;
             snprintf(e->read_bw_source, sizeof e->read_bw_source, "the best of both");
             e->n_paired = 2;
@@ -203,7 +208,9 @@ static void compare_records(const ic_result *a, const ic_result *b) {
             memcmp(x->paired_read_gbs, y->paired_read_gbs, sizeof(double) * (size_t)x->n_paired) ==
                 0 &&
             x->bytes_per_token == y->bytes_per_token && x->flop_per_token == y->flop_per_token &&
-            x->have_op_share == y->have_op_share &&
+            x->have_op_share == y->have_op_share && x->have_latency == y->have_latency &&
+            x->p50_ms == y->p50_ms && x->p90_ms == y->p90_ms && x->p99_ms == y->p99_ms &&
+            x->latency_steps == y->latency_steps &&
             memcmp(x->op_share, y->op_share, sizeof x->op_share) == 0 &&
             (x->usd_per_mtok == y->usd_per_mtok ||
              (isnan(x->usd_per_mtok) && isnan(y->usd_per_mtok)));

@@ -44,6 +44,11 @@ int main(void) {
     /* Too few repetitions to decide: 3 and 3 can never reach p < 0.05, 4 and 4 can. */
     CHECK(near(ic_mann_whitney_min_p(3, 3), 0.1) && ic_mann_whitney_min_p(4, 4) < 0.05,
           "smallest p: %g %g", ic_mann_whitney_min_p(3, 3), ic_mann_whitney_min_p(4, 4));
+    const double q[] = {4, 1, 3, 2, 5};
+    CHECK(ic_percentile(q, 5, 0.5) == 3 && ic_percentile(q, 5, 0.9) == 4.6 &&
+              ic_percentile(q, 5, 0) == 1 && ic_percentile(q, 5, 1) == 5 &&
+              isnan(ic_percentile(q, 0, 0.5)),
+          "percentiles as numpy.percentile: %g", ic_percentile(q, 5, 0.9));
     const double m[] = {5, 1, 4, 2};
     CHECK(ic_median(m, 4) == 3 && ic_median(m, 3) == 4 && isnan(ic_median(m, 0)), "median");
     CHECK(m[0] == 5, "median leaves its input alone");

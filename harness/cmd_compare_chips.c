@@ -165,26 +165,24 @@ static int project(const cc_opts *o, const ic_catalog *cat, ranking *k) {
         k->eff_refused = 1;
         return 0;
     }
-    double model_gib = k->ref->weight_bytes_per_token / (1024.0 * 1024 * 1024);
     for (size_t i = 0; i < cat->n_instances; i++) {
         const ic_instance_info *ii = &cat->instances[i];
         if (find_row(k->rows, k->n, ii->type)) continue;
         const ic_chip_info *ch = ic_catalog_chip(cat, ii->chip);
-        double bw = ic_instance_mem_bw_gbs(ii, ch);
+        double tok = 0, bw = ic_instance_mem_bw_gbs(ii, ch);
         ic_price pr;
-        if (!(bw > 0)) {
+        ic_projection pj = ic_project_decode(ii, ch, k->eff, k->ref->weight_bytes_per_token, &tok);
+        if (pj == IC_NO_CHIP_FACTS) {
             k->no_facts++;
+            continue;
+        }
+        if (pj == IC_DOES_NOT_FIT) {
+            k->no_fit++;
             continue;
         }
         if (ic_price_lookup(cat, ii->type, o->price.region, o->price.pricing, &pr, err,
                             sizeof err) != 0)
             continue;
-        double mem = ii->accelerators > 0 ? ch->device_mem_gib * ii->accelerators : ii->memory_gib;
-        if (mem > 0 && model_gib > mem) {
-            k->no_fit++;
-            continue;
-        }
-        double tok = k->eff * bw * 1e9 / k->ref->weight_bytes_per_token;
         if (o->price.tpot_ms > 0 && 1000.0 / tok > o->price.tpot_ms) continue;
         row *w = new_row(k);
         if (w == NULL) return 1;

@@ -51,6 +51,18 @@ double ic_instance_mem_bw_gbs(const ic_instance_info *inst, const ic_chip_info *
     return chip->peak_mem_bw_gbs * inst->vcpus / chip->vcpus_per_socket;
 }
 
+ic_projection ic_project_decode(const ic_instance_info *inst, const ic_chip_info *chip,
+                                double efficiency, double weight_bytes_per_token,
+                                double *tok_per_s) {
+    double bw = ic_instance_mem_bw_gbs(inst, chip);
+    if (!(bw > 0)) return IC_NO_CHIP_FACTS;
+    double mem =
+        inst->accelerators > 0 ? chip->device_mem_gib * inst->accelerators : inst->memory_gib;
+    if (mem > 0 && weight_bytes_per_token / (1024.0 * 1024 * 1024) > mem) return IC_DOES_NOT_FIT;
+    *tok_per_s = efficiency * bw * 1e9 / weight_bytes_per_token;
+    return IC_PROJECTED;
+}
+
 double ic_instance_peak_tflops(const ic_instance_info *inst, const ic_chip_info *chip) {
     if (!inst || !chip || !(chip->peak_bf16_tflops > 0) || inst->accelerators <= 0) return 0;
     return chip->peak_bf16_tflops * inst->accelerators;

@@ -27,6 +27,20 @@ int ic_mix_parse(const char *s, double *mix_in, double *mix_out);
  * for CPUs the socket bandwidth x vcpus / vcpus_per_socket. 0 when the facts are missing. */
 double ic_instance_mem_bw_gbs(const ic_instance_info *inst, const ic_chip_info *chip);
 
+/* Why a projection cannot be made for an instance. */
+typedef enum ic_projection {
+    IC_PROJECTED,     /* *tok_per_s holds the modeled decode rate */
+    IC_NO_CHIP_FACTS, /* chips.tsv has no memory bandwidth for the instance's chip */
+    IC_DOES_NOT_FIT   /* the weights exceed the instance's (or its devices') memory */
+} ic_projection;
+
+/* The modeled batch-1 decode rate of an instance: a measured decode efficiency times the
+ * instance's memory bandwidth from chip facts, over the weight bytes a token reads. The one
+ * projection rule, used by compare-chips --project and report. */
+ic_projection ic_project_decode(const ic_instance_info *inst, const ic_chip_info *chip,
+                                double efficiency, double weight_bytes_per_token,
+                                double *tok_per_s);
+
 /* Peak bf16 FLOP/s of an instance in TFLOP/s (accelerators x per-device peak), 0 when unknown. */
 double ic_instance_peak_tflops(const ic_instance_info *inst, const ic_chip_info *chip);
 

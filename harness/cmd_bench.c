@@ -408,12 +408,12 @@ static void set_rates(ic_bench_state *st, double wall_s, double bytes, double fl
     if (tokens > 0) ic_bench_set_counter(st, "tokens_per_second", tokens * it, IC_COUNTER_RATE);
 }
 
-/* The timed loop of a pool benchmark, with its wall-clock time kept for the rates. */
-#define IC_WALL_LOOP(body)                                                                         \
+/* The timed loop of a pool benchmark, with its wall-clock time kept in wall_s for the rates. */
+#define IC_WALL_LOOP(wall_s, body)                                                                 \
     do {                                                                                           \
         double t0_ = ic_now_s();                                                                   \
         while (ic_bench_keep_running(st)) body;                                                    \
-        wall = ic_now_s() - t0_;                                                                   \
+        (wall_s) = ic_now_s() - t0_;                                                               \
     } while (0)
 
 /* PAPI totals over the timed loop, summed over the workers, as per-iteration figures. */
@@ -423,111 +423,114 @@ static void report_counters(ic_bench_state *st, const ic_counters_sample *cs, do
     for (int i = 0; i < n; i++) ic_bench_set_counter(st, f[i].name, f[i].value, IC_COUNTER_DEFAULT);
 }
 
-static void bench_body(ic_bench_state *st, void *user) {
-    bench_item *it = user;
-    char err[256];
-    if (it->skip) {
-        ic_bench_skip(st, it->skip);
-        return;
-    }
-    task_ctx tc = {it};
-    double bytes = 0, flop = 0, tokens = 0, wall = 0;
-    const char *flop_name = "flop_per_second";
-    int rc = 0;
+/* The work of one iteration, for the rates, and the timed loop's wall-clock time (0 for the
+ * single-thread ops). */
+typedef struct {
+    double bytes, flop, tokens, wall;
+    const char *flop_name;
+} loop_work;
+
+/* Builds (or reuses) the inputs of the item's kind. Returns 0 or -1 with a message. */
+static int prepare_workload(const bench_item *it, char *err, size_t errlen) {
     switch (it->kind) {
     case B_GEMV:
     case B_SGEMV:
-        rc = wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, 1, err, sizeof err);
-        break;
+        return wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, 1, err, errlen);
     case B_GEMM:
     case B_SGEMM:
-        rc = wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, it->n, err, sizeof err);
-        break;
+        return wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, it->n, err, errlen);
     case B_ATTN:
-        rc = wl_attention(it->n, err, sizeof err);
-        break;
+        return wl_attention(it->n, err, errlen);
     case B_RMSNORM:
     case B_ROPE:
     case B_SOFTMAX:
     case B_SWIGLU:
     case B_QUANT:
     case B_DEQUANT:
-        rc = wl_vector(it->kind, it->wtype, it->n, err, sizeof err);
-        break;
+        return wl_vector(it->kind, it->wtype, it->n, err, errlen);
     case B_PROBE:
-        if (it->loop->kind == IC_PROBE_READ) rc = wl_buffer(err, sizeof err);
-        break;
+        return it->loop->kind == IC_PROBE_READ ? wl_buffer(err, errlen) : 0;
     case B_STREAM_SUM:
     case B_STREAM_TRIAD:
-        rc = wl_buffer(err, sizeof err);
-        break;
+        return wl_buffer(err, errlen);
     }
-    if (rc != 0) {
-        ic_bench_skip(st, err);
-        return;
-    }
-    ic_counters_sample cs;
-    int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
+    return 0;
+}
+
+/* GEMV, GEMM, their OpenBLAS counterparts and attention, spread over the pool. Returns -1 when
+ * the benchmark was skipped instead. */
+static int time_pool_op(ic_bench_state *st, const bench_item *it, loop_work *w) {
+    task_ctx tc = {it};
     switch (it->kind) {
     case B_GEMV:
-        IC_WALL_LOOP(ic_pool_run_rows(g_b.pool, it->m, it->kern->row_align,
-                                      ic_rows_chunk(ic_row_bytes(it->kern->wtype, it->k)),
-                                      gemv_rows, &tc));
-        bytes = (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;
-        flop = 2.0 * (double)it->m * (double)it->k;
-        tokens = 1;
+        IC_WALL_LOOP(w->wall, ic_pool_run_rows(g_b.pool, it->m, it->kern->row_align,
+                                               ic_rows_chunk(ic_row_bytes(it->kern->wtype, it->k)),
+                                               gemv_rows, &tc));
+        w->bytes =
+            (double)g_wl.w_bytes + (double)ic_row_bytes(it->atype, it->k) + 4.0 * (double)it->m;
+        w->flop = 2.0 * (double)it->m * (double)it->k;
+        w->tokens = 1;
         break;
     case B_GEMM:
-        IC_WALL_LOOP(ic_pool_run(g_b.pool, gemm_task, &tc));
-        bytes = (double)g_wl.w_bytes + (double)(ic_row_bytes(it->atype, it->k) * it->n) +
-                4.0 * (double)(it->m * it->n);
-        flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
-        tokens = (double)it->n;
+        IC_WALL_LOOP(w->wall, ic_pool_run(g_b.pool, gemm_task, &tc));
+        w->bytes = (double)g_wl.w_bytes + (double)(ic_row_bytes(it->atype, it->k) * it->n) +
+                   4.0 * (double)(it->m * it->n);
+        w->flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
+        w->tokens = (double)it->n;
         break;
 #if IC_HAVE_OPENBLAS
     case B_SGEMV:
         openblas_set_num_threads(g_b.threads);
-        IC_WALL_LOOP(cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)it->m, (int)it->k, 1.0f, g_wl.w,
-                                 (int)it->k, g_wl.x, 1, 0.0f, g_wl.y, 1));
-        bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k + it->m);
-        flop = 2.0 * (double)it->m * (double)it->k;
-        tokens = 1;
+        IC_WALL_LOOP(w->wall, cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)it->m, (int)it->k, 1.0f,
+                                          g_wl.w, (int)it->k, g_wl.x, 1, 0.0f, g_wl.y, 1));
+        w->bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k + it->m);
+        w->flop = 2.0 * (double)it->m * (double)it->k;
+        w->tokens = 1;
         break;
     case B_SGEMM:
         openblas_set_num_threads(g_b.threads);
         /* Y (n x m) = X (n x k) W^T, W row-major m x k: the layout of our GEMM. */
-        IC_WALL_LOOP(cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)it->n, (int)it->m,
-                                 (int)it->k, 1.0f, g_wl.x, (int)it->k, g_wl.w, (int)it->k, 0.0f,
-                                 g_wl.y, (int)it->m));
-        bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k * it->n + it->m * it->n);
-        flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
-        tokens = (double)it->n;
+        IC_WALL_LOOP(w->wall, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)it->n,
+                                          (int)it->m, (int)it->k, 1.0f, g_wl.x, (int)it->k, g_wl.w,
+                                          (int)it->k, 0.0f, g_wl.y, (int)it->m));
+        w->bytes = (double)g_wl.w_bytes + 4.0 * (double)(it->k * it->n + it->m * it->n);
+        w->flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;
+        w->tokens = (double)it->n;
         break;
 #else
     case B_SGEMV:
     case B_SGEMM:
         ic_bench_skip(st, "unavailable: built without OpenBLAS");
-        return;
+        return -1;
 #endif
     case B_ATTN: {
-        IC_WALL_LOOP(attn_step(&tc));
+        IC_WALL_LOOP(w->wall, attn_step(&tc));
         double kvb = 2.0 * (double)it->n * ATTN_KV_HEADS * ATTN_HEAD_DIM * 4.0;
-        bytes = kvb + 2.0 * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
-        flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n; /* q.k and p.v */
-        tokens = 1;
+        w->bytes = kvb + 2.0 * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
+        w->flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n; /* q.k and p.v */
+        w->tokens = 1;
         break;
     }
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* The single-row ops, on the calling thread. */
+static void time_row_op(ic_bench_state *st, const bench_item *it, loop_work *w) {
+    switch (it->kind) {
     case B_RMSNORM:
         while (ic_bench_keep_running(st))
             it->kern->fn.rmsnorm(g_wl.x, g_wl.aux, g_wl.y, it->n, 1e-5f);
-        bytes = 12.0 * (double)it->n;
-        flop = 4.0 * (double)it->n;
+        w->bytes = 12.0 * (double)it->n;
+        w->flop = 4.0 * (double)it->n;
         break;
     case B_ROPE:
         while (ic_bench_keep_running(st))
             it->kern->fn.rope(g_wl.x, ATTN_HEADS, it->n / ATTN_HEADS, 77, 500000.0f);
-        bytes = 8.0 * (double)it->n;
-        flop = 3.0 * (double)it->n;
+        w->bytes = 8.0 * (double)it->n;
+        w->flop = 3.0 * (double)it->n;
         break;
     case B_SOFTMAX:
         while (ic_bench_keep_running(st)) {
@@ -536,60 +539,103 @@ static void bench_body(ic_bench_state *st, void *user) {
             ic_bench_resume(st);
             it->kern->fn.softmax(g_wl.y, it->n);
         }
-        bytes = 8.0 * (double)it->n;
+        w->bytes = 8.0 * (double)it->n;
         break;
     case B_SWIGLU:
         while (ic_bench_keep_running(st)) it->kern->fn.swiglu(g_wl.x, g_wl.aux, g_wl.y, it->n);
-        bytes = 12.0 * (double)it->n;
+        w->bytes = 12.0 * (double)it->n;
         break;
     case B_QUANT:
         while (ic_bench_keep_running(st)) it->kern->fn.quantize(g_wl.x, g_wl.aux, it->n);
-        bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
+        w->bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
         break;
     case B_DEQUANT:
         while (ic_bench_keep_running(st)) it->kern->fn.dequantize(g_wl.x, g_wl.y, it->n);
-        bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
+        w->bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
         break;
-    case B_PROBE: {
-        probe_task_ctx pc = {.loop = it->loop};
-        if (it->loop->kind == IC_PROBE_READ) {
-            pc.buf = g_wl.w;
-            pc.bytes = g_wl.w_bytes;
-            bytes = (double)pc.bytes;
-        } else {
-            /* About a millisecond of work per iteration. */
-            double ops;
-            it->loop->peak(1, &ops);
-            pc.iters = 1u << 18;
-            flop = ops * (double)pc.iters * g_b.threads;
-            flop_name = it->loop->kind == IC_PROBE_INT8 ? "op_per_second" : "flop_per_second";
-        }
-        IC_WALL_LOOP(ic_pool_run(g_b.pool, probe_task, &pc));
-        g_sink = pc.part[0];
+    default:
         break;
     }
+}
+
+/* A read-bandwidth or peak-compute probe loop on every worker. */
+static void time_probe(ic_bench_state *st, const bench_item *it, loop_work *w) {
+    probe_task_ctx pc = {.loop = it->loop};
+    if (it->loop->kind == IC_PROBE_READ) {
+        pc.buf = g_wl.w;
+        pc.bytes = g_wl.w_bytes;
+        w->bytes = (double)pc.bytes;
+    } else {
+        /* About a millisecond of work per iteration. */
+        double ops;
+        it->loop->peak(1, &ops);
+        pc.iters = 1u << 18;
+        w->flop = ops * (double)pc.iters * g_b.threads;
+        w->flop_name = it->loop->kind == IC_PROBE_INT8 ? "op_per_second" : "flop_per_second";
+    }
+    IC_WALL_LOOP(w->wall, ic_pool_run(g_b.pool, probe_task, &pc));
+    g_sink = pc.part[0];
+}
+
+/* The STREAM-style sum or triad over the probes' buffer. */
+static void time_stream(ic_bench_state *st, const bench_item *it, loop_work *w) {
+    size_t total = g_wl.w_bytes;
+    float *buf = g_wl.w;
+    stream_ctx sc = {.n = total / 4};
+    if (it->kind == B_STREAM_TRIAD) {
+        sc.triad = 1;
+        sc.n = total / 12;
+        sc.out = buf;
+        sc.b = buf + sc.n;
+        sc.c = buf + 2 * sc.n;
+    } else {
+        sc.a = buf;
+    }
+    IC_WALL_LOOP(w->wall, ic_pool_run(g_b.pool, stream_task, &sc));
+    w->bytes = (double)total;
+    g_sink = sc.part[0];
+}
+
+static void bench_body(ic_bench_state *st, void *user) {
+    bench_item *it = user;
+    char err[256];
+    if (it->skip) {
+        ic_bench_skip(st, it->skip);
+        return;
+    }
+    if (prepare_workload(it, err, sizeof err) != 0) {
+        ic_bench_skip(st, err);
+        return;
+    }
+    loop_work w = {.flop_name = "flop_per_second"};
+    ic_counters_sample cs;
+    int counting = g_b.ctr != NULL && ic_counters_start(g_b.ctr) == 0;
+    switch (it->kind) {
+    case B_GEMV:
+    case B_GEMM:
+    case B_SGEMV:
+    case B_SGEMM:
+    case B_ATTN:
+        if (time_pool_op(st, it, &w) != 0) return;
+        break;
+    case B_RMSNORM:
+    case B_ROPE:
+    case B_SOFTMAX:
+    case B_SWIGLU:
+    case B_QUANT:
+    case B_DEQUANT:
+        time_row_op(st, it, &w);
+        break;
+    case B_PROBE:
+        time_probe(st, it, &w);
+        break;
     case B_STREAM_SUM:
-    case B_STREAM_TRIAD: {
-        size_t total = g_wl.w_bytes;
-        float *buf = g_wl.w;
-        stream_ctx sc = {.n = total / 4};
-        if (it->kind == B_STREAM_TRIAD) {
-            sc.triad = 1;
-            sc.n = total / 12;
-            sc.out = buf;
-            sc.b = buf + sc.n;
-            sc.c = buf + 2 * sc.n;
-        } else {
-            sc.a = buf;
-        }
-        IC_WALL_LOOP(ic_pool_run(g_b.pool, stream_task, &sc));
-        bytes = (double)total;
-        g_sink = sc.part[0];
+    case B_STREAM_TRIAD:
+        time_stream(st, it, &w);
         break;
     }
-    }
-    if (counting && ic_counters_stop(g_b.ctr, &cs) == 0) report_counters(st, &cs, bytes);
-    set_rates(st, wall, bytes, flop, tokens, flop_name);
+    if (counting && ic_counters_stop(g_b.ctr, &cs) == 0) report_counters(st, &cs, w.bytes);
+    set_rates(st, w.wall, w.bytes, w.flop, w.tokens, w.flop_name);
 }
 
 /* ---- registration ---- */
@@ -634,12 +680,9 @@ static int add(bench_kind kind, const char *name, argset args, bench_item proto)
     return 0;
 }
 
-static int collect(void) {
-    size_t nk;
-    const ic_kernel *table = ic_kernel_table(&nk);
-    int T = g_b.threads;
+/* Decode GEMV, shape by shape, so each weight matrix is built once for all its variants. */
+static int collect_gemv(const ic_kernel *table, size_t nk, int T) {
     char name[96];
-    /* Decode GEMV, shape by shape, so each weight matrix is built once for all its variants. */
     for (size_t s = 0; s < sizeof g_gemv_shapes / sizeof g_gemv_shapes[0]; s++) {
         for (int t = 0; t < IC_DT_COUNT; t++) {
             for (size_t i = 0; i < nk; i++) {
@@ -672,7 +715,12 @@ static int collect(void) {
             }
         }
     }
-    /* Prefill GEMM. */
+    return 0;
+}
+
+/* Prefill GEMM. */
+static int collect_gemm(const ic_kernel *table, size_t nk, int T) {
+    char name[96];
     for (size_t sh = 0; sh < sizeof g_gemm_mk / sizeof g_gemm_mk[0]; sh++)
         for (size_t s = 0; s < sizeof g_gemm_n / sizeof g_gemm_n[0]; s++) {
             for (int t = 0; t < IC_DT_COUNT; t++) {
@@ -711,8 +759,12 @@ static int collect(void) {
                 }
             }
         }
-    /* Attention, norms, elementwise, conversions: every variant of the untyped and conversion
-     * ops, in table order. */
+    return 0;
+}
+
+/* Decode attention at each context, every variant in table order. */
+static int collect_attention(const ic_kernel *table, size_t nk, int T) {
+    char name[96];
     for (size_t c = 0; c < sizeof g_attn_ctx / sizeof g_attn_ctx[0]; c++)
         for (size_t i = 0; i < nk; i++) {
             const ic_kernel *k = &table[i];
@@ -728,6 +780,13 @@ static int collect(void) {
             snprintf(name, sizeof name, "attention/%s", k->isa);
             if (add(B_ATTN, name, a, p)) return -1;
         }
+    return 0;
+}
+
+/* Norms, elementwise ops and conversions: every variant of the untyped and conversion ops, in
+ * table order. */
+static int collect_row_ops(const ic_kernel *table, size_t nk) {
+    char name[96];
     for (size_t i = 0; i < nk; i++) {
         const ic_kernel *k = &table[i];
         if (!ic_level_is_native(k->level)) continue;
@@ -766,7 +825,12 @@ static int collect(void) {
             snprintf(name, sizeof name, "%s/%s", ic_op_name(k->op), k->isa);
         if (add(kind, name, a, p)) return -1;
     }
-    /* The probes, and the STREAM-style loops the read probe is held against. */
+    return 0;
+}
+
+/* The probes, and the STREAM-style loops the read probe is held against. */
+static int collect_probes(int T) {
+    char name[96];
     size_t nl;
     const ic_probe_loop *loops = ic_probe_loops(&nl);
     static const char *const kind_names[] = {"read_bw", "peak_f32", "peak_bf16", "peak_int8"};
@@ -788,6 +852,17 @@ static int collect(void) {
     bench_item p = {0};
     if (add(B_STREAM_SUM, "probe/stream_sum/c", a, p)) return -1;
     if (add(B_STREAM_TRIAD, "probe/stream_triad/c", a, p)) return -1;
+    return 0;
+}
+
+/* Every benchmark, in the order they are listed and run. */
+static int collect(void) {
+    size_t nk;
+    const ic_kernel *table = ic_kernel_table(&nk);
+    int T = g_b.threads;
+    if (collect_gemv(table, nk, T) || collect_gemm(table, nk, T) ||
+        collect_attention(table, nk, T) || collect_row_ops(table, nk) || collect_probes(T))
+        return -1;
     return 0;
 }
 
@@ -848,12 +923,130 @@ static void add_context(const char *counters_note) {
 }
 
 /* ---- the command ---- */
-int ic_cmd_bench(int argc, char **argv) {
+
+/* Parses our own options (own[0..nown)); sets *help when --help printed the usage. Returns
+ * IC_EXIT_OK or the exit status of a usage error, already printed. */
+static int parse_options(int nown, char **own, int *threads, ic_bind *bind, int *help) {
     static const struct option opts[] = {{"threads", required_argument, 0, 't'},
                                          {"bind", required_argument, 0, 'b'},
                                          {"counters", no_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(nown, own, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 1 || v > 4096)
+                return ic_usage_error("bench", g_usage,
+                                      "--threads '%s': expected a whole number from 1 to 4096",
+                                      optarg);
+            *threads = (int)v;
+            break;
+        }
+        case 'b':
+            if (ic_bind_parse(optarg, bind) != 0)
+                return ic_usage_error("bench", g_usage, "--bind '%s': expected none, core or numa",
+                                      optarg);
+            break;
+        case 'c':
+            g_b.counters = 1;
+            break;
+        case 'h':
+            fputs(g_usage, stdout);
+            *help = 1;
+            return IC_EXIT_OK;
+        default:
+            return ic_option_error("bench", g_usage, opts, own, optind);
+        }
+    }
+    if (optind < nown)
+        return ic_usage_error("bench", g_usage, "unexpected argument '%s'", own[optind]);
+    return IC_EXIT_OK;
+}
+
+enum { COUNTERS_NOTE = 256 };
+
+/* Opens the hardware counters when --counters asked for them; note (COUNTERS_NOTE bytes) says
+ * for the context what came of it. */
+static void open_counters(char *note) {
+    snprintf(note, COUNTERS_NOTE, "%s", "not asked (--counters)");
+    if (!g_b.counters) return;
+    if (ic_counters_open(&g_b.ctr, g_b.pool, note, COUNTERS_NOTE) != 0) {
+        fprintf(stderr, "infercost bench: hardware counters unavailable: %s\n", note);
+        char tmp[COUNTERS_NOTE + 16];
+        snprintf(tmp, sizeof tmp, "unavailable: %s", note);
+        snprintf(note, COUNTERS_NOTE, "%.*s", COUNTERS_NOTE - 1, tmp);
+    }
+}
+
+/* The pool, the counters, the context and every benchmark registered. Returns an exit status,
+ * the error printed. */
+static int set_up(int threads, ic_bind bind) {
+    char err[512];
+    if (ic_pool_create(&g_b.pool, threads, bind, err, sizeof err) != 0) {
+        ic_error("bench: %s", err);
+        return bind != IC_BIND_NONE ? IC_EXIT_USAGE : IC_EXIT_FAIL;
+    }
+    g_b.threads = threads;
+    char note[COUNTERS_NOTE];
+    open_counters(note);
+    add_context(note);
+    if (collect() != 0) {
+        ic_error("bench: out of memory registering benchmarks");
+        return IC_EXIT_FAIL;
+    }
+    if (register_all(err, sizeof err) != 0) {
+        ic_error("bench: %s", err);
+        return IC_EXIT_FAIL;
+    }
+    return IC_EXIT_OK;
+}
+
+/* Runs what the library's flags (gb[0..ngb)) select. Returns an exit status, the error printed. */
+static int run_selected(int ngb, char **gb, int threads) {
+    char err[512];
+    int listing = 0;
+    for (int i = 1; i < ngb; i++)
+        if (strcmp(gb[i], "--benchmark_list_tests") == 0 ||
+            strcmp(gb[i], "--benchmark_list_tests=true") == 0)
+            listing = 1;
+        else if (strncmp(gb[i], "--benchmark_list_tests=", 23) == 0)
+            listing = 0;
+    int n = ic_bench_run(ngb, gb, NULL, NULL, err, sizeof err);
+    if (n < 0) {
+        ic_error("bench: %s", err);
+        return n == IC_BENCH_BAD_FLAGS ? IC_EXIT_USAGE : IC_EXIT_FAIL;
+    }
+    if (n == 0 && !listing) {
+        ic_error("bench: no benchmark matched the filter (names look like "
+                 "gemv/q8_0/ref/m:4096/k:4096/threads:%d; try --benchmark_list_tests)",
+                 threads);
+        return IC_EXIT_USAGE;
+    }
+    return IC_EXIT_OK;
+}
+
+/* Releases the library's registrations, the workload, the counters, the pool and the items, so
+ * the command can run again in the same process. */
+static void tear_down(void) {
+    ic_bench_clear();
+    wl_free();
+    ic_counters_close(g_b.ctr);
+    g_b.ctr = NULL;
+    g_b.counters = 0;
+    ic_pool_destroy(g_b.pool);
+    g_b.pool = NULL;
+    free(g_items);
+    g_items = NULL;
+    g_nitems = g_capitems = 0;
+}
+
+int ic_cmd_bench(int argc, char **argv) {
     /* Google Benchmark's flags go to the library untouched; the rest are ours. */
     char **own = calloc((size_t)argc + 1, sizeof *own);
     char **gb = calloc((size_t)argc + 3, sizeof *gb);
@@ -873,105 +1066,16 @@ int ic_cmd_bench(int argc, char **argv) {
         else
             own[nown++] = argv[i];
     }
-    int rc = IC_EXIT_OK, c;
-    int threads = 0;
+    int threads = 0, help = 0;
     ic_bind bind = IC_HAVE_HWLOC ? IC_BIND_CORE : IC_BIND_NONE;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(nown, own, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || *end || end == optarg || v < 1 || v > 4096) {
-                rc = ic_usage_error("bench", g_usage,
-                                    "--threads '%s': expected a whole number from 1 to 4096",
-                                    optarg);
-                goto out;
-            }
-            threads = (int)v;
-            break;
-        }
-        case 'b':
-            if (ic_bind_parse(optarg, &bind) != 0) {
-                rc = ic_usage_error("bench", g_usage, "--bind '%s': expected none, core or numa",
-                                    optarg);
-                goto out;
-            }
-            break;
-        case 'c':
-            g_b.counters = 1;
-            break;
-        case 'h':
-            fputs(g_usage, stdout);
-            goto out;
-        default:
-            rc = ic_option_error("bench", g_usage, opts, own, optind);
-            goto out;
-        }
-    }
-    if (optind < nown) {
-        rc = ic_usage_error("bench", g_usage, "unexpected argument '%s'", own[optind]);
-        goto out;
-    }
+    int rc = parse_options(nown, own, &threads, &bind, &help);
+    if (rc != IC_EXIT_OK || help) goto out;
     if ((rc = ic_cli_check_isa()) != 0) goto out;
     if (threads == 0) threads = ic_default_threads();
-    char err[512];
-    if (ic_pool_create(&g_b.pool, threads, bind, err, sizeof err) != 0) {
-        ic_error("bench: %s", err);
-        rc = bind != IC_BIND_NONE ? IC_EXIT_USAGE : IC_EXIT_FAIL;
-        goto out;
-    }
-    g_b.threads = threads;
-    char note[256] = "not asked (--counters)";
-    if (g_b.counters) {
-        if (ic_counters_open(&g_b.ctr, g_b.pool, note, sizeof note) != 0) {
-            fprintf(stderr, "infercost bench: hardware counters unavailable: %s\n", note);
-            char tmp[sizeof note + 16];
-            snprintf(tmp, sizeof tmp, "unavailable: %s", note);
-            snprintf(note, sizeof note, "%.*s", (int)sizeof note - 1, tmp);
-        }
-    }
-    add_context(note);
-    if (collect() != 0) {
-        ic_error("bench: out of memory registering benchmarks");
-        rc = IC_EXIT_FAIL;
-        goto out;
-    }
-    if (register_all(err, sizeof err) != 0) {
-        ic_error("bench: %s", err);
-        rc = IC_EXIT_FAIL;
-        goto out;
-    }
-    int listing = 0;
-    for (int i = 1; i < ngb; i++)
-        if (strcmp(gb[i], "--benchmark_list_tests") == 0 ||
-            strcmp(gb[i], "--benchmark_list_tests=true") == 0)
-            listing = 1;
-        else if (strncmp(gb[i], "--benchmark_list_tests=", 23) == 0)
-            listing = 0;
-    int n = ic_bench_run(ngb, gb, NULL, NULL, err, sizeof err);
-    if (n < 0) {
-        ic_error("bench: %s", err);
-        rc = strstr(err, "flag") || strstr(err, "expected") ? IC_EXIT_USAGE : IC_EXIT_FAIL;
-    } else if (n == 0 && !listing) {
-        ic_error("bench: no benchmark matched the filter (names look like "
-                 "gemv/q8_0/ref/m:4096/k:4096/threads:%d; try --benchmark_list_tests)",
-                 threads);
-        rc = IC_EXIT_USAGE;
-    }
+    if ((rc = set_up(threads, bind)) != IC_EXIT_OK) goto out;
+    rc = run_selected(ngb, gb, threads);
 out:
-    ic_bench_clear();
-    wl_free();
-    ic_counters_close(g_b.ctr);
-    g_b.ctr = NULL;
-    g_b.counters = 0;
-    ic_pool_destroy(g_b.pool);
-    g_b.pool = NULL;
-    free(g_items);
-    g_items = NULL;
-    g_nitems = g_capitems = 0;
+    tear_down();
     free(own);
     free(gb);
     return rc;

@@ -14,6 +14,7 @@ packages=(
   python3 python3-scipy python3-numpy python3-pandas   # compare.py reads our JSON in the tests
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, run under qemu
   binutils-aarch64-linux-gnu            # nm/objdump for ci/arm_insn_count.py
+  valgrind                              # callgrind counts for ci/x86-insn-gate.sh
   libjansson-dev:arm64                  # jansson for the aarch64 infercost (multiarch, see below)
 )
 

@@ -13,4 +13,5 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
 bash ci/aarch64.sh
+bash ci/x86-insn-gate.sh   # instructions per output element vs ci/x86_insn_baseline.tsv
 bash ci/sanitize.sh

@@ -1,7 +1,10 @@
 /* Runs one kernel variant once at a fixed, realistic shape, for counting the instructions it
  * executes (ci/arm_insn_count.py runs this under qemu-aarch64 with the exec log filtered to the
- * variant's own code). Prints "outputs=<n> shape=<text>" so the count can be divided by the number
- * of output elements. Not a ctest: it checks nothing. Exit 2 for an unknown variant. */
+ * variant's own code; ci/x86_insn_count.py under valgrind's callgrind, collecting only inside the
+ * variant's function). Prints "outputs=<n> shape=<text>" so the count can be divided by the number
+ * of output elements. Not a ctest: it checks nothing. Exit 2 for an unknown variant.
+ * "insn_driver --list" prints every variant of this binary's table as "<name> <op> <isa>", usable
+ * here or not, so a counter can choose what its emulator runs without running anything. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +32,18 @@ static float *floats(size_t n, ic_test_rng *rng) {
     return f;
 }
 
+static int list_variants(void) {
+    size_t n = 0;
+    const ic_kernel *table = ic_kernel_table(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("%s %s %s\n", table[i].name, ic_op_name(table[i].op), table[i].isa);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) return list_variants();
     if (argc != 2) {
-        fprintf(stderr, "usage: insn_driver <variant>   e.g. gemv_q8_0_sve\n");
+        fprintf(stderr, "usage: insn_driver <variant> | --list   e.g. gemv_q8_0_sve\n");
         return 2;
     }
     const ic_kernel *kern = ic_kernel_by_name(argv[1]);

@@ -10,7 +10,8 @@ packages=(
   libpapi-dev papi-tools                # hardware counters
   libopenblas-dev                       # f32 baseline (cblas_sgemv / cblas_sgemm)
   libjansson-dev                        # JSON for result files, scenarios and catalogs
-  libsqlite3-dev sqlite3                # for the history store (DESIGN.md; not built yet)
+  libsqlite3-dev sqlite3                # the history store (infercost history, compare)
+  gnuplot-nox                           # the charts of infercost report
   python3 python3-scipy python3-numpy python3-pandas   # compare.py reads our JSON in the tests
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, run under qemu
   binutils-aarch64-linux-gnu            # nm/objdump for ci/arm_insn_count.py

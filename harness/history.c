@@ -48,6 +48,11 @@ double ic_history_best_read(ic_history *h, const char *machine_id) {
     (void)h, (void)machine_id;
     return 0;
 }
+int ic_history_each_document(ic_history *h, const char *kind, ic_history_doc_fn *fn, void *user,
+                             char *err, size_t errlen) {
+    (void)h, (void)kind, (void)fn, (void)user;
+    return ic_fail(err, errlen, 1, "history: unavailable: built without SQLite");
+}
 
 #else
 
@@ -431,6 +436,22 @@ int ic_history_document(ic_history *h, const char *ref, char **text, char *label
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int ic_history_each_document(ic_history *h, const char *kind, ic_history_doc_fn *fn, void *user,
+                             char *err, size_t errlen) {
+    sqlite3_stmt *st;
+    const char *q = "SELECT id, path, git_commit, document FROM runs WHERE kind = ?1 ORDER BY id";
+    if (sqlite3_prepare_v2(h->db, q, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(h, err, errlen, "reading documents");
+    bind_text(st, 1, kind);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char label[700];
+        snprintf(label, sizeof label, "history run %lld (%s, commit %s)",
+                 (long long)sqlite3_column_int64(st, 0), col(st, 1), col(st, 2));
+        fn(col(st, 3), label, user);
+    }
+    return sqlite3_finalize(st) == SQLITE_OK ? 0 : db_fail(h, err, errlen, "reading documents");
 }
 
 double ic_history_best_read(ic_history *h, const char *machine_id) {

@@ -62,6 +62,12 @@ int ic_history_points(ic_history *h, const ic_history_filter *f, ic_history_poin
 int ic_history_document(ic_history *h, const char *ref, char **text, char *label, size_t labellen,
                         char *err, size_t errlen);
 
+/* Calls fn for every stored document of a kind ("result" or "bench"), oldest first, with a label
+ * naming the run. */
+typedef void ic_history_doc_fn(const char *text, const char *label, void *user);
+int ic_history_each_document(ic_history *h, const char *kind, ic_history_doc_fn *fn, void *user,
+                             char *err, size_t errlen);
+
 /* The best read bandwidth (GB/s) this machine has shown in the history: the probe or a read pass
  * beside a repetition; 0 when none. */
 double ic_history_best_read(ic_history *h, const char *machine_id);

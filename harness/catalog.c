@@ -183,6 +183,19 @@ typedef struct tsv {
     int nf;                /* how many it has, counted past TSV_MAX_COLS */
 } tsv;
 
+/* Takes buf (len bytes and a terminating NUL, from malloc) as the text to read; frees it on error.
+ */
+static int tsv_init(tsv *t, char *buf, size_t len, const char *name, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        return ic_fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", name);
+    }
+    t->buf = t->next = buf;
+    return 0;
+}
+
 static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     t->name = name;
@@ -211,12 +224,7 @@ static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_
         return ic_fail(err, errlen, 1, "%s: read failed", name);
     }
     buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        free(buf);
-        return ic_fail(err, errlen, 2, "%s: binary data (a NUL byte) in a text file", name);
-    }
-    t->buf = t->next = buf;
-    return 0;
+    return tsv_init(t, buf, len, name, err, errlen);
 }
 
 /* Splits line at its tabs into f (at most max fields kept); returns how many fields it has. */
@@ -375,25 +383,20 @@ static int tsv_check_keys(const tsv_table *tab, const char *rows, const int *lin
     return rc;
 }
 
-/* Reads the catalog's file of table tab into a new array of rows (the caller frees it). Every
- * failure names the file, the line and the column. */
-static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out, size_t *n_out,
-                    char *err, size_t errlen) {
-    char path[1100], name[1100];
-    snprintf(path, sizeof path, "%s/%s", cat->dir, tab->file);
-    snprintf(name, sizeof name, "%s/%s", ic_catalog_shown_dir(cat), tab->file);
-    tsv t;
-    int rc = tsv_open(&t, path, name, err, errlen);
-    if (rc) return rc;
+/* Reads the rows of t's text (which it frees) as table tab. */
+static int tsv_parse(tsv *t, const tsv_table *tab, void **rows_out, size_t *n_out, char *err,
+                     size_t errlen) {
+    const char *name = t->name;
+    int rc;
     char *rows = NULL;
     int *lines = NULL;
     size_t n = 0, cap = 0;
     int map[TSV_MAX_COLS];
-    if ((rc = tsv_header(&t, tab, map, err, errlen))) goto out;
-    while (tsv_next(&t)) {
-        if (t.nf != tab->ncols) {
-            rc = ic_fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", name, t.line, t.nf,
-                         tab->ncols);
+    if ((rc = tsv_header(t, tab, map, err, errlen))) goto out;
+    while (tsv_next(t)) {
+        if (t->nf != tab->ncols) {
+            rc = ic_fail(err, errlen, 2, "%s:%d: %d fields, the header has %d", name, t->line,
+                         t->nf, tab->ncols);
             goto out;
         }
         if (n == cap) {
@@ -409,18 +412,18 @@ static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out
         }
         char *row = rows + n * tab->row_size;
         memset(row, 0, tab->row_size);
-        for (int i = 0; i < t.nf; i++) {
+        for (int i = 0; i < t->nf; i++) {
             char why[300];
-            if ((rc = tsv_field(&tab->cols[map[i]], t.f[i], row, why, sizeof why))) {
-                ic_fail(err, errlen, rc, "%s:%d: %s", name, t.line, why);
+            if ((rc = tsv_field(&tab->cols[map[i]], t->f[i], row, why, sizeof why))) {
+                ic_fail(err, errlen, rc, "%s:%d: %s", name, t->line, why);
                 goto out;
             }
         }
-        lines[n++] = t.line;
+        lines[n++] = t->line;
     }
     rc = tsv_check_keys(tab, rows, lines, n, name, err, errlen);
 out:
-    free(t.buf);
+    free(t->buf);
     free(lines);
     if (rc) {
         free(rows);
@@ -429,6 +432,39 @@ out:
     *rows_out = rows;
     *n_out = n;
     return 0;
+}
+
+/* Reads the catalog's file of table tab into a new array of rows (the caller frees it). Every
+ * failure names the file, the line and the column. */
+static int tsv_read(const ic_catalog *cat, const tsv_table *tab, void **rows_out, size_t *n_out,
+                    char *err, size_t errlen) {
+    char path[1100], name[1100];
+    snprintf(path, sizeof path, "%s/%s", cat->dir, tab->file);
+    snprintf(name, sizeof name, "%s/%s", ic_catalog_shown_dir(cat), tab->file);
+    tsv t;
+    int rc = tsv_open(&t, path, name, err, errlen);
+    if (rc) return rc;
+    return tsv_parse(&t, tab, rows_out, n_out, err, errlen);
+}
+
+int ic_catalog_check_tsv(const char *file, const char *text, size_t len, char *err, size_t errlen) {
+    static const tsv_table *const tables[] = {&k_instances, &k_chips, &k_prices, &k_discounts,
+                                              &k_token_prices};
+    const tsv_table *tab = NULL;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0] && !tab; i++)
+        if (strcmp(file, tables[i]->file) == 0) tab = tables[i];
+    if (!tab) return ic_fail(err, errlen, 2, "%s: not a file of the catalog", file);
+    char *buf = malloc(len + 1);
+    if (!buf) return ic_fail(err, errlen, 1, "out of memory reading %s", file);
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    tsv t;
+    void *rows = NULL;
+    size_t n = 0;
+    int rc = tsv_init(&t, buf, len, file, err, errlen);
+    if (!rc) rc = tsv_parse(&t, tab, &rows, &n, err, errlen);
+    free(rows);
+    return rc;
 }
 
 /* 0 when the loader would read text back as one row of tab, written in the table's column order:
@@ -739,15 +775,12 @@ static int sku_price(json_t *ondemand, const char *sku, double *usd, char *date,
     return saw_other_currency ? 4 : 3;
 }
 
-int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region,
-                     ic_import_report *rep, char *err, size_t errlen) {
-    memset(rep, 0, sizeof *rep);
+/* The catalog's price rows with the offer in root imported for region: a new array in *rows_out
+ * (the caller frees it). offer_path names the offer in messages and in the rows' source. */
+static int import_rows(const ic_catalog *cat, json_t *root, const char *offer_path,
+                       const char *region, ic_import_report *rep, ic_price_row **rows_out,
+                       size_t *n_out, char *err, size_t errlen) {
     char why[300];
-    if (tsv_field(&k_price_cols[1], region, NULL, why, sizeof why))
-        return ic_fail(err, errlen, 2, "--region: %s", why);
-    json_error_t jerr;
-    json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
     int rc = 0;
     ic_price_row *rows = NULL;
     size_t n = 0;
@@ -892,13 +925,61 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
                     rep->skipped_non_usd);
         goto out;
     }
-    if ((rc = write_prices(cat, rows, n, err, errlen))) goto out;
-    free(cat->prices);
-    cat->prices = rows;
-    cat->n_prices = n;
+    *rows_out = rows;
+    *n_out = n;
     rows = NULL;
 out:
     free(rows);
+    return rc;
+}
+
+static int check_region(const char *region, char *err, size_t errlen) {
+    char why[300];
+    if (tsv_field(&k_price_cols[1], region, NULL, why, sizeof why))
+        return ic_fail(err, errlen, 2, "--region: %s", why);
+    return 0;
+}
+
+/* Puts the imported rows in the catalog (which then owns them). */
+static void take_rows(ic_catalog *cat, ic_price_row *rows, size_t n) {
+    free(cat->prices);
+    cat->prices = rows;
+    cat->n_prices = n;
+}
+
+int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region,
+                     ic_import_report *rep, char *err, size_t errlen) {
+    memset(rep, 0, sizeof *rep);
+    int rc = check_region(region, err, errlen);
+    if (rc) return rc;
+    json_error_t jerr;
+    json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
+    ic_price_row *rows = NULL;
+    size_t n = 0;
+    rc = import_rows(cat, root, offer_path, region, rep, &rows, &n, err, errlen);
     json_decref(root);
+    if (!rc) rc = write_prices(cat, rows, n, err, errlen);
+    if (rc) {
+        free(rows);
+        return rc;
+    }
+    take_rows(cat, rows, n);
+    return 0;
+}
+
+int ic_prices_import_mem(ic_catalog *cat, const char *text, size_t len, const char *label,
+                         const char *region, ic_import_report *rep, char *err, size_t errlen) {
+    memset(rep, 0, sizeof *rep);
+    int rc = check_region(region, err, errlen);
+    if (rc) return rc;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", label, jerr.line, jerr.text);
+    ic_price_row *rows = NULL;
+    size_t n = 0;
+    rc = import_rows(cat, root, label, region, rep, &rows, &n, err, errlen);
+    json_decref(root);
+    if (!rc) take_rows(cat, rows, n);
     return rc;
 }

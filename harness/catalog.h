@@ -104,6 +104,11 @@ int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen);
 
 void ic_catalog_free(ic_catalog *cat);
 
+/* Checks text (len bytes, need not be terminated) as the catalog file named file ("chips.tsv",
+ * "instances.tsv", "prices.tsv", "discounts.tsv" or "token-prices.tsv") with ic_catalog_load's
+ * checks, and keeps nothing. Returns 0, or 2 with a message naming file, line and column. */
+int ic_catalog_check_tsv(const char *file, const char *text, size_t len, char *err, size_t errlen);
+
 /* The instance type's facts, or NULL if the catalog does not list it. */
 const ic_instance_info *ic_catalog_instance(const ic_catalog *cat, const char *type);
 
@@ -148,6 +153,11 @@ typedef struct ic_import_report {
  * with '#' or holding whitespace or a control byte) is an error (2) naming the sku. */
 int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region,
                      ic_import_report *rep, char *err, size_t errlen);
+
+/* The same import from offer text in memory (len bytes, need not be terminated), named label in
+ * messages and sources: it updates cat's prices only and writes no file. */
+int ic_prices_import_mem(ic_catalog *cat, const char *text, size_t len, const char *label,
+                         const char *region, ic_import_report *rep, char *err, size_t errlen);
 
 /* Writes data (len bytes) to path atomically: a temporary file in the same directory, fsync,
  * then rename, so that a failure leaves the old file whole. A path that is a symbolic link is

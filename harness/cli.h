@@ -2,6 +2,7 @@
 #ifndef IC_CLI_H
 #define IC_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit codes: 0 success, 1 runtime failure (I/O, a measurement that failed), 2 bad usage or
@@ -22,6 +23,16 @@ struct option;
  * a value" when opts names it with a required argument, otherwise "unknown option '--x'". */
 int ic_option_error(const char *cmd, const char *usage, const struct option *opts,
                     char *const *argv, int optind_);
+
+struct json_t;
+struct ic_catalog;
+
+/* infercost econ after the scenario file is read: checks the scenario document root (path names it
+ * and anchors a relative result file), computes its economics and prints them (as_json: one JSON
+ * object) to stdout. The catalog is cat when given, else loaded from catdir (NULL: the default)
+ * when the scenario needs one. Returns an exit code with err filled; prints nothing on error. */
+int ic_econ_report(struct json_t *root, const char *path, const char *catdir,
+                   const struct ic_catalog *cat, int as_json, char *err, size_t errlen);
 
 /* Prints "infercost: <message>" to stderr. */
 void ic_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -182,8 +182,10 @@ static int cost_from_result(scenario *sc, json_t *sv, const char *scen_path, con
     return 0;
 }
 
+/* Reads the scenario in root (path names it and anchors a relative result file). The catalog is
+ * cat when given, else loaded from catdir when the scenario needs one. */
 static int parse_scenario(scenario *sc, json_t *root, const char *path, const char *catdir,
-                          char *err, size_t errlen) {
+                          const ic_catalog *given, char *err, size_t errlen) {
     static const char *const top[] = {"schema",
                                       "schema_version",
                                       "name",
@@ -235,7 +237,8 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
         return ic_fail(err, errlen, IC_EXIT_USAGE, "utilization: %s",
                        json_object_get(root, "utilization") ? "must be a number" : "missing");
 
-    ic_catalog cat;
+    ic_catalog own;
+    const ic_catalog *cat = given;
     char cerr[512];
     json_t *sp, *sv, *pl, *pp, *tco, *sens;
     if ((rc = obj_field(root, "selling_price", 1, &sp, err, errlen)) ||
@@ -245,21 +248,22 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
         (rc = obj_field(root, "tco", 0, &tco, err, errlen)) ||
         (rc = obj_field(root, "sensitivity", 0, &sens, err, errlen)))
         return rc;
-    int need_cat = json_object_get(sp, "model") || json_object_get(sv, "result");
-    if (need_cat && (rc = ic_catalog_load(&cat, catdir, cerr, sizeof cerr)))
+    int load_cat = !given && (json_object_get(sp, "model") || json_object_get(sv, "result"));
+    if (load_cat && (rc = ic_catalog_load(&own, catdir, cerr, sizeof cerr)))
         return ic_fail(err, errlen, IC_EXIT_USAGE, "%s", cerr), rc;
+    if (load_cat) cat = &own;
 
     /* selling price: a model's list price from token-prices.tsv, or given. */
     if (json_object_get(sp, "model")) {
         static const char *const keys[] = {"model", NULL};
         const char *m = json_string_value(json_object_get(sp, "model"));
-        const ic_token_price *tp = m ? ic_catalog_token_price(&cat, m) : NULL;
+        const ic_token_price *tp = m ? ic_catalog_token_price(cat, m) : NULL;
         if ((rc = check_keys(sp, "selling_price", keys, err, errlen))) goto out;
         if (!tp) {
             rc = ic_fail(err, errlen, IC_EXIT_USAGE,
                          "selling_price.model: %s%s%s not in %s/token-prices.tsv",
                          m ? "'" : "must be a string;", m ? m : "", m ? "'" : "",
-                         ic_catalog_shown_dir(&cat));
+                         ic_catalog_shown_dir(cat));
             goto out;
         }
         sc->in.price_in_usd_per_mtok = tp->input_usd_per_mtok;
@@ -289,7 +293,7 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
 
     /* serving cost: from a result priced at an instance, or given. */
     if (json_object_get(sv, "result")) {
-        if ((rc = cost_from_result(sc, sv, path, &cat, err, errlen))) goto out;
+        if ((rc = cost_from_result(sc, sv, path, cat, err, errlen))) goto out;
     } else {
         static const char *const keys[] = {"input_usd_per_mtok", "output_usd_per_mtok", "source",
                                            "date", NULL};
@@ -375,7 +379,7 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
     }
     rc = ic_econ_check(&sc->in, err, errlen);
 out:
-    if (need_cat) ic_catalog_free(&cat);
+    if (load_cat) ic_catalog_free(&own);
     return rc;
 }
 
@@ -563,6 +567,21 @@ static void print_text(const scenario *sc, const ic_econ_outputs *b, const ic_ec
     }
 }
 
+int ic_econ_report(json_t *root, const char *path, const char *catdir, const ic_catalog *cat,
+                   int as_json, char *err, size_t errlen) {
+    scenario sc;
+    int rc = parse_scenario(&sc, root, path, catdir, cat, err, errlen);
+    if (rc) return rc;
+    ic_econ_outputs base, imp;
+    ic_econ_compute(&sc.in, 1.0, &base);
+    ic_econ_compute(&sc.in, sc.ratio, &imp);
+    if (as_json)
+        print_json(&sc, &base, &imp);
+    else
+        print_text(&sc, &base, &imp);
+    return 0;
+}
+
 int ic_cmd_econ(int argc, char **argv) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          IC_PRICE_OPTION_CATALOG,
@@ -598,21 +617,9 @@ int ic_cmd_econ(int argc, char **argv) {
         ic_error("%s:%d: %s", path, jerr.line, jerr.text);
         return IC_EXIT_USAGE;
     }
-    scenario sc;
     char err[1024];
-    int rc = parse_scenario(&sc, root, path, catdir, err, sizeof err);
-    if (rc) {
-        ic_error("%s: %s", path, err);
-        json_decref(root);
-        return rc;
-    }
-    ic_econ_outputs base, imp;
-    ic_econ_compute(&sc.in, 1.0, &base);
-    ic_econ_compute(&sc.in, sc.ratio, &imp);
-    if (as_json)
-        print_json(&sc, &base, &imp);
-    else
-        print_text(&sc, &base, &imp);
+    int rc = ic_econ_report(root, path, catdir, NULL, as_json, err, sizeof err);
+    if (rc) ic_error("%s: %s", path, err);
     json_decref(root);
-    return IC_EXIT_OK;
+    return rc;
 }

@@ -205,13 +205,8 @@ int ic_model_validate(const ic_model *m, char *err, size_t errlen) {
 /* One JSON field: its key, where it goes, and whether it must be present. */
 typedef enum { F_U32, F_F64, F_BOOL, F_STR } field_kind;
 
-int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen) {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        return -1;
-    }
+/* The shape in a parsed JSON document; path names it in messages and in m->source. */
+static int model_from_root(json_t *root, const char *path, ic_model *m, char *err, size_t errlen) {
     int rc = -1;
     memset(m, 0, sizeof *m);
     m->norm_eps = 1e-5;
@@ -303,6 +298,30 @@ int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen) 
         m->head_dim = m->d_model / m->n_head;
     rc = 0;
 out:
+    return rc;
+}
+
+int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen) {
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = model_from_root(root, path, m, err, errlen);
+    json_decref(root);
+    return rc;
+}
+
+int ic_model_from_json_text(const char *text, size_t len, const char *where, ic_model *m, char *err,
+                            size_t errlen) {
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        snprintf(err, errlen, "%s:%d:%d: %s", where, jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = model_from_root(root, where, m, err, errlen);
     json_decref(root);
     return rc;
 }

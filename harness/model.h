@@ -51,6 +51,11 @@ int ic_model_load(const char *spec, int dtype, ic_model *m, char *err, size_t er
 /* Parses a custom shape from a JSON file (see README: every field named, unknown keys refused). */
 int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen);
 
+/* The same from JSON text in memory (len bytes, need not be terminated); where names it in
+ * messages and in m->source ("json:<where>"). */
+int ic_model_from_json_text(const char *text, size_t len, const char *where, ic_model *m, char *err,
+                            size_t errlen);
+
 /* Checks ranges and divisibility (heads, head_dim even, rows of the weight type's block size) and
  * that the weights' total stays under IC_MODEL_MAX_BYTES. Returns 0, or -1 naming the fields. */
 int ic_model_validate(const ic_model *m, char *err, size_t errlen);

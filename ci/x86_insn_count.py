@@ -9,12 +9,16 @@ shape: a change in an inner loop shows as a changed number, whatever else the ma
 
 Valgrind 3.19 decodes x86-64 up to AVX2 (with FMA and F16C): the ref and avx2 variants are counted.
 It decodes neither EVEX (AVX-512) nor VEX-encoded VNNI (AVX-VNNI), and valgrind's CPUID hides those
-features; variants of those ISAs are listed as not covered and never run under it. dequantize is
-left out, as in the Arm gate: its only variants are the references the tests dequantize with.
+features; variants of those ISAs are listed as not covered and never run under it. A variant that
+does run and stops on SIGILL (an instruction valgrind cannot decode), or that valgrind's CPUID on
+this host does not allow, is listed as not covered too (and fails the gate if it has a baseline).
+dequantize is left out, as in the Arm gate: its only variants are the references the tests
+dequantize with. The driver runs with LD_BIND_NOW=1, so no count includes the dynamic linker
+binding a libc or libm symbol on its first call.
 
 usage: x86_insn_count.py DRIVER [--baseline FILE] [--write-baseline FILE] [--only V1,V2,...]
-Exit 0; 1 when a counted variant executes more than 5% above its baseline, a baselined variant was
-not counted, or a variant failed to run; 2 for bad usage.
+Exit 0; 1 when a counted variant executes more than 5% above its baseline, a baselined variant is
+not covered now, or a variant failed to run; 2 for bad usage.
 """
 import concurrent.futures
 import os
@@ -41,12 +45,25 @@ def variants(driver):
     return [r for r in rows if len(r) == 3 and r[1] != "dequantize"]
 
 
+class NotCovered(Exception):
+    """valgrind cannot run the variant on this host: a SIGILL, or its CPUID lacks the features."""
+
+
 def count(driver, name, tmp):
     """(instructions per output element, shape) of one run of the variant under callgrind."""
     out = os.path.join(tmp, name + ".cg")
+    # Symbols bound at start-up: a first call into libc or libm from inside the variant would
+    # otherwise count the dynamic linker's lookup, which depends on what the driver called before.
+    env = dict(os.environ, LD_BIND_NOW="1")
     run = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
                           "--toggle-collect=ic_" + name, "--callgrind-out-file=" + out, driver,
-                          name], capture_output=True, text=True)
+                          name], capture_output=True, text=True, env=env)
+    if run.returncode in (-4, 128 + 4) or "unhandled instruction bytes" in run.stderr:
+        im = re.search(r"unhandled instruction bytes: ((?:0x[0-9A-Fa-f]+ ?){1,8})", run.stderr)
+        raise NotCovered("SIGILL under valgrind (%s)" % (im.group(1).strip() if im else
+                                                         "an instruction it cannot decode"))
+    if run.returncode == 1 and "not usable on this CPU" in run.stderr:
+        raise NotCovered("valgrind's CPUID on this host lacks the features it needs")
     if run.returncode != 0:
         raise RuntimeError("exit %d: %s" % (run.returncode, run.stderr.strip().splitlines()[-1:]))
     m = re.search(r"outputs=(\d+) shape=(\S+)", run.stdout)
@@ -88,18 +105,23 @@ def main():
     if only:
         allv = [v for v in allv if v[0] in only]
     covered = [v for v in allv if v[2] in COVERED_ISAS]
-    uncovered = [v for v in allv if v[2] not in COVERED_ISAS]
+    uncovered = [(v[0], WHY_NOT.get(v[2], v[2] + ": not run under valgrind")) for v in allv
+                 if v[2] not in COVERED_ISAS]
 
-    results, failed = {}, 0
+    results, broken, failed = {}, set(), 0
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(
             os.cpu_count() or 2) as pool:
         futures = {v[0]: pool.submit(count, driver, v[0], tmp) for v in covered}
         for name, fut in futures.items():
             try:
                 results[name] = fut.result()
+            except NotCovered as e:
+                results[name] = None
+                uncovered.append((name, str(e)))
             except RuntimeError as e:
                 results[name] = None
                 print("FAIL: %s did not run under callgrind: %s" % (name, e))
+                broken.add(name)
                 failed += 1
 
     base = read_baseline(baseline) if baseline else {}
@@ -126,15 +148,16 @@ def main():
         print("%-24s %-14s %12.2f %12s  %s" % (name, shape, per,
                                                "%.2f" % b if b is not None else "-", note))
     names = {v[0] for v in allv}
-    for name in sorted(set(base) - set(results)):
+    counted = {n for n, r in results.items() if r is not None}
+    for name in sorted(set(base) - counted - broken):
         if only and name not in only:
             continue
-        why = "no longer in the table" if name not in names else "not counted"
-        print("FAIL: %s is in the baseline but was %s" % (name, why))
+        why = "is no longer in the table" if name not in names else "is not covered now"
+        print("FAIL: %s is in the baseline but %s" % (name, why))
         failed += 1
-    print("counted: %d variants; not covered: %d" % (len(results), len(uncovered)))
-    for name, _, isa in uncovered:
-        print("  not covered: %-24s %s" % (name, WHY_NOT.get(isa, isa + ": not run under valgrind")))
+    print("counted: %d variants; not covered: %d" % (len(counted), len(uncovered)))
+    for name, why in uncovered:
+        print("  not covered: %-24s %s" % (name, why))
 
     if write:
         tmpf = write + ".tmp"

@@ -8,6 +8,12 @@ set -euo pipefail
 driver=$1
 gate="$(dirname "$0")/x86-insn-gate.sh"
 command -v valgrind >/dev/null || { echo "skipped: valgrind is not installed"; exit 77; }
+# valgrind cannot run a binary built with AddressSanitizer (or TSan, MSan), however the flags came
+# in (-DINFERCOST_SANITIZE=ON, or CMAKE_C_FLAGS as in ci/sanitize-clang.sh).
+if nm "$driver" 2>/dev/null | grep -E ' (__asan_init|__tsan_init|__msan_init)$' >/dev/null; then
+  echo "skipped: $driver is built with a sanitizer runtime that valgrind cannot run"
+  exit 77
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 only=gemv_q8_0_avx2,gemv_f32_ref,gemm_q4_0_avx2,gemv_q8_0_avx512vnni

@@ -18,7 +18,7 @@ static const char g_usage[] =
     "                      llama-3.2-1b llama-3.2-3b llama-3.1-8b llama-3.1-70b mistral-7b\n"
     "                      qwen2.5-0.5b qwen2.5-7b mixtral-8x7b\n"
     "  --dtype T           weight type: f32, bf16, q8_0, q4_0 (default q8_0, or the GGUF's)\n"
-    "  --threads N         worker threads (default: one per physical core)\n"
+    "  --threads LIST      worker threads, or a sweep, e.g. 1,2 (default: one per physical core)\n"
     "  --bind MODE         pin workers: none, core, numa (default core with hwloc, else none)\n"
     "  --context LIST      decode context positions, e.g. 128,4096,32768 (default 128,4096)\n"
     "  --prefill N         prefill tokens (default 64; 0 skips prefill)\n"
@@ -79,14 +79,32 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
     return 0;
 }
 
-/* The result file, unless nothing was measured: a run whose every figure was skipped (a filter
- * that matched nothing, say) leaves an earlier file as it was. */
-static int write_result(const ic_run_plan *p, const ic_run_data *d, const ic_result *r) {
+/* --threads LIST: a pass per count, the later passes' measurements appended to the first record
+ * (each measurement says its thread count). */
+static int merge(ic_result *all, const ic_result *r) {
+    for (size_t i = 0; i < r->n_meas; i++) {
+        ic_measurement *m = ic_result_add(all);
+        if (m == NULL) return IC_EXIT_FAIL;
+        *m = r->meas[i];
+    }
+    return 0;
+}
+
+/* After a pass: a figure that was neither measured nor skipped fails the run. After the last, the
+ * result file (every pass merged into `all` when there were several), unless nothing was
+ * measured: a run whose every figure was skipped (a filter that matched nothing, say) leaves an
+ * earlier file as it was. */
+static int write_result(const ic_run_plan *p, const ic_run_data *d, ic_result *r, ic_result *all,
+                        int last) {
     char err[1024];
     int rc = 0;
     for (int i = 0; i < d->n_ms; i++)
         if (!d->ms[i].skipped && !d->ms[i].have_median) rc = IC_EXIT_FAIL;
-    if (p->o.json_path == NULL) return rc;
+    if (all) {
+        if (merge(all, r)) return IC_EXIT_FAIL;
+        r = all;
+    }
+    if (!last || p->o.json_path == NULL) return rc;
     if (r->n_meas == 0) {
         ic_error("--json %s: nothing was measured (every figure was skipped); the file was not "
                  "written",
@@ -100,32 +118,49 @@ static int write_result(const ic_run_plan *p, const ic_run_data *d, const ic_res
     return rc;
 }
 
-/* plan -> measure -> analyze -> report, then the result file. */
-static int run(const ic_run_opts *o) {
-    ic_run_plan p;
-    ic_result r;
-    memset(&r, 0, sizeof r);
-    /* A figure per context x batch: the measurements are too big for the stack. */
-    ic_run_data *d = calloc(1, sizeof *d);
-    if (d == NULL) {
-        ic_error("out of memory");
-        return IC_EXIT_FAIL;
-    }
-    int rc = ic_run_plan_make(o, &p);
-    if (rc == 0) rc = ic_run_measure(&p, d);
-    if (rc == 0 && ic_run_analyze(&p, d, &r)) {
+/* One pass: plan -> measure -> analyze -> report, with the record in *r. */
+static int run_pass(const ic_run_opts *o, ic_run_data *d, ic_run_plan *p, ic_result *r) {
+    int rc = ic_run_plan_make(o, p);
+    if (rc == 0) rc = ic_run_measure(p, d);
+    if (rc == 0 && ic_run_analyze(p, d, r)) {
         ic_error("out of memory");
         rc = IC_EXIT_FAIL;
     }
     if (rc == 0) {
-        ic_run_report(&p, d, &r, p.o.format, stdout);
+        ic_run_report(p, d, r, p->o.format, stdout);
         if (fflush(stdout) != 0) rc = IC_EXIT_FAIL;
     }
-    if (rc == 0) rc = write_result(&p, d, &r);
-    ic_result_free(&r);
-    ic_run_data_free(d);
-    ic_run_plan_free(&p);
-    free(d);
+    return rc;
+}
+
+/* plan -> measure -> analyze -> report (once per thread count), then the result file. */
+static int run(const ic_run_opts *o_in) {
+    ic_run_opts o = *o_in;
+    int passes = o.n_thread_list > 1 ? o.n_thread_list : 1;
+    ic_result all;
+    memset(&all, 0, sizeof all);
+    int rc = 0;
+    for (int i = 0; i < passes && rc == 0; i++) {
+        ic_run_plan p;
+        ic_result r;
+        memset(&r, 0, sizeof r);
+        ic_run_data *d = calloc(1, sizeof *d); /* a figure per context x batch: not on a stack */
+        if (d == NULL) {
+            ic_error("out of memory");
+            return IC_EXIT_FAIL;
+        }
+        if (o.n_thread_list > 1) o.threads = (int)o.thread_list[i];
+        rc = run_pass(&o, d, &p, &r);
+        if (rc == 0) rc = write_result(&p, d, &r, i == 0 ? NULL : &all, i == passes - 1);
+        if (rc == 0 && i == 0)
+            all = r;
+        else
+            ic_result_free(&r);
+        ic_run_data_free(d);
+        ic_run_plan_free(&p);
+        free(d);
+    }
+    ic_result_free(&all);
     return rc;
 }
 
@@ -149,9 +184,12 @@ static int parse_option(ic_run_opts *o, int c, const char *arg) {
         return 0;
     }
     case 't':
-        if (parse_long(arg, 1, 4096, &v))
-            return ic_usage_error("run", g_usage, "--threads '%s': expected 1 to 4096", arg);
-        o->threads = (int)v;
+        if (parse_list(arg, o->thread_list, &o->n_thread_list, 1, 4096))
+            return ic_usage_error("run", g_usage,
+                                  "--threads '%s': expected up to %d counts from 1 to 4096, "
+                                  "comma-separated",
+                                  arg, IC_RUN_MAX_LIST);
+        o->threads = (int)o->thread_list[0];
         return 0;
     case 'B':
         if (ic_bind_parse(arg, &o->bind))

@@ -57,7 +57,7 @@ const ic_fig *ic_figset_find(const ic_figset *s, const char *name);
 void ic_figset_free(ic_figset *s);
 
 /* A result measurement's name in a figure set: "<kind>/ctx:<C>/n:<B>", "/openblas" for the
- * OpenBLAS baseline. */
-void ic_fig_name(const ic_measurement *m, char *out, size_t len);
+ * OpenBLAS baseline, "/threads:<T>" when it ran on other than the record's env.threads. */
+void ic_fig_name(const ic_measurement *m, int env_threads, char *out, size_t len);
 
 #endif

@@ -236,6 +236,7 @@ static json_t *measurement_json(const ic_measurement *m) {
         "repetitions", m->n_samples, "samples_ms", doubles_json(m->samples_ms, m->n_samples),
         "median_ms", m->median_ms, "stddev_ms", m->stddev_ms, "roofline", roofline_json(m),
         "bytes_per_token", m->bytes_per_token, "flop_per_token", m->flop_per_token);
+    if (e) json_object_set_new(e, "threads", json_integer(m->threads > 0 ? m->threads : 0));
     if (e && m->kind != IC_MEAS_PREFILL)
         json_object_set_new(e, "latency_ms",
                             m->have_latency ? json_pack("{s:f, s:f, s:f, s:I}", "p50", m->p50_ms,
@@ -598,6 +599,10 @@ static int read_measurement(const rd *c, json_t *m, size_t i, ic_measurement *e)
     if (get_long(c, m, "context", fld, 0, 1L << 24, &e->context)) return 2;
     snprintf(fld, sizeof fld, "%s.batch", f);
     if (get_long(c, m, "batch", fld, 1, 1L << 20, &e->batch)) return 2;
+    long thr = 0;
+    snprintf(fld, sizeof fld, "%s.threads", f);
+    if (json_object_get(m, "threads") && get_long(c, m, "threads", fld, 0, 1 << 20, &thr)) return 2;
+    e->threads = (int)thr;
     json_t *sf = json_object_get(m, "shortened_from");
     snprintf(fld, sizeof fld, "%s.shortened_from", f);
     if (sf && !json_is_null(sf) &&
@@ -735,7 +740,7 @@ int ic_result_read(ic_result *r, const char *path, char *err, size_t errlen) {
     if (!S_ISREG(st.st_mode)) return ic_fail(err, errlen, 2, "%s: not a regular file", path);
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) return ic_fail(err, errlen, 2, "%s:%d: %s", path, jerr.line, jerr.text);
+    if (root == NULL) return ic_fail_json(err, errlen, 2, path, &jerr);
     int rc = ic_result_from_json(r, root, path, err, errlen);
     json_decref(root);
     if (rc == 0) snprintf(r->path, sizeof r->path, "%s", path);

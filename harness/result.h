@@ -81,6 +81,7 @@ typedef struct ic_measurement {
     int baseline;        /* path "openblas_sgemm": a reference, not the harness's own kernels */
     long context;        /* decode: KV positions before the token; 0 for prefill */
     long batch;          /* sequences (batch decode), prompt tokens (prefill), 1 (decode) */
+    int threads;         /* the workers it ran on (a --threads sweep varies it); 0: env.threads */
     long shortened_from; /* prefill: the prompt asked for when the run shortened it; 0 if not */
     double tok_per_s;    /* aggregate */
     double ms_per_token; /* per sequence (decode), per prompt token (prefill) */

@@ -102,6 +102,7 @@ static void fill_measurement(const ic_run_plan *p, const ic_run_data *d, const i
     e->baseline = x->baseline;
     e->context = (long)x->context;
     e->batch = (long)x->batch;
+    e->threads = p->nthreads;
     if (x->kind == IC_MEAS_PREFILL && d->prefill_asked > 0) e->shortened_from = d->prefill_asked;
     double total = 0;
     for (int j = 0; j < IC_FOP_COUNT; j++) total += x->op_ns[j];

@@ -243,6 +243,9 @@ for m in ms:
     l = m["latency_ms"]
     assert 0 < l["p50"] <= l["p90"] <= l["p99"] and l["steps"] >= 1, l
 PY
+expect 0 "threads sweep" -- "$bin" run --quick --model "$tiny" --threads 1,2 --context 8 --prefill 4 --repetitions 2 --json "$tmp/thr.json"
+has "$tmp/out" "^tiny +q8_0 +2 +decode +8 +1 " "a pass at 2 threads"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); t=sorted((m["kind"], m["threads"]) for m in d["measurements"]); assert t==[("decode",1),("decode",2),("prefill",1),("prefill",2)], t' "$tmp/thr.json" && ok || bad "one record with every thread count"
 expect 2 "bad prompt list" -- "$bin" run --prompt 4,0
 has "$tmp/err" "--prompt '4,0'" "bad prompt named"
 

@@ -89,6 +89,7 @@ static void full_record(ic_result *r) {
         e->baseline = k == 0;
         e->context = k == 0 ? 0 : 128;
         e->batch = k == 0 ? 64 : k == 1 ? 1 : 4;
+        e->threads = 1 + k;
         e->shortened_from = k == 0 ? 512 : 0;
         e->tok_per_s = 10.5 + k;
         e->ms_per_token = 95.25 - k;
@@ -194,9 +195,9 @@ static void compare_records(const ic_result *a, const ic_result *b) {
         const ic_measurement *x = &a->meas[i], *y = &b->meas[i];
         int same =
             x->kind == y->kind && x->baseline == y->baseline && x->context == y->context &&
-            x->batch == y->batch && x->shortened_from == y->shortened_from &&
-            x->tok_per_s == y->tok_per_s && x->ms_per_token == y->ms_per_token &&
-            x->provenance == y->provenance &&
+            x->batch == y->batch && x->threads == y->threads &&
+            x->shortened_from == y->shortened_from && x->tok_per_s == y->tok_per_s &&
+            x->ms_per_token == y->ms_per_token && x->provenance == y->provenance &&
             x->extrapolated_from_layers == y->extrapolated_from_layers &&
             x->n_samples == y->n_samples &&
             memcmp(x->samples_ms, y->samples_ms, sizeof(double) * (size_t)x->n_samples) == 0 &&

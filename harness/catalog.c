@@ -954,7 +954,7 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
     if (rc) return rc;
     json_error_t jerr;
     json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", offer_path, jerr.line, jerr.text);
+    if (!root) return ic_fail_json(err, errlen, 2, offer_path, &jerr);
     ic_price_row *rows = NULL;
     size_t n = 0;
     rc = import_rows(cat, root, offer_path, region, rep, &rows, &n, err, errlen);
@@ -975,7 +975,7 @@ int ic_prices_import_mem(ic_catalog *cat, const char *text, size_t len, const ch
     if (rc) return rc;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return ic_fail(err, errlen, 2, "%s:%d: %s", label, jerr.line, jerr.text);
+    if (!root) return ic_fail_json(err, errlen, 2, label, &jerr);
     ic_price_row *rows = NULL;
     size_t n = 0;
     rc = import_rows(cat, root, label, region, rep, &rows, &n, err, errlen);

@@ -75,7 +75,7 @@ static int load_side(const cmp_opts *o, const char *spec, ic_figset *s, char *er
     json_error_t jerr;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
-    if (root == NULL) return ic_fail(err, errlen, 2, "%s:%d: %s", label, jerr.line, jerr.text);
+    if (root == NULL) return ic_fail_json(err, errlen, 2, label, &jerr);
     rc = ic_figset_from_json(root, label, o->metric, s, err, errlen);
     json_decref(root);
     return rc;

@@ -613,11 +613,12 @@ int ic_cmd_econ(int argc, char **argv) {
     const char *path = argv[optind], *catdir = po.catalog_dir;
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    char err[1024];
     if (!root) {
-        ic_error("%s:%d: %s", path, jerr.line, jerr.text);
+        ic_fail_json(err, sizeof err, IC_EXIT_USAGE, path, &jerr);
+        ic_error("%s", err);
         return IC_EXIT_USAGE;
     }
-    char err[1024];
     int rc = ic_econ_report(root, path, catdir, NULL, as_json, err, sizeof err);
     if (rc) ic_error("%s: %s", path, err);
     json_decref(root);

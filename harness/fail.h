@@ -6,8 +6,14 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /* Formats the message into err (errlen bytes, always terminated) and returns code. */
 int ic_fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* A JSON load that failed, as "WHERE:LINE:COLUMN: what", or "WHERE: what" when jansson had no
+ * position (it reports line -1 when the file could not be opened or read); returns code. */
+int ic_fail_json(char *err, size_t errlen, int code, const char *where, const json_error_t *e);
 
 #endif

@@ -314,9 +314,9 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
                                   : "unavailable: this build has no OpenBLAS");
         return -1;
     }
-    if (m->n_expert_used > 64) {
-        snprintf(err, errlen, "forward pass: at most 64 active experts per token (model has %u)",
-                 m->n_expert_used);
+    if (m->n_expert_used > IC_MODEL_MAX_EXPERTS_USED) {
+        snprintf(err, errlen, "forward pass: at most %d active experts per token (model has %u)",
+                 IC_MODEL_MAX_EXPERTS_USED, m->n_expert_used);
         return -1;
     }
     ic_forward *f = calloc(1, sizeof *f);
@@ -629,7 +629,7 @@ static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
     for (size_t t = 0; t < n; t++) {
         float *lg = f->router_logits + t * E;
         f->ks.gemv_f32->fn.gemv(w->router, f->xn + t * d, lg, d, 0, E);
-        float top[64];
+        float top[IC_MODEL_MAX_EXPERTS_USED];
         uint32_t *sel = f->moe_sel + t * K;
         for (size_t i = 0; i < K; i++) {
             size_t best = E;
@@ -639,11 +639,12 @@ static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
                 if (!taken && (best == E || lg[e] > lg[best])) best = e;
             }
             sel[i] = (uint32_t)best;
-            top[i % 64] = lg[best];
+            top[i % IC_MODEL_MAX_EXPERTS_USED] = lg[best];
         }
         float mx = top[0], sum = 0.0f;
-        for (size_t i = 0; i < K && i < 64; i++) sum += expf(top[i] - mx);
-        for (size_t i = 0; i < K; i++) f->moe_wt[t * K + i] = expf(top[i % 64] - mx) / sum;
+        for (size_t i = 0; i < K && i < IC_MODEL_MAX_EXPERTS_USED; i++) sum += expf(top[i] - mx);
+        for (size_t i = 0; i < K; i++)
+            f->moe_wt[t * K + i] = expf(top[i % IC_MODEL_MAX_EXPERTS_USED] - mx) / sum;
     }
     memset(f->moe_acc, 0, n * d * sizeof(float));
     OP_END(ROUTER);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fail.h"
@@ -156,6 +157,13 @@ int ic_history_open(ic_history **out, const char *path, int create, char *err, s
     ic_history *h = calloc(1, sizeof *h);
     if (h == NULL) return ic_fail(err, errlen, 1, "out of memory");
     snprintf(h->path, sizeof h->path, "%s", path);
+    /* SQLite would open a FIFO or a device and fail later with "disk I/O error" (or wait on it). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        ic_history_close(h);
+        return ic_fail(err, errlen, 2, "%s: %s, not a history database", path,
+                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+    }
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
         int rc = ic_fail(err, errlen, create ? 1 : 2, "%s: cannot open the history: %s", path,
@@ -306,7 +314,7 @@ int ic_history_add(ic_history *h, const char *path, const char *text, size_t len
     if ((*id = find_hash(h, hash)) != 0) return 0;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) return ic_fail(err, errlen, 2, "%s:%d: %s", path, jerr.line, jerr.text);
+    if (root == NULL) return ic_fail_json(err, errlen, 2, path, &jerr);
     ic_figset tok, eff = {0};
     int rc = ic_figset_from_json(root, path, IC_METRIC_TOK_PER_S, &tok, err, errlen);
     ic_result r;

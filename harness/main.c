@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ic_dispatch.h"
+#include "report.h"
 
 static const struct {
     const char *name;
@@ -41,21 +42,30 @@ static void usage(FILE *out) {
                  "IC_DEBUG=1 logs each kernel choice.\n");
 }
 
+/* Prints prefix, the message and a newline to stderr as one line. Messages quote file contents and
+ * arguments (keys, names, tokens), so every control character in them is escaped here, the one
+ * place every error passes: a hostile file cannot drive the terminal. */
+__attribute__((format(printf, 2, 0))) static void print_message(const char *prefix, const char *fmt,
+                                                                va_list ap) {
+    char msg[4096], esc[4 * sizeof msg];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    ic_escape_controls(msg, esc, sizeof esc);
+    fprintf(stderr, "%s%s\n", prefix, esc);
+}
+
 void ic_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("infercost: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message("infercost: ", fmt, ap);
     va_end(ap);
 }
 
 int ic_usage_error(const char *cmd, const char *usage_text, const char *fmt, ...) {
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "infercost %s: ", cmd);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "infercost %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_message(prefix, fmt, ap);
     va_end(ap);
     fputs(usage_text, stderr);
     return IC_EXIT_USAGE;
@@ -103,9 +113,9 @@ int main(int argc, char **argv) {
             return g_commands[i].fn(argc - 1, argv + 1);
     }
     if (cmd[0] == '-')
-        fprintf(stderr, "infercost: unknown option '%s'\n", cmd);
+        ic_error("unknown option '%s'", cmd);
     else
-        fprintf(stderr, "infercost: unknown command '%s'\n", cmd);
+        ic_error("unknown command '%s'", cmd);
     usage(stderr);
     return IC_EXIT_USAGE;
 }

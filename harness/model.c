@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "fail.h"
 #include "gguf.h"
 
 /* Published hyper-parameters, from each model's config.json on its Hugging Face model card
@@ -127,6 +128,16 @@ int ic_model_validate(const ic_model *m, char *err, size_t errlen) {
     IC_RANGE(d_model, 1, IC_MODEL_MAX_DIM)
     IC_RANGE(n_head, 1, IC_MODEL_MAX_HEADS)
     IC_RANGE(n_head_kv, 1, IC_MODEL_MAX_HEADS)
+    /* A shape without head_dim gets d_model / n_head (JSON and GGUF alike): with more heads than
+     * that can split, the fault is n_head or the missing head_dim, not the derived value. */
+    if (m->head_dim < 2 && m->n_head > m->d_model / 2) {
+        snprintf(err, errlen,
+                 "%s: n_head = %u %s d_model = %u, so head_dim (d_model / n_head unless given) "
+                 "is %u: give head_dim (at least 2) or fewer heads",
+                 m->name, m->n_head, m->n_head > m->d_model ? "exceeds" : "is more than half of",
+                 m->d_model, m->head_dim);
+        return -1;
+    }
     IC_RANGE(head_dim, 2, IC_MODEL_MAX_DIM)
     IC_RANGE(d_ff, 1, IC_MODEL_MAX_FF)
     IC_RANGE(n_vocab, 1, IC_MODEL_MAX_VOCAB)
@@ -160,6 +171,13 @@ int ic_model_validate(const ic_model *m, char *err, size_t errlen) {
         snprintf(err, errlen,
                  "%s: n_expert_used = %u must be 0 for a dense model, else 1 to n_expert = %u",
                  m->name, m->n_expert_used, m->n_expert);
+        return -1;
+    }
+    if (m->n_expert_used > IC_MODEL_MAX_EXPERTS_USED) {
+        snprintf(err, errlen,
+                 "%s: n_expert_used = %u: the forward pass runs at most %d active "
+                 "experts per token",
+                 m->name, m->n_expert_used, IC_MODEL_MAX_EXPERTS_USED);
         return -1;
     }
     if (m->dtype < 0 || m->dtype >= IC_DT_COUNT) {
@@ -304,10 +322,7 @@ out:
 int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen) {
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-        return -1;
-    }
+    if (root == NULL) return ic_fail_json(err, errlen, -1, path, &jerr);
     int rc = model_from_root(root, path, m, err, errlen);
     json_decref(root);
     return rc;
@@ -317,10 +332,7 @@ int ic_model_from_json_text(const char *text, size_t len, const char *where, ic_
                             size_t errlen) {
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", where, jerr.line, jerr.column, jerr.text);
-        return -1;
-    }
+    if (root == NULL) return ic_fail_json(err, errlen, -1, where, &jerr);
     int rc = model_from_root(root, where, m, err, errlen);
     json_decref(root);
     return rc;

@@ -16,6 +16,8 @@
 #define IC_MODEL_MAX_VOCAB   (1u << 24)
 #define IC_MODEL_MAX_HEADS   4096
 #define IC_MODEL_MAX_EXPERTS 1024
+/* Experts a token may use: the forward pass keeps their router weights in a fixed array. */
+#define IC_MODEL_MAX_EXPERTS_USED 64
 /* Cap on a shape's stored weight bytes: 1 PiB, hundreds of times the largest published model in
  * f32, and low enough that every size derived from a valid shape fits in 64 bits with room. */
 #define IC_MODEL_MAX_BYTES (1ull << 50)

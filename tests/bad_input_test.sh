@@ -14,7 +14,7 @@
 #   killed FILE CMD...   like keeps, but sends SIGTERM to CMD once FILE.tmp.* exists: returns the
 #                        killed CMD's status (143).
 set -u
-bin=${1:?usage: bad_input_test.sh path/to/infercost ID... | --all | --lint}
+bin=$(realpath "${1:?usage: bad_input_test.sh path/to/infercost ID... | --all | --lint}")
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 table=$here/bad_input.tsv

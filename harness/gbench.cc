@@ -1,16 +1,19 @@
 // The C API over Google Benchmark declared in gbench.h: the project's one C++ file. Every entry
 // point catches every C++ exception, so none unwinds into C frames (undefined behaviour).
 #include "gbench.h"
+#include "tempfiles.h"
 
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -114,6 +117,71 @@ class TeeReporter : public benchmark::BenchmarkReporter {
     int reported_ = 0;
 };
 
+// The --benchmark_out reporter: the library opens the file and hands this reporter its stream, but
+// never checks the stream afterwards, so a full disk or a file-size limit left an empty or cut
+// file behind an exit status of 0. This reporter writes through the library's own reporter of
+// --benchmark_out_format and, at the end, flushes and records whether every byte was written.
+class FileTee : public benchmark::BenchmarkReporter {
+  public:
+    explicit FileTee(benchmark::BenchmarkReporter *inner) : inner_(inner) {}
+
+    bool ReportContext(const Context &context) override {
+        inner_->SetOutputStream(&GetOutputStream());
+        inner_->SetErrorStream(&GetErrorStream());
+        errno = 0;
+        bool ok = inner_->ReportContext(context);
+        Check();
+        return ok;
+    }
+
+    void ReportRuns(const std::vector<Run> &runs) override {
+        errno = 0;
+        inner_->ReportRuns(runs);
+        Check();
+    }
+
+    void Finalize() override {
+        errno = 0;
+        inner_->Finalize();
+        Check();
+        finalized_ = true;
+    }
+
+    bool finalized() const { return finalized_; }
+    int error() const { return error_; }
+
+  private:
+    // Flushes and keeps the first failure with its errno (the write that failed just set it).
+    void Check() {
+        GetOutputStream().flush();
+        if (!GetOutputStream().good() && error_ == 0) error_ = errno != 0 ? errno : EIO;
+    }
+
+    benchmark::BenchmarkReporter *inner_;
+    bool finalized_ = false;
+    int error_ = 0;
+};
+
+// A reporter of the given format ("json", "csv" or "console"), as the library's flags name them.
+benchmark::BenchmarkReporter *make_reporter(const std::string &format, int console_opts) {
+    if (format == "json") return new benchmark::JSONReporter;
+    if (format == "csv") {
+        // Deprecated upstream but still a --benchmark_format value the library accepts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        return new benchmark::CSVReporter;
+#pragma GCC diagnostic pop
+    }
+    return new benchmark::ConsoleReporter(
+        static_cast<benchmark::ConsoleReporter::OutputOptions>(console_opts));
+}
+
+// Removes the temporary --benchmark_out file and forgets it.
+void drop_temp(const std::string &tmp, int slot) {
+    if (!tmp.empty()) std::remove(tmp.c_str());
+    ic_tempfile_done(slot);
+}
+
 bool starts_with(const char *s, const char *prefix) {
     return std::strncmp(s, prefix, std::strlen(prefix)) == 0;
 }
@@ -122,6 +190,15 @@ bool starts_with(const char *s, const char *prefix) {
 const char *flag_value(const char *arg, const char *flag) {
     std::string f = std::string("--benchmark_") + flag + "=";
     return starts_with(arg, f.c_str()) ? arg + f.size() : nullptr;
+}
+
+// Checks one number flag's value: a whole string that parses, within [lo, hi]; integer when asked.
+bool number_in(const char *v, double lo, double hi, bool integer) {
+    if (v == nullptr || *v == '\0') return false;
+    char *end = nullptr;
+    errno = 0;
+    double x = integer ? static_cast<double>(std::strtoll(v, &end, 10)) : std::strtod(v, &end);
+    return errno == 0 && end != v && *end == '\0' && std::isfinite(x) && x >= lo && x <= hi;
 }
 
 // The library's spelling of a true boolean flag.
@@ -269,11 +346,85 @@ void ic_bench_add_context(const char *key, const char *value) {
     }
 }
 
+int ic_bench_check_flags(int argc, char **argv, char *err, size_t errlen) {
+    // Number flags, checked here: the library takes a negative count and then throws from inside
+    // (vector::reserve), and exits the process on some other values.
+    static const struct {
+        const char *flag;
+        double lo, hi;
+        bool integer;
+        const char *want;
+    } numbers[] = {
+        {"repetitions", 1, 1e6, true, "a whole number from 1 to 1000000"},
+        {"min_time", 0, 86400, false, "seconds from 0 to 86400"},
+        {"min_warmup_time", 0, 86400, false, "seconds from 0 to 86400"},
+    };
+    try {
+        for (int i = 1; i < argc; i++) {
+            const char *a = argv[i];
+            if (a == nullptr) continue;
+            if (!starts_with(a, "--benchmark_") && !starts_with(a, "--v=")) {
+                set_err(err, errlen, "not a Google Benchmark flag: ", a);
+                return IC_BENCH_BAD_FLAGS;
+            }
+            if (starts_with(a, "--v=") && !number_in(a + 4, 0, 1000, true)) {
+                set_err(err, errlen, "expected a verbosity from 0 to 1000 in ", a);
+                return IC_BENCH_BAD_FLAGS;
+            }
+            // The library exits the process on a bad format name; catch it first.
+            const char *fmt = flag_value(a, "format");
+            if (fmt == nullptr) fmt = flag_value(a, "out_format");
+            if (fmt && std::strcmp(fmt, "console") && std::strcmp(fmt, "json") &&
+                std::strcmp(fmt, "csv")) {
+                set_err(err, errlen, "expected console, json or csv in ", a);
+                return IC_BENCH_BAD_FLAGS;
+            }
+            const char *unit = flag_value(a, "time_unit");
+            if (unit && std::strcmp(unit, "ns") && std::strcmp(unit, "us") &&
+                std::strcmp(unit, "ms") && std::strcmp(unit, "s")) {
+                set_err(err, errlen, "expected ns, us, ms or s in ", a);
+                return IC_BENCH_BAD_FLAGS;
+            }
+            for (const auto &n : numbers) {
+                const char *v = flag_value(a, n.flag);
+                if (v != nullptr && !number_in(v, n.lo, n.hi, n.integer)) {
+                    std::string what = std::string("expected ") + n.want + " in ";
+                    set_err(err, errlen, what.c_str(), a);
+                    return IC_BENCH_BAD_FLAGS;
+                }
+            }
+            // The filter is compiled as the library compiles it (std::regex, POSIX extended
+            // syntax, a leading '-' negating it): a bad one otherwise matches nothing, silently.
+            if (const char *f = flag_value(a, "filter")) {
+                std::string spec = f;
+                if (!spec.empty() && spec[0] == '-') spec.erase(0, 1);
+                try {
+                    std::regex re(spec, std::regex_constants::extended);
+                } catch (const std::regex_error &e) {
+                    std::string why =
+                        "'" + std::string(f) + "': not a regular expression (" + e.what() + ")";
+                    set_err(err, errlen, "--benchmark_filter ", why.c_str());
+                    return IC_BENCH_BAD_FLAGS;
+                }
+            }
+        }
+        return 0;
+    } catch (const std::exception &e) {
+        set_err(err, errlen, "checking benchmark flags failed: ", e.what());
+    } catch (...) {
+        set_err(err, errlen, "checking benchmark flags failed: unknown C++ exception", "");
+    }
+    return -1;
+}
+
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen) {
     std::string out_final, out_tmp;
+    int out_slot = -1;
     const ic_bench_display where = g_display;
     g_display = IC_BENCH_DISPLAY_STDOUT;
+    int bad = ic_bench_check_flags(argc, argv, err, errlen);
+    if (bad != 0) return bad;
     try {
         // Flags persist between calls inside the library, so each run starts from the defaults;
         // the caller's flags come after and win. Only --benchmark_* flags reach the library:
@@ -292,31 +443,14 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
             "--benchmark_counters_tabular=false",
             "--benchmark_enable_random_interleaving=false",
         };
-        std::string format = "console", color = "auto", tabular = "false";
+        std::string format = "console", out_format = "json", color = "auto", tabular = "false";
         for (int i = 1; i < argc; i++) {
             const char *a = argv[i];
             if (a == nullptr) continue;
             if (const char *v = flag_value(a, "format")) format = v;
+            if (const char *v = flag_value(a, "out_format")) out_format = v;
             if (const char *v = flag_value(a, "color")) color = v;
             if (const char *v = flag_value(a, "counters_tabular")) tabular = v;
-            if (!starts_with(a, "--benchmark_") && !starts_with(a, "--v=")) {
-                set_err(err, errlen, "not a Google Benchmark flag: ", a);
-                return -1;
-            }
-            // The library exits the process on a bad format name; catch it first.
-            const char *fmt = flag_value(a, "format");
-            if (fmt == nullptr) fmt = flag_value(a, "out_format");
-            if (fmt && std::strcmp(fmt, "console") && std::strcmp(fmt, "json") &&
-                std::strcmp(fmt, "csv")) {
-                set_err(err, errlen, "expected console, json or csv in ", a);
-                return -1;
-            }
-            const char *unit = flag_value(a, "time_unit");
-            if (unit && std::strcmp(unit, "ns") && std::strcmp(unit, "us") &&
-                std::strcmp(unit, "ms") && std::strcmp(unit, "s")) {
-                set_err(err, errlen, "expected ns, us, ms or s in ", a);
-                return -1;
-            }
             const char *out = flag_value(a, "out");
             if (out != nullptr) {
                 // Written beside its final name and renamed when the run ends: a failed or
@@ -336,9 +470,11 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
         if (out_final.empty()) args.insert(args.begin() + 1, "--benchmark_out=");
         if (!out_tmp.empty()) {
             // The library exits the process when it cannot open the file: try it first.
+            out_slot = ic_tempfile_add(out_tmp.c_str()); // a SIGINT or SIGTERM removes it
             std::FILE *probe = std::fopen(out_tmp.c_str(), "w");
             if (probe == nullptr) {
                 std::string why = out_final + ": " + std::strerror(errno);
+                ic_tempfile_done(out_slot);
                 set_err(err, errlen, "cannot write --benchmark_out file ", why.c_str());
                 return -1;
             }
@@ -350,32 +486,20 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
         int cargc = static_cast<int>(args.size());
         benchmark::Initialize(&cargc, cargv.data());
         if (cargc > 1) {
-            if (!out_tmp.empty()) std::remove(out_tmp.c_str());
+            drop_temp(out_tmp, out_slot);
             set_err(err, errlen, "unrecognized or malformed benchmark flag: ", cargv[1]);
-            return -1;
+            return IC_BENCH_BAD_FLAGS;
         }
         // Not CreateDefaultDisplayReporter: it builds one reporter per process and keeps it, so a
         // second run would ignore its own --benchmark_format.
-        std::unique_ptr<benchmark::BenchmarkReporter> display;
-        if (format == "json") {
-            display.reset(new benchmark::JSONReporter);
-        } else if (format == "csv") {
-            // Deprecated upstream but still a --benchmark_format value the library accepts.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-            display.reset(new benchmark::CSVReporter);
-#pragma GCC diagnostic pop
-        } else {
-            int opts = benchmark::ConsoleReporter::OO_None;
-            int fd = where == IC_BENCH_DISPLAY_STDERR ? STDERR_FILENO : STDOUT_FILENO;
-            bool tty = g_display != IC_BENCH_DISPLAY_NONE && isatty(fd) && getenv("TERM") &&
-                       strcmp(getenv("TERM"), "dumb");
-            if (is_true(color) || (color == "auto" && tty))
-                opts |= benchmark::ConsoleReporter::OO_Color;
-            if (is_true(tabular)) opts |= benchmark::ConsoleReporter::OO_Tabular;
-            display.reset(new benchmark::ConsoleReporter(
-                static_cast<benchmark::ConsoleReporter::OutputOptions>(opts)));
-        }
+        int opts = benchmark::ConsoleReporter::OO_None;
+        int fd = where == IC_BENCH_DISPLAY_STDERR ? STDERR_FILENO : STDOUT_FILENO;
+        bool tty = g_display != IC_BENCH_DISPLAY_NONE && isatty(fd) && getenv("TERM") &&
+                   strcmp(getenv("TERM"), "dumb");
+        if (is_true(color) || (color == "auto" && tty))
+            opts |= benchmark::ConsoleReporter::OO_Color;
+        if (is_true(tabular)) opts |= benchmark::ConsoleReporter::OO_Tabular;
+        std::unique_ptr<benchmark::BenchmarkReporter> display(make_reporter(format, opts));
         // An ostream without a buffer discards what it is given.
         std::ostream discard(nullptr);
         if (where == IC_BENCH_DISPLAY_STDERR) {
@@ -386,15 +510,32 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
             display->SetErrorStream(&discard);
         }
         TeeReporter tee(display.get(), hook, user);
-        benchmark::RunSpecifiedBenchmarks(&tee);
+        std::unique_ptr<benchmark::BenchmarkReporter> file_inner(
+            make_reporter(out_format, is_true(tabular) ? benchmark::ConsoleReporter::OO_Tabular
+                                                       : benchmark::ConsoleReporter::OO_None));
+        FileTee file(file_inner.get());
+        benchmark::RunSpecifiedBenchmarks(&tee, out_tmp.empty() ? nullptr : &file);
         int reported = tee.reported();
         if (!out_tmp.empty()) {
-            if (std::rename(out_tmp.c_str(), out_final.c_str()) != 0) {
-                std::string why = out_final + ": " + std::strerror(errno);
-                std::remove(out_tmp.c_str());
+            if (file.error() != 0) {
+                std::string why = out_final + ": " + std::strerror(file.error());
+                drop_temp(out_tmp, out_slot);
                 set_err(err, errlen, "could not write --benchmark_out file ", why.c_str());
                 return -1;
             }
+            // Nothing ran (no match, or a listing): the library wrote nothing, so an earlier
+            // file stays as it was.
+            if (!file.finalized()) {
+                drop_temp(out_tmp, out_slot);
+                return reported;
+            }
+            if (std::rename(out_tmp.c_str(), out_final.c_str()) != 0) {
+                std::string why = out_final + ": " + std::strerror(errno);
+                drop_temp(out_tmp, out_slot);
+                set_err(err, errlen, "could not write --benchmark_out file ", why.c_str());
+                return -1;
+            }
+            ic_tempfile_done(out_slot);
         }
         return reported;
     } catch (const std::exception &e) {
@@ -402,7 +543,7 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
     } catch (...) {
         set_err(err, errlen, "benchmark run failed: unknown C++ exception", "");
     }
-    if (!out_tmp.empty()) std::remove(out_tmp.c_str());
+    drop_temp(out_tmp, out_slot);
     return -1;
 }
 

@@ -109,9 +109,21 @@ typedef void ic_bench_report_fn(const ic_bench_report *r, void *user);
  * --benchmark_display_aggregates_only only the aggregates. A --benchmark_out file is written to a
  * temporary name beside it and renamed when the run ends. Flags do not carry over between calls.
  * For the "cv" aggregate, real_time_ns and cpu_time_ns hold the ratio (stddev / mean) instead.
- * Returns the number of runs reported (0 when the filter matched none), or -1 with a message. */
+ * The flags are checked first (ic_bench_check_flags). A --benchmark_out file that cannot be
+ * written whole is an error, and the previous file stays. Returns the number of runs reported (0
+ * when the filter matched none), IC_BENCH_BAD_FLAGS with a message for bad flags, or -1 with a
+ * message for a runtime failure (the --benchmark_out file could not be written). */
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen);
+
+/* What ic_bench_run and ic_bench_check_flags return for flags that cannot be run (bad input). */
+#define IC_BENCH_BAD_FLAGS (-2)
+
+/* Checks --benchmark_* flags before anything runs: only library flags, known format and time unit
+ * names, a --benchmark_filter that compiles as the library compiles it (std::regex, POSIX extended
+ * syntax), and number flags in range (repetitions 1 to 1e6; min_time and min_warmup_time 0 to
+ * 86400 s). Returns 0, or IC_BENCH_BAD_FLAGS with a message naming the flag. */
+int ic_bench_check_flags(int argc, char **argv, char *err, size_t errlen);
 
 /* Where the next ic_bench_run prints Google Benchmark's own display (console, JSON or CSV): stdout
  * (the default), stderr (progress beside a command's own stdout), or nowhere. The choice holds for

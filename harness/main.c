@@ -9,6 +9,7 @@
 
 #include "ic_dispatch.h"
 #include "report.h"
+#include "tempfiles.h"
 
 static const struct {
     const char *name;
@@ -94,6 +95,7 @@ int ic_cli_check_isa(void) {
 }
 
 int main(int argc, char **argv) {
+    ic_tempfiles_install(); /* a killed writer removes its temporary file */
     if (argc < 2) {
         usage(stderr);
         return IC_EXIT_USAGE;

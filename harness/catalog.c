@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "fail.h"
 #include "catalog.h"
+#include "tempfiles.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -599,57 +600,6 @@ int ic_price_lookup(const ic_catalog *cat, const char *instance, const char *reg
 }
 
 /* ---- Writing ---- */
-
-int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen) {
-    /* Renaming over a symbolic link would replace the link: write to its target instead. */
-    char target[PATH_MAX];
-    const char *dst = path;
-    mode_t mode = 0644;
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            if (!realpath(path, target) || stat(target, &st) != 0)
-                return ic_fail(err, errlen, 1, "%s: cannot follow the symbolic link: %s", path,
-                               strerror(errno));
-            dst = target;
-        }
-        if (!S_ISREG(st.st_mode)) return ic_fail(err, errlen, 1, "%s: not a regular file", path);
-        mode = st.st_mode & 07777;
-    } else if (errno != ENOENT) {
-        return ic_fail(err, errlen, 1, "%s: %s", path, strerror(errno));
-    }
-    char tmp[PATH_MAX + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dst) >= (int)sizeof tmp)
-        return ic_fail(err, errlen, 1, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return ic_fail(err, errlen, 1, "%s: cannot create a temporary file: %s", path,
-                       strerror(errno));
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return ic_fail(err, errlen, 1, "%s: write failed: %s", tmp, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return ic_fail(err, errlen, 1, "%s: %s", tmp, strerror(e));
-    }
-    if (close(fd) != 0 || rename(tmp, dst) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ic_fail(err, errlen, 1, "%s: cannot replace: %s", path, strerror(e));
-    }
-    return 0;
-}
 
 /* Keeps text safe for a TSV field: tabs, newlines and control bytes become spaces. */
 static void tsv_clean(char *s) {

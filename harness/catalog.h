@@ -159,10 +159,4 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
 int ic_prices_import_mem(ic_catalog *cat, const char *text, size_t len, const char *label,
                          const char *region, ic_import_report *rep, char *err, size_t errlen);
 
-/* Writes data (len bytes) to path atomically: a temporary file in the same directory, fsync,
- * then rename, so that a failure leaves the old file whole. A path that is a symbolic link is
- * written through to its target; an existing file keeps its mode (a new one gets 0644). Returns 0
- * or 1 with a message. */
-int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
-
 #endif

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -117,49 +118,34 @@ class TeeReporter : public benchmark::BenchmarkReporter {
     int reported_ = 0;
 };
 
-// The --benchmark_out reporter: the library opens the file and hands this reporter its stream, but
-// never checks the stream afterwards, so a full disk or a file-size limit left an empty or cut
-// file behind an exit status of 0. This reporter writes through the library's own reporter of
-// --benchmark_out_format and, at the end, flushes and records whether every byte was written.
+// The --benchmark_out reporter. The library would write the file through an ofstream it never
+// checks (a full disk or a file-size limit left an empty or cut file behind an exit status of 0),
+// so the library is given /dev/null and this reporter keeps what the library's own reporter of
+// --benchmark_out_format writes; ic_bench_run writes it with ic_out, every error checked.
 class FileTee : public benchmark::BenchmarkReporter {
   public:
     explicit FileTee(benchmark::BenchmarkReporter *inner) : inner_(inner) {}
 
     bool ReportContext(const Context &context) override {
-        inner_->SetOutputStream(&GetOutputStream());
-        inner_->SetErrorStream(&GetErrorStream());
-        errno = 0;
-        bool ok = inner_->ReportContext(context);
-        Check();
-        return ok;
+        inner_->SetOutputStream(&text_);
+        inner_->SetErrorStream(&text_);
+        return inner_->ReportContext(context);
     }
 
-    void ReportRuns(const std::vector<Run> &runs) override {
-        errno = 0;
-        inner_->ReportRuns(runs);
-        Check();
-    }
+    void ReportRuns(const std::vector<Run> &runs) override { inner_->ReportRuns(runs); }
 
     void Finalize() override {
-        errno = 0;
         inner_->Finalize();
-        Check();
         finalized_ = true;
     }
 
     bool finalized() const { return finalized_; }
-    int error() const { return error_; }
+    std::string text() const { return text_.str(); }
 
   private:
-    // Flushes and keeps the first failure with its errno (the write that failed just set it).
-    void Check() {
-        GetOutputStream().flush();
-        if (!GetOutputStream().good() && error_ == 0) error_ = errno != 0 ? errno : EIO;
-    }
-
     benchmark::BenchmarkReporter *inner_;
+    std::ostringstream text_;
     bool finalized_ = false;
-    int error_ = 0;
 };
 
 // A reporter of the given format ("json", "csv" or "console"), as the library's flags name them.
@@ -174,12 +160,6 @@ benchmark::BenchmarkReporter *make_reporter(const std::string &format, int conso
     }
     return new benchmark::ConsoleReporter(
         static_cast<benchmark::ConsoleReporter::OutputOptions>(console_opts));
-}
-
-// Removes the temporary --benchmark_out file and forgets it.
-void drop_temp(const std::string &tmp, int slot) {
-    if (!tmp.empty()) std::remove(tmp.c_str());
-    ic_tempfile_done(slot);
 }
 
 bool starts_with(const char *s, const char *prefix) {
@@ -393,6 +373,14 @@ int ic_bench_check_flags(int argc, char **argv, char *err, size_t errlen) {
                     return IC_BENCH_BAD_FLAGS;
                 }
             }
+            // Where --benchmark_out goes is checked before anything runs (ic_out's one rule).
+            if (const char *out = flag_value(a, "out")) {
+                char why[600];
+                if (*out && ic_out_check(out, why, sizeof why) != 0) {
+                    set_err(err, errlen, "--benchmark_out ", why);
+                    return IC_BENCH_BAD_FLAGS;
+                }
+            }
             // The filter is compiled as the library compiles it (std::regex, POSIX extended
             // syntax, a leading '-' negating it): a bad one otherwise matches nothing, silently.
             if (const char *f = flag_value(a, "filter")) {
@@ -419,8 +407,9 @@ int ic_bench_check_flags(int argc, char **argv, char *err, size_t errlen) {
 
 int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, char *err,
                  size_t errlen) {
-    std::string out_final, out_tmp;
-    int out_slot = -1;
+    std::string out_path;
+    ic_out out;
+    bool out_open = false;
     const ic_bench_display where = g_display;
     g_display = IC_BENCH_DISPLAY_STDOUT;
     int bad = ic_bench_check_flags(argc, argv, err, errlen);
@@ -451,34 +440,24 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
             if (const char *v = flag_value(a, "out_format")) out_format = v;
             if (const char *v = flag_value(a, "color")) color = v;
             if (const char *v = flag_value(a, "counters_tabular")) tabular = v;
-            const char *out = flag_value(a, "out");
-            if (out != nullptr) {
-                // Written beside its final name and renamed when the run ends: a failed or
-                // interrupted run leaves the previous file whole.
-                out_final = out;
-                if (out_final.empty()) {
-                    out_tmp.clear();
-                    args.push_back(a);
-                    continue;
-                }
-                out_tmp = out_final + ".tmp." + std::to_string(static_cast<long>(getpid()));
-                args.push_back("--benchmark_out=" + out_tmp);
+            // The library writes --benchmark_out to /dev/null; FileTee keeps the text.
+            if (const char *v = flag_value(a, "out")) {
+                out_path = v;
                 continue;
             }
             args.push_back(a);
         }
-        if (out_final.empty()) args.insert(args.begin() + 1, "--benchmark_out=");
-        if (!out_tmp.empty()) {
-            // The library exits the process when it cannot open the file: try it first.
-            out_slot = ic_tempfile_add(out_tmp.c_str()); // a SIGINT or SIGTERM removes it
-            std::FILE *probe = std::fopen(out_tmp.c_str(), "w");
-            if (probe == nullptr) {
-                std::string why = out_final + ": " + std::strerror(errno);
-                ic_tempfile_done(out_slot);
-                set_err(err, errlen, "cannot write --benchmark_out file ", why.c_str());
-                return -1;
+        args.insert(args.begin() + 1,
+                    out_path.empty() ? "--benchmark_out=" : "--benchmark_out=/dev/null");
+        if (!out_path.empty()) {
+            // The temporary file exists, registered, from here: an interrupted run removes it.
+            char why[600];
+            int rc = ic_out_open(&out, out_path.c_str(), why, sizeof why);
+            if (rc != 0) {
+                set_err(err, errlen, "cannot write --benchmark_out file ", why);
+                return rc == 2 ? IC_BENCH_BAD_FLAGS : -1;
             }
-            std::fclose(probe);
+            out_open = true;
         }
         std::vector<char *> cargv;
         for (auto &s : args) cargv.push_back(&s[0]);
@@ -486,7 +465,7 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
         int cargc = static_cast<int>(args.size());
         benchmark::Initialize(&cargc, cargv.data());
         if (cargc > 1) {
-            drop_temp(out_tmp, out_slot);
+            if (out_open) ic_out_abort(&out);
             set_err(err, errlen, "unrecognized or malformed benchmark flag: ", cargv[1]);
             return IC_BENCH_BAD_FLAGS;
         }
@@ -514,28 +493,22 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
             make_reporter(out_format, is_true(tabular) ? benchmark::ConsoleReporter::OO_Tabular
                                                        : benchmark::ConsoleReporter::OO_None));
         FileTee file(file_inner.get());
-        benchmark::RunSpecifiedBenchmarks(&tee, out_tmp.empty() ? nullptr : &file);
+        benchmark::RunSpecifiedBenchmarks(&tee, out_open ? &file : nullptr);
         int reported = tee.reported();
-        if (!out_tmp.empty()) {
-            if (file.error() != 0) {
-                std::string why = out_final + ": " + std::strerror(file.error());
-                drop_temp(out_tmp, out_slot);
-                set_err(err, errlen, "could not write --benchmark_out file ", why.c_str());
-                return -1;
-            }
-            // Nothing ran (no match, or a listing): the library wrote nothing, so an earlier
-            // file stays as it was.
+        if (out_open) {
+            out_open = false;
+            // Nothing ran (no match, or a listing): an earlier file stays as it was.
             if (!file.finalized()) {
-                drop_temp(out_tmp, out_slot);
+                ic_out_abort(&out);
                 return reported;
             }
-            if (std::rename(out_tmp.c_str(), out_final.c_str()) != 0) {
-                std::string why = out_final + ": " + std::strerror(errno);
-                drop_temp(out_tmp, out_slot);
-                set_err(err, errlen, "could not write --benchmark_out file ", why.c_str());
+            std::string text = file.text();
+            ic_out_write(&out, text.data(), text.size());
+            char why[600];
+            if (ic_out_commit(&out, why, sizeof why) != 0) {
+                set_err(err, errlen, "could not write --benchmark_out file ", why);
                 return -1;
             }
-            ic_tempfile_done(out_slot);
         }
         return reported;
     } catch (const std::exception &e) {
@@ -543,7 +516,7 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
     } catch (...) {
         set_err(err, errlen, "benchmark run failed: unknown C++ exception", "");
     }
-    drop_temp(out_tmp, out_slot);
+    if (out_open) ic_out_abort(&out);
     return -1;
 }
 

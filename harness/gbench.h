@@ -106,8 +106,9 @@ typedef void ic_bench_report_fn(const ic_bench_report *r, void *user);
  * for every run and aggregate. argv is scanned for --benchmark_* flags; unknown --benchmark_*
  * flags are an error, and so is any argument that is not a --benchmark_* flag (strip the
  * command's own options first). The hook sees what the display reporter sees, so with
- * --benchmark_display_aggregates_only only the aggregates. A --benchmark_out file is written to a
- * temporary name beside it and renamed when the run ends. Flags do not carry over between calls.
+ * --benchmark_display_aggregates_only only the aggregates. A --benchmark_out file is written as
+ * every output is (tempfiles.h: a temporary name beside it, renamed when the run ends; a device in
+ * place) and only when something ran. Flags do not carry over between calls.
  * For the "cv" aggregate, real_time_ns and cpu_time_ns hold the ratio (stddev / mean) instead.
  * The flags are checked first (ic_bench_check_flags). A --benchmark_out file that cannot be
  * written whole is an error, and the previous file stays. Returns the number of runs reported (0
@@ -121,8 +122,9 @@ int ic_bench_run(int argc, char **argv, ic_bench_report_fn *hook, void *user, ch
 
 /* Checks --benchmark_* flags before anything runs: only library flags, known format and time unit
  * names, a --benchmark_filter that compiles as the library compiles it (std::regex, POSIX extended
- * syntax), and number flags in range (repetitions 1 to 1e6; min_time and min_warmup_time 0 to
- * 86400 s). Returns 0, or IC_BENCH_BAD_FLAGS with a message naming the flag. */
+ * syntax), number flags in range (repetitions 1 to 1e6; min_time and min_warmup_time 0 to
+ * 86400 s), and a --benchmark_out that can be an output (ic_out_check). Returns 0, or
+ * IC_BENCH_BAD_FLAGS with a message naming the flag. */
 int ic_bench_check_flags(int argc, char **argv, char *err, size_t errlen);
 
 /* Where the next ic_bench_run prints Google Benchmark's own display (console, JSON or CSV): stdout

@@ -17,6 +17,7 @@
 #include "ic_cpu.h"
 #include "instance.h"
 #include "report.h"
+#include "tempfiles.h"
 
 /* ---- labels ---- */
 
@@ -292,25 +293,7 @@ int ic_result_write(const ic_result *r, const char *path, char *err, size_t errl
 }
 
 int ic_result_check_writable(const char *path, char *err, size_t errlen) {
-    struct stat st;
-    if (path[0] == '\0') return ic_fail(err, errlen, 2, "an empty file name");
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return ic_fail(err, errlen, 2, "%s: is a directory", path);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ic_fail(err, errlen, 2, "%s: the directory %s does not exist", path, dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return ic_fail(err, errlen, 2, "%s: the directory %s is not writable (%s)", path, dir,
-                       strerror(errno));
-    return 0;
+    return ic_out_check(path, err, errlen);
 }
 
 /* ---- reader ---- */

@@ -163,8 +163,9 @@ int ic_result_read(ic_result *r, const char *path, char *err, size_t errlen);
  * message naming the file. */
 int ic_result_write(const ic_result *r, const char *path, char *err, size_t errlen);
 
-/* Checks, before any work, that a result can be written at path: its directory exists and is
- * writable, and path is not a directory. 0, or 2 with a message. */
+/* Checks, before any work, that a result can be written at path (ic_out_check: its directory
+ * exists and is writable; path is not a directory, FIFO or other file that cannot be an output).
+ * 0, or 2 with a message. */
 int ic_result_check_writable(const char *path, char *err, size_t errlen);
 
 /* 1 when the record was measured on `here` (ic_host_same). */

@@ -10,7 +10,6 @@
 #ifndef IC_TEMPFILES_H
 #define IC_TEMPFILES_H
 
-#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -30,16 +29,19 @@ int ic_tempfile_add(const char *path);
  * no-op. */
 void ic_tempfile_done(int slot);
 
+/* Longest output path (Linux's PATH_MAX, which strict C11 does not declare). */
+#define IC_OUT_PATH_MAX 4096
+
 /* One output file being written. */
 typedef struct ic_out {
     int fd;
-    int slot;     /* the temporary file's registry slot; -1 when none */
-    int in_place; /* a character device, written directly */
-    int error;    /* errno of the first write that failed, else 0 */
-    mode_t mode;  /* the file's mode to keep (0644 for a new file) */
-    char path[PATH_MAX]; /* as given, for messages */
-    char dst[PATH_MAX];  /* where it lands: path, or a symbolic link's target */
-    char tmp[PATH_MAX + 16];
+    int slot;                   /* the temporary file's registry slot; -1 when none */
+    int in_place;               /* a character device, written directly */
+    int error;                  /* errno of the first write that failed, else 0 */
+    mode_t mode;                /* the file's mode to keep (0644 for a new file) */
+    char path[IC_OUT_PATH_MAX]; /* as given, for messages */
+    char dst[IC_OUT_PATH_MAX];  /* where it lands: path, or a symbolic link's target */
+    char tmp[IC_OUT_PATH_MAX + 16];
 } ic_out;
 
 /* Checks, before any work, that path can be an output: not empty, not a directory, FIFO, socket
@@ -67,8 +69,7 @@ void ic_out_abort(ic_out *o);
  * symbolic link is written through to its target, an existing file keeps its mode (a new one gets
  * 0644). Returns 0, or an exit code (1 a failed write, 2 an output that cannot be one) with a
  * message. */
-int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err,
-                         size_t errlen);
+int ic_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

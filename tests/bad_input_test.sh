@@ -10,7 +10,7 @@
 #   keeps FILE CMD...    FILE holds earlier content; after CMD it must be unchanged, with no
 #                        FILE.tmp.* beside it. Returns CMD's status (90 when FILE was harmed).
 #   fsize KIB CMD...     runs CMD with RLIMIT_FSIZE at KIB KiB and SIGXFSZ ignored, so a write
-#                        past it fails with EFBIG; stdout goes to /dev/null (a device, not limited).
+#                        past it fails with EFBIG; stdout goes to /dev/null, stderr through a pipe.
 #   killed FILE CMD...   like keeps, but sends SIGTERM to CMD once FILE.tmp.* exists: returns the
 #                        killed CMD's status (143).
 set -u
@@ -68,7 +68,9 @@ check_kept() {
 
 fsize() {
   local kib=$1; shift
-  (ulimit -f "$kib"; trap '' XFSZ; exec "$@" >/dev/null)
+  # stderr goes through a pipe to cat, which runs without the limit and writes the row's file.
+  (ulimit -f "$kib"; trap '' XFSZ; exec "$@" 2>&1 >/dev/null) | cat >&2
+  return "${PIPESTATUS[0]}"
 }
 
 killed() {

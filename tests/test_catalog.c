@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "ic_test.h"
+#include "tempfiles.h"
 
 static char g_tmp[256];
 

@@ -3,6 +3,7 @@
  * --benchmark_filter, bad flags, and --benchmark_out written whole. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -190,13 +191,18 @@ int main(void) {
     n = run("nothing-matches-this", NULL, NULL, err);
     CHECK(n == 0, "no match: %d", n);
 
-    /* Flags the library does not know, or values it would exit on, are errors. */
-    CHECK(run("t/args", "--frob", NULL, err) == -1 && strstr(err, "--frob"), "--frob: %s", err);
-    CHECK(run("t/args", "--benchmark_bogus=1", NULL, err) == -1 && strstr(err, "benchmark_bogus"),
+    /* Flags the library does not know, or values it would exit on, are bad input. */
+    const int badf = IC_BENCH_BAD_FLAGS;
+    CHECK(run("t/args", "--frob", NULL, err) == badf && strstr(err, "--frob"), "--frob: %s", err);
+    CHECK(run("t/args", "--benchmark_bogus=1", NULL, err) == badf && strstr(err, "benchmark_bogus"),
           "bogus flag: %s", err);
-    CHECK(run("t/args", "--benchmark_format=xml", NULL, err) == -1 && strstr(err, "xml"),
+    CHECK(run("t/args", "--benchmark_format=xml", NULL, err) == badf && strstr(err, "xml"),
           "bad format: %s", err);
-    CHECK(run("t/args", "--benchmark_repetitions=many", NULL, err) == -1, "bad int: %s", err);
+    CHECK(run("t/args", "--benchmark_repetitions=many", NULL, err) == badf, "bad int: %s", err);
+    CHECK(run("t/args", "--benchmark_repetitions=-1", NULL, err) == badf, "negative: %s", err);
+    CHECK(run("t/args", "--benchmark_min_time=nan", NULL, err) == badf, "nan: %s", err);
+    CHECK(run("(", NULL, NULL, err) == badf && strstr(err, "not a regular expression"),
+          "bad filter: %s", err);
 
     /* --benchmark_out: JSON written whole, with the custom context; a bad path is an error. */
     ic_bench_add_context("ic_test_key", "ic_test_value");
@@ -216,12 +222,16 @@ int main(void) {
     CHECK(strstr(buf, "\"context\"") && strstr(buf, "\"ic_test_key\": \"ic_test_value\"") &&
               strstr(buf, "\"name\": \"t/args/m:3/k:5\""),
           "out file: %.300s", buf);
-    char tmpname[128];
-    snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", path, (long)getpid());
-    CHECK(access(tmpname, F_OK) != 0, "temporary %s left behind", tmpname);
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "%s.tmp.*", path);
+    glob_t g;
+    CHECK(glob(pattern, 0, NULL, &g) == GLOB_NOMATCH, "temporary %s left behind", pattern);
     unlink(path);
     n = run("t/args", "--benchmark_out=/nonexistent-dir/x.json", NULL, err);
-    CHECK(n == -1 && strstr(err, "/nonexistent-dir/x.json"), "bad out path: %d %s", n, err);
+    CHECK(n == badf && strstr(err, "/nonexistent-dir/x.json"), "bad out path: %d %s", n, err);
+    /* A device is written in place, and a failed write is an error (exit 1), not a quiet 0. */
+    n = run("t/args", "--benchmark_out=/dev/full", NULL, err);
+    CHECK(n == -1 && strstr(err, "No space left on device"), "/dev/full: %d %s", n, err);
 
     CHECK(strcmp(ic_bench_library_version(), "unknown") != 0, "version %s",
           ic_bench_library_version());

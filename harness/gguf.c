@@ -263,7 +263,9 @@ static int ends_with(const char *s, const char *p) {
     return n >= k && strcmp(s + n - k, p) == 0;
 }
 
-static int parse(gguf_state *s, ic_model *m, int dtype_given) {
+/* The fixed header: magic, version, and the two counts, checked against the caps and against
+ * what the rest of the file can hold. */
+static int read_header(gguf_state *s, uint64_t *n_tensors, uint64_t *n_kv) {
     reader *r = &s->r;
     unsigned char magic[4];
     if (read_bytes(r, magic, 4, "the magic")) return -1;
@@ -274,25 +276,31 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
         return -1;
     }
     uint32_t version;
-    uint64_t n_tensors, n_kv;
     if (read_u32(r, &version, "the version")) return -1;
     if (version != 2 && version != 3) {
         snprintf(r->err, r->errlen, "%s: GGUF version %u is not supported (2 or 3)", r->path,
                  version);
         return -1;
     }
-    if (read_u64(r, &n_tensors, "the tensor count") || read_u64(r, &n_kv, "the metadata count"))
+    if (read_u64(r, n_tensors, "the tensor count") || read_u64(r, n_kv, "the metadata count"))
         return -1;
     /* A pair takes at least 13 bytes, a tensor info at least 24. */
-    if (n_kv > IC_GGUF_MAX_KV || n_tensors > IC_GGUF_MAX_TENSORS ||
-        n_kv * 13 + n_tensors * 24 > r->size - r->pos) {
+    if (*n_kv > IC_GGUF_MAX_KV || *n_tensors > IC_GGUF_MAX_TENSORS ||
+        *n_kv * 13 + *n_tensors * 24 > r->size - r->pos) {
         snprintf(r->err, r->errlen,
                  "%s: header declares %llu metadata pairs and %llu tensors, more than the file's "
                  "%llu bytes can hold (or above the caps of %u and %u)",
-                 r->path, (unsigned long long)n_kv, (unsigned long long)n_tensors,
+                 r->path, (unsigned long long)*n_kv, (unsigned long long)*n_tensors,
                  (unsigned long long)r->size, IC_GGUF_MAX_KV, IC_GGUF_MAX_TENSORS);
         return -1;
     }
+    return 0;
+}
+
+/* The metadata pairs: the architecture name, the tokenizer's token count, and every scalar
+ * number (kept for lookup once the architecture is known). */
+static int read_metadata(gguf_state *s, uint64_t n_kv) {
+    reader *r = &s->r;
     char key[IC_GGUF_MAX_KEY + 1];
     for (uint64_t i = 0; i < n_kv; i++) {
         uint32_t t;
@@ -321,6 +329,14 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
             s->nums[s->n_nums++] = num;
         }
     }
+    return 0;
+}
+
+/* The tensor infos: the embedding's vocabulary, whether an output matrix exists, and the count
+ * of layer matrices per ggml type. */
+static int read_tensor_infos(gguf_state *s, uint64_t n_tensors) {
+    reader *r = &s->r;
+    char key[IC_GGUF_MAX_KEY + 1];
     for (uint64_t i = 0; i < n_tensors; i++) {
         uint32_t nd, type;
         uint64_t dims[IC_GGUF_MAX_DIMS], offset;
@@ -348,7 +364,12 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
             (strstr(key, ".attn_") || strstr(key, ".ffn_")) && !strstr(key, "ffn_gate_inp"))
             s->type_count[type < 64 ? type : 63]++;
     }
+    return 0;
+}
 
+/* The model's shape from the <arch>.* keys and the tensors; *m is cleared first. */
+static int assemble_shape(gguf_state *s, ic_model *m) {
+    reader *r = &s->r;
     if (s->arch[0] == '\0') {
         snprintf(r->err, r->errlen, "%s: missing metadata key 'general.architecture'", r->path);
         return -1;
@@ -384,8 +405,13 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
     }
     m->n_vocab = (uint32_t)vocab;
     m->tied_embeddings = !s->have_output;
+    return 0;
+}
 
-    /* The weight type: the most common type among the layers' matrices. */
+/* The weight type: the most common type among the layers' matrices. A type infercost has no
+ * kernels for is an error unless --dtype chose one. */
+static int pick_weight_type(gguf_state *s, ic_model *m, int dtype_given) {
+    reader *r = &s->r;
     uint32_t best = 64;
     for (uint32_t t = 0; t < 64; t++)
         if (s->type_count[t] && (best == 64 || s->type_count[t] > s->type_count[best])) best = t;
@@ -423,7 +449,16 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
                      r->path, ic_ggml_type_name(best), best);
         return -1;
     }
-    snprintf(m->source, sizeof m->source, "gguf:%s", r->path);
+    return 0;
+}
+
+static int parse(gguf_state *s, ic_model *m, int dtype_given) {
+    uint64_t n_tensors, n_kv;
+    if (read_header(s, &n_tensors, &n_kv) || read_metadata(s, n_kv) ||
+        read_tensor_infos(s, n_tensors) || assemble_shape(s, m) ||
+        pick_weight_type(s, m, dtype_given))
+        return -1;
+    snprintf(m->source, sizeof m->source, "gguf:%s", s->r.path);
     return 0;
 }
 

@@ -3,8 +3,9 @@
 # `infercost bench`, one `infercost run --quick`), compared with the baseline committed for this
 # machine class under results/perf-baseline/<class>/ by `infercost compare` (Mann-Whitney U over 9
 # repetitions; the run by its roofline efficiency, which cancels a machine that reads slower
-# today). Exit 1 only on a real regression: significantly worse AND worse by more than the
-# threshold, or a kernel that ran in the baseline and is skipped now.
+# today). Exit 1 only on a real regression of the run (significantly worse AND worse by more than
+# the threshold), or a kernel that ran in the baseline and is skipped now; the GEMV times are
+# reported but advisory (see below).
 #
 # usage: ci/perf-gate.sh [--record] [--build DIR] [--threshold PCT] [--db HISTORY.sqlite] [--out DIR]
 #   --record      measure and write this machine class's baseline instead of comparing
@@ -30,19 +31,20 @@ done
 bin="$build/harness/infercost"
 [ -x "$bin" ] || { echo "perf-gate: $bin not found: build first (cmake --build $build)" >&2; exit 2; }
 
-# The machine class: the CPU model and the core count (cores bound what a run can read).
-cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null)
-class=$(printf '%s-%sc' "${cpu:-unknown-cpu}" "$(nproc)" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-')
-base="results/perf-baseline/$class"
 mkdir -p "$out"
 
 gemvs='--benchmark_filter=gemv/(q8_0|q4_0)/[a-z0-9]+/m:(4096/k:4096|4096/k:14336)/threads:'
 reps=(--benchmark_repetitions=9 --benchmark_min_time=0.05)
-echo "perf-gate: machine class $class; measuring (a minute or two)"
+echo "perf-gate: measuring (a minute or two)"
 "$bin" bench "$gemvs" "${reps[@]}" --benchmark_out="$out/bench.json" >/dev/null 2>"$out/bench.err" ||
   { echo "perf-gate: infercost bench failed:"; cat "$out/bench.err"; exit 1; } >&2
 "$bin" run --quick --repetitions 9 --json "$out/run.json" >"$out/run.txt" 2>&1 ||
   { echo "perf-gate: infercost run failed:"; cat "$out/run.txt"; exit 1; } >&2
+# The machine class: the CPU the run identified (CPUID brand string) and its thread count.
+class=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["env"]; print("%s-%dt" % (e["cpu"]["model_name"], e["threads"]))' "$out/run.json" |
+  tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/^-//; s/-$//')
+base="results/perf-baseline/$class"
+echo "perf-gate: machine class $class"
 if [ -n "$db" ]; then "$bin" history add "$out/bench.json" "$out/run.json" --db "$db"; fi
 
 if [ "$record" -eq 1 ]; then
@@ -61,9 +63,15 @@ rc=0
   echo "## infercost performance gate ($class, threshold ${threshold}%)"
   echo
 } >"$out/report.md"
-"$bin" compare "$base/bench.json" "$out/bench.json" --fail-on-regression "${threshold}%" --format md >>"$out/report.md" || rc=1
-echo >>"$out/report.md"
+# The gate: the run by roofline efficiency (each repetition against the read measured beside it).
 "$bin" compare "$base/run.json" "$out/run.json" --metric efficiency --fail-on-regression "${threshold}%" --format md >>"$out/report.md" || rc=1
+# Advisory: the GEMVs by time. On a shared runner their time follows the neighbours (2-3x swings
+# were seen on the development VM while other jobs ran), so they inform and do not fail; the
+# kernels are gated clock-free by the instruction counts (ci/x86-insn-gate.sh, ci/aarch64.sh),
+# and a kernel that ran in the baseline and is skipped now still fails.
+{ echo; echo "GEMV times (advisory: they follow the machine's load; a lost kernel still fails):"; echo; } >>"$out/report.md"
+"$bin" compare "$base/bench.json" "$out/bench.json" --format md >>"$out/report.md"
+if grep -q "LOST: ran in BASE" "$out/report.md"; then rc=1; fi
 cat "$out/report.md"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then cat "$out/report.md" >>"$GITHUB_STEP_SUMMARY"; fi
 if [ "$rc" -ne 0 ]; then echo "perf-gate: FAILED: a significant regression above ${threshold}% (see above)"; else echo "perf-gate: passed"; fi

@@ -596,6 +596,13 @@ static int read_measurement(const rd *c, json_t *m, size_t i, ic_measurement *e)
     if (!(e->tok_per_s > 0)) return bad(c, fld, "must be a positive number");
     snprintf(fld, sizeof fld, "%s.ms_per_token", f);
     if (get_num(c, m, "ms_per_token", fld, 1e-9, 1e12, 1, &e->ms_per_token)) return 2;
+    /* Absent (early files): derived as the run computes it, so the writer writes a valid value. */
+    if (!json_object_get(m, "ms_per_token")) {
+        double per = e->kind == IC_MEAS_PREFILL ? 1.0 : (double)e->batch;
+        e->ms_per_token = 1e3 * per / e->tok_per_s;
+        if (!(e->ms_per_token >= 1e-9 && e->ms_per_token <= 1e12))
+            return bad(c, fld, "missing, and tok_per_s gives none in range (1e-09 to 1e+12)");
+    }
     snprintf(fld, sizeof fld, "%s.provenance", f);
     if (get_str(c, m, "provenance", fld, 0, prov, sizeof prov)) return 2;
     if (ic_provenance_parse(prov, &e->provenance))

@@ -345,6 +345,39 @@ static void test_schema1(void) {
     if (rc == 0) ic_result_free(&r);
 }
 
+/* A measurement without ms_per_token (found by fuzz_result): read, it gets the run's value, so
+ * that its written record reads back; one whose tok_per_s gives none in range is refused. */
+static void test_missing_ms_per_token(void) {
+    char src[700], err[512];
+    snprintf(src, sizeof src, "%s/result-c7i.json", g_data);
+    json_error_t jerr;
+    json_t *j = json_load_file(src, 0, &jerr);
+    json_t *ms = json_object_get(j, "measurements");
+    size_t i;
+    json_t *m;
+    json_array_foreach(ms, i, m) json_object_del(m, "ms_per_token");
+    ic_result r, back;
+    int rc = ic_result_from_json(&r, j, "no-ms.json", err, sizeof err);
+    CHECK(rc == 0 && r.n_meas > 0, "a record without ms_per_token reads: %s", err);
+    for (size_t k = 0; rc == 0 && k < r.n_meas; k++) {
+        const ic_measurement *e = &r.meas[k];
+        double want = 1e3 * (e->kind == IC_MEAS_PREFILL ? 1.0 : (double)e->batch) / e->tok_per_s;
+        CHECK(near(e->ms_per_token, want, 1e-12), "measurement %zu: ms_per_token %g, want %g", k,
+              e->ms_per_token, want);
+    }
+    json_t *w = rc == 0 ? ic_result_to_json(&r) : NULL;
+    int rc2 = w ? ic_result_from_json(&back, w, "written", err, sizeof err) : -1;
+    CHECK(rc2 == 0, "its written record reads back: %s", err);
+    if (rc2 == 0) ic_result_free(&back);
+    json_decref(w);
+    if (rc == 0) ic_result_free(&r);
+    json_object_set_new(json_array_get(ms, 0), "tok_per_s", json_real(1e-300));
+    rc = ic_result_from_json(&r, j, "no-ms.json", err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "ms_per_token"), "no ms_per_token in range is refused: %s", err);
+    if (rc == 0) ic_result_free(&r);
+    json_decref(j);
+}
+
 /* Who measured: machine id and CPU, never the hostname. */
 static void test_host_identity(void) {
     ic_host_id a, b;
@@ -639,6 +672,7 @@ int main(int argc, char **argv) {
     test_round_trip(argc > 3 ? argv[3] : NULL);
     test_read_errors();
     test_schema1();
+    test_missing_ms_per_token();
     test_host_identity();
     test_picks();
     test_price_options();

@@ -49,9 +49,11 @@ static void print_header(const ic_run_plan *p, const ic_run_data *d, const ic_re
     char desc[512], where[256];
     ic_model_describe(&p->m, desc, sizeof desc);
     ic_result_measured_on(r, where, sizeof where);
-    if (l->fmt == IC_FMT_MD)
-        fprintf(l->out, "### infercost run: %s\n\n", desc);
-    else
+    if (l->fmt == IC_FMT_MD) {
+        char esc[4 * sizeof desc]; /* the name may come from a file */
+        ic_escape_controls(desc, esc, sizeof esc);
+        fprintf(l->out, "### infercost run: %s\n\n", esc);
+    } else
         line(l, "infercost run: %s (%s)", desc, p->m.source);
     line(l, "measured on: this host, %s; machine id %s", where,
          r->host.machine_id[0] ? r->host.machine_id

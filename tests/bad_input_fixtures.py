@@ -111,6 +111,10 @@ write("dup-string.gguf", gguf(llama_kvs(extra=[kv_str("general.name", "a"),
 write("rope-string.gguf", gguf(llama_kvs(theta=kv_str("llama.rope.freq_base", "10000")), TENSORS))
 write("rope-u8.gguf", gguf(llama_kvs(theta=kv_u8("llama.rope.freq_base", 10)), TENSORS))
 write("ctrl-arch.gguf", gguf([kv_str("general.architecture", "ll" + ESC + "[2Jama")], TENSORS))
+CTRL_ARCH = "ll" + ESC + "[2Jama"
+write("ctrl-valid.gguf", gguf(llama_kvs(arch=CTRL_ARCH,
+                                        theta=kv_f32(CTRL_ARCH + ".rope.freq_base", 10000.0)),
+                              TENSORS))
 write("ctrl-tensor.gguf", gguf(llama_kvs(), [s("blk." + ESC + "]0;pwned\x07") +
                                              struct.pack("<I", 9)]))
 write("ctrl-kvtype.gguf", gguf(llama_kvs(extra=[s("x" + ESC + "[2J") + struct.pack("<I", 99)]),

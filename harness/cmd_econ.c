@@ -204,6 +204,9 @@ static int parse_scenario(scenario *sc, json_t *root, const char *path, const ch
     if (!json_is_object(root)) return ic_fail(err, errlen, IC_EXIT_USAGE, "not a JSON object");
     int rc = check_keys(root, "", top, err, errlen);
     if (rc) return rc;
+    char where[256] = "";
+    if (ic_json_find_control(root, where, sizeof where))
+        return ic_fail(err, errlen, IC_EXIT_USAGE, "%s: has control characters", where);
     const char *schema = json_string_value(json_object_get(root, "schema"));
     if (!schema || strcmp(schema, "infercost-scenario") != 0)
         return ic_fail(err, errlen, IC_EXIT_USAGE, "schema: want \"infercost-scenario\"");

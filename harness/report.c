@@ -184,3 +184,33 @@ int ic_report_json(const json_t *root, FILE *out) {
     fputc('\n', out);
     return ferror(out) ? -1 : 0;
 }
+
+static int has_control(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
+int ic_json_find_control(const json_t *v, char *where, size_t len) {
+    if (json_is_string(v)) {
+        if (!has_control(json_string_value(v))) return 0;
+        if (len && where[0] == '\0') snprintf(where, len, "(the document)");
+        return 1;
+    }
+    size_t n = strlen(where);
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach((json_t *)v, key, x) {
+            snprintf(where + n, len - n, "%s%s", n ? "." : "", key);
+            if (ic_json_find_control(x, where, len)) return 1;
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            snprintf(where + n, len - n, "[%zu]", i);
+            if (ic_json_find_control(json_array_get(v, i), where, len)) return 1;
+        }
+    }
+    if (n < len) where[n] = '\0';
+    return 0;
+}

@@ -37,6 +37,11 @@ void ic_table_free(ic_table *t);
 /* Copies s into out with every control character (and DEL) written as \xHH. */
 void ic_escape_controls(const char *s, char *out, size_t len);
 
+/* 1 when a string value anywhere under v holds a control character (tab and newline included),
+ * with its path written to where ("selling_price.source", "claims[2].unit"); else 0. Readers
+ * refuse such text rather than print it. */
+int ic_json_find_control(const json_t *v, char *where, size_t len);
+
 /* v as a JSON number, or null when it is not finite: jansson refuses NaN and infinities, and a
  * key set to a refused value silently disappears. */
 json_t *ic_json_number(double v);

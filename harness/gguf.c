@@ -462,7 +462,9 @@ static int parse(gguf_state *s, ic_model *m, int dtype_given) {
     return 0;
 }
 
-int ic_gguf_model(const char *path, ic_model *m, int dtype_given, char *err, size_t errlen) {
+/* Reads the header from f (size bytes in all; path names it) into m. */
+static int model_from_stream(FILE *f, uint64_t size, const char *path, ic_model *m, int dtype_given,
+                             char *err, size_t errlen) {
     gguf_state *s = calloc(1, sizeof *s);
     if (s) s->nums = calloc(MAX_KEPT, sizeof *s->nums);
     if (s == NULL || s->nums == NULL) {
@@ -470,25 +472,46 @@ int ic_gguf_model(const char *path, ic_model *m, int dtype_given, char *err, siz
         snprintf(err, errlen, "%s: out of memory reading the GGUF header", path);
         return -1;
     }
+    s->r.f = f;
+    s->r.size = size;
     s->r.path = path;
     s->r.err = err;
     s->r.errlen = errlen;
-    int rc = -1;
-    s->r.f = fopen(path, "rb");
-    if (s->r.f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (fseeko(s->r.f, 0, SEEK_END) != 0 || ftello(s->r.f) < 0) {
-        snprintf(err, errlen, "%s: cannot find the file's size (not a regular file?)", path);
-        goto out;
-    }
-    s->r.size = (uint64_t)ftello(s->r.f);
-    rewind(s->r.f);
-    rc = parse(s, m, dtype_given);
-out:
-    if (s->r.f) fclose(s->r.f);
+    int rc = parse(s, m, dtype_given);
     free(s->nums);
     free(s);
+    return rc;
+}
+
+int ic_gguf_model(const char *path, ic_model *m, int dtype_given, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    off_t size = fseeko(f, 0, SEEK_END) == 0 ? ftello(f) : -1;
+    if (size < 0 || fseeko(f, 0, SEEK_SET) != 0)
+        snprintf(err, errlen, "%s: cannot find the file's size (not a regular file?)", path);
+    else
+        rc = model_from_stream(f, (uint64_t)size, path, m, dtype_given, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int ic_gguf_model_mem(const void *buf, size_t len, const char *label, ic_model *m, int dtype_given,
+                      char *err, size_t errlen) {
+    if (len == 0) {
+        snprintf(err, errlen, "%s: empty: not a GGUF file", label);
+        return -1;
+    }
+    /* A read-only stream over the buffer: the reader is the file reader, byte for byte. */
+    FILE *f = fmemopen((void *)buf, len, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", label, strerror(errno));
+        return -1;
+    }
+    int rc = model_from_stream(f, len, label, m, dtype_given, err, errlen);
+    fclose(f);
     return rc;
 }

@@ -39,4 +39,8 @@ const char *ic_ggml_type_name(uint32_t type);
  * Returns 0, or -1 with a message naming the file, the byte offset or the key at fault. */
 int ic_gguf_model(const char *path, ic_model *m, int dtype_given, char *err, size_t errlen);
 
+/* The same from a header in memory (len bytes; label names it in messages and in m->source). */
+int ic_gguf_model_mem(const void *buf, size_t len, const char *label, ic_model *m, int dtype_given,
+                      char *err, size_t errlen);
+
 #endif

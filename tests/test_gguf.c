@@ -178,6 +178,18 @@ int main(void) {
         CHECK(strncmp(m.source, "gguf:", 5) == 0, "source %s", m.source);
         CHECK(ic_model_validate(&m, err, sizeof err) == 0, "validates: %s", err);
     }
+    /* The same header from memory reads the same shape, named by its label. */
+    ic_model mm;
+    rc = ic_gguf_model_mem(b.p, b.n, "mem.gguf", &mm, 0, err, sizeof err);
+    CHECK(rc == 0 && mm.n_layer == m.n_layer && mm.d_model == m.d_model &&
+              mm.n_vocab == m.n_vocab && mm.dtype == m.dtype &&
+              strcmp(mm.source, "gguf:mem.gguf") == 0,
+          "from memory: %s", err);
+    CHECK(ic_gguf_model_mem(b.p, b.n / 2, "half.gguf", &mm, 0, err, sizeof err) == -1 &&
+              strstr(err, "half.gguf") != NULL,
+          "a truncated header from memory: %s", err);
+    CHECK(ic_gguf_model_mem(b.p, 0, "empty.gguf", &mm, 0, err, sizeof err) == -1,
+          "an empty buffer");
     /* Version 2 reads the same. An untied q4_0 model. */
     spec s = good;
     s.version = 2;

@@ -37,10 +37,11 @@ typedef struct {
     int failed;
 } reader;
 
-/* A scalar metadata value kept for lookup after the whole header is read (the architecture
- * name, which prefixes the keys, may come after them). */
+/* A metadata value kept for lookup after the whole header is read (the architecture name, which
+ * prefixes the keys, may come after them): its type, and the number when it is a scalar. */
 typedef struct {
     char key[128];
+    uint32_t type;
     int is_float;
     int negative;
     uint64_t u;
@@ -48,6 +49,17 @@ typedef struct {
 } kv_num;
 
 #define MAX_KEPT 4096
+
+/* Every metadata key or tensor name read so far, to refuse one given twice: the shape would
+ * depend on which copy a reader believes. Open addressing over FNV-1a hashes; cap is a power of
+ * two above twice the names the header declares. */
+typedef struct {
+    struct name_slot {
+        uint64_t hash; /* 0: empty */
+        char *name;
+    } * slot;
+    size_t cap;
+} name_set;
 
 typedef struct {
     reader r;
@@ -58,6 +70,7 @@ typedef struct {
     uint64_t embd_vocab;   /* token_embd.weight's second dimension, 0 if absent */
     int have_output;
     uint64_t type_count[64]; /* layer matrices per ggml type (types >= 64 are counted as 63) */
+    name_set keys, tensors;
 } gguf_state;
 
 const char *ic_ggml_type_name(uint32_t type) {
@@ -67,6 +80,40 @@ const char *ic_ggml_type_name(uint32_t type) {
         "iq2_xxs", "iq2_xs", "iq3_xxs", "iq1_s", "iq4_nl",      "iq3_s",       "iq2_s", "iq4_xs",
         "i8",      "i16",    "i32",     "i64",   "f64",         "iq1_m",       "bf16"};
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
+}
+
+/* The GGUF name of a metadata value type, for messages. */
+static const char *value_type_name(uint32_t t) {
+    static const char *const names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
+                                        "bool", "string", "array", "u64", "i64", "f64"};
+    return t < sizeof names / sizeof names[0] ? names[t] : "unknown type";
+}
+
+static int name_set_init(name_set *ns, uint64_t n) {
+    ns->cap = 16;
+    while (ns->cap < 2 * n + 1) ns->cap *= 2;
+    ns->slot = calloc(ns->cap, sizeof *ns->slot);
+    return ns->slot ? 0 : -1;
+}
+
+static void name_set_free(name_set *ns) {
+    for (size_t i = 0; ns->slot && i < ns->cap; i++) free(ns->slot[i].name);
+    free(ns->slot);
+    ns->slot = NULL;
+}
+
+/* Adds name: 0 when it is new, 1 when it was there already, -1 when out of memory. */
+static int name_set_add(name_set *ns, const char *name) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    h += h == 0;
+    size_t i = (size_t)h & (ns->cap - 1);
+    for (; ns->slot[i].hash; i = (i + 1) & (ns->cap - 1))
+        if (ns->slot[i].hash == h && strcmp(ns->slot[i].name, name) == 0) return 1;
+    if ((ns->slot[i].name = strdup(name)) == NULL) return -1;
+    ns->slot[i].hash = h;
+    return 0;
 }
 
 /* "FILE: truncated at byte N reading the version": what went wrong, where, and in what. */
@@ -224,6 +271,19 @@ static int read_value(gguf_state *s, uint32_t t, kv_num *num, uint64_t *array_le
     return 0;
 }
 
+/* Refuses a metadata key or tensor name (what) that the header gives twice. */
+static int once(gguf_state *s, name_set *ns, const char *name, const char *what) {
+    int rc = name_set_add(ns, name);
+    if (rc == 0) return 0;
+    if (rc < 0)
+        snprintf(s->r.err, s->r.errlen, "%s: out of memory reading the GGUF header", s->r.path);
+    else
+        snprintf(s->r.err, s->r.errlen, "%s: %s '%.200s' appears twice (each may appear once)",
+                 s->r.path, what, name);
+    s->r.failed = 1;
+    return -1;
+}
+
 static const kv_num *find_num(const gguf_state *s, const char *suffix) {
     char key[160];
     snprintf(key, sizeof key, "%s.%s", s->arch, suffix);
@@ -243,6 +303,13 @@ static int get_u32(gguf_state *s, const char *suffix, int required, uint64_t lo,
                  suffix);
         return -1;
     }
+    if (v->type == GT_STRING || v->type == GT_ARRAY || v->type == GT_BOOL) {
+        snprintf(s->r.err, s->r.errlen,
+                 "%s: metadata '%s.%s' is a %s (expected an integer from %llu to %llu)", s->r.path,
+                 s->arch, suffix, value_type_name(v->type), (unsigned long long)lo,
+                 (unsigned long long)hi);
+        return -1;
+    }
     if (v->is_float || v->negative || v->u < lo || v->u > hi) {
         snprintf(s->r.err, s->r.errlen,
                  "%s: metadata '%s.%s' = %.17g is absurd (expected an integer "
@@ -251,6 +318,21 @@ static int get_u32(gguf_state *s, const char *suffix, int required, uint64_t lo,
         return -1;
     }
     *out = (uint32_t)v->u;
+    return 0;
+}
+
+/* A float field (GGUF stores them as float32): absent keeps *out; a value of another type is an
+ * error, not a silent default. */
+static int get_float(gguf_state *s, const char *suffix, double *out) {
+    const kv_num *v = find_num(s, suffix);
+    if (v == NULL) return 0;
+    if (v->type != GT_F32 && v->type != GT_F64) {
+        snprintf(s->r.err, s->r.errlen,
+                 "%s: metadata '%s.%s' is a %s; it must be a float32 (or float64)", s->r.path,
+                 s->arch, suffix, value_type_name(v->type));
+        return -1;
+    }
+    *out = v->d;
     return 0;
 }
 
@@ -302,12 +384,18 @@ static int read_header(gguf_state *s, uint64_t *n_tensors, uint64_t *n_kv) {
 static int read_metadata(gguf_state *s, uint64_t n_kv) {
     reader *r = &s->r;
     char key[IC_GGUF_MAX_KEY + 1];
+    if (name_set_init(&s->keys, n_kv) != 0) return fail(r, "out of memory", "the metadata");
     for (uint64_t i = 0; i < n_kv; i++) {
         uint32_t t;
         if (read_string(r, key, sizeof key, IC_GGUF_MAX_KEY, NULL, "a metadata key") ||
-            read_u32(r, &t, "a metadata type"))
+            once(s, &s->keys, key, "metadata key") || read_u32(r, &t, "a metadata type"))
             return -1;
-        if (strcmp(key, "general.architecture") == 0 && t == GT_STRING) {
+        if (strcmp(key, "general.architecture") == 0 && t != GT_STRING) {
+            snprintf(r->err, r->errlen, "%s: general.architecture is a %s, not a string", r->path,
+                     value_type_name(t));
+            return -1;
+        }
+        if (strcmp(key, "general.architecture") == 0) {
             int trunc;
             if (read_string(r, s->arch, sizeof s->arch, IC_GGUF_MAX_STRING, &trunc,
                             "general.architecture"))
@@ -319,9 +407,9 @@ static int read_metadata(gguf_state *s, uint64_t n_kv) {
             }
             continue;
         }
-        kv_num num;
+        kv_num num = {.type = t};
         uint64_t alen = 0;
-        int keep = t != GT_STRING && t != GT_ARRAY && strlen(key) < sizeof num.key;
+        int keep = strlen(key) < sizeof num.key;
         if (read_value(s, t, keep ? &num : NULL, &alen, 0)) return -1;
         if (t == GT_ARRAY && strcmp(key, "tokenizer.ggml.tokens") == 0) s->tokens_count = alen;
         if (keep && s->n_nums < MAX_KEPT) {
@@ -337,11 +425,12 @@ static int read_metadata(gguf_state *s, uint64_t n_kv) {
 static int read_tensor_infos(gguf_state *s, uint64_t n_tensors) {
     reader *r = &s->r;
     char key[IC_GGUF_MAX_KEY + 1];
+    if (name_set_init(&s->tensors, n_tensors) != 0) return fail(r, "out of memory", "the tensors");
     for (uint64_t i = 0; i < n_tensors; i++) {
         uint32_t nd, type;
         uint64_t dims[IC_GGUF_MAX_DIMS], offset;
         if (read_string(r, key, sizeof key, IC_GGUF_MAX_KEY, NULL, "a tensor name") ||
-            read_u32(r, &nd, "a tensor's dimension count"))
+            once(s, &s->tensors, key, "tensor") || read_u32(r, &nd, "a tensor's dimension count"))
             return -1;
         if (nd == 0 || nd > IC_GGUF_MAX_DIMS) {
             snprintf(r->err, r->errlen, "%s: tensor '%.80s' has %u dimensions (1 to %d allowed)",
@@ -388,10 +477,11 @@ static int assemble_shape(gguf_state *s, ic_model *m) {
         get_u32(s, "expert_count", 0, 0, IC_MODEL_MAX_EXPERTS, &m->n_expert) ||
         get_u32(s, "expert_used_count", 0, 0, IC_MODEL_MAX_EXPERTS, &m->n_expert_used))
         return -1;
-    const kv_num *theta = find_num(s, "rope.freq_base");
-    m->rope_theta = theta ? theta->d : 10000.0; /* ggml's default when the key is absent */
-    const kv_num *eps = find_num(s, "attention.layer_norm_rms_epsilon");
-    m->norm_eps = eps ? eps->d : 1e-5;
+    m->rope_theta = 10000.0; /* ggml's default when the key is absent */
+    m->norm_eps = 1e-5;
+    if (get_float(s, "rope.freq_base", &m->rope_theta) ||
+        get_float(s, "attention.layer_norm_rms_epsilon", &m->norm_eps))
+        return -1;
     uint64_t vocab = s->embd_vocab;
     const kv_num *vs = find_num(s, "vocab_size");
     if (vocab == 0 && vs && !vs->is_float && !vs->negative) vocab = vs->u;
@@ -478,6 +568,8 @@ static int model_from_stream(FILE *f, uint64_t size, const char *path, ic_model 
     s->r.err = err;
     s->r.errlen = errlen;
     int rc = parse(s, m, dtype_given);
+    name_set_free(&s->keys);
+    name_set_free(&s->tensors);
     free(s->nums);
     free(s);
     return rc;

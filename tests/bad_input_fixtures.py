@@ -108,6 +108,10 @@ write("dup-key.gguf", gguf(llama_kvs(extra=[kv_u32("llama.block_count", 3)]), TE
 write("dup-arch.gguf", gguf(llama_kvs(extra=[kv_str("general.architecture", "qwen2")]), TENSORS))
 write("dup-string.gguf", gguf(llama_kvs(extra=[kv_str("general.name", "a"),
                                                 kv_str("general.name", "b")]), TENSORS))
+write("dup-tensor.gguf", gguf(llama_kvs(), TENSORS + [tensor("blk.0.attn_q.weight", 128, 128)]))
+write("count-string.gguf", gguf([kv_str("llama.block_count", "2") if k.startswith(s("llama.block_count"))
+                                 else k for k in llama_kvs()], TENSORS))
+write("arch-u32.gguf", gguf([kv_u32("general.architecture", 7)] + llama_kvs()[1:], TENSORS))
 write("rope-string.gguf", gguf(llama_kvs(theta=kv_str("llama.rope.freq_base", "10000")), TENSORS))
 write("rope-u8.gguf", gguf(llama_kvs(theta=kv_u8("llama.rope.freq_base", 10)), TENSORS))
 write("ctrl-arch.gguf", gguf([kv_str("general.architecture", "ll" + ESC + "[2Jama")], TENSORS))

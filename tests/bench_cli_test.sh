@@ -109,8 +109,9 @@ if [ "$(cat "$tmp/keep.json")" = keep ]; then ok; else bad "failed run clobbered
 expect 0 "out file" -- "$bin" bench "--benchmark_out=$tmp/keep.json" --benchmark_filter=rmsnorm $tiny
 if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['benchmarks'][0]['name'].startswith('rmsnorm/')" "$tmp/keep.json"; then ok; else bad "out file not valid JSON"; fi
 if ls "$tmp"/keep.json.tmp.* >/dev/null 2>&1; then bad "temporary out file left"; else ok; fi
-expect 1 "unwritable out" -- "$bin" bench --benchmark_out=/nonexistent-dir/x.json --benchmark_filter=rmsnorm $tiny
-has "$tmp/err" "/nonexistent-dir/x.json" "unwritable out named"
+# An output in a missing directory is bad input, refused before anything runs (as run's --json).
+expect 2 "unwritable out" -- "$bin" bench --benchmark_out=/nonexistent-dir/x.json --benchmark_filter=rmsnorm $tiny
+has "$tmp/err" "/nonexistent-dir/x.json: the directory /nonexistent-dir does not exist" "unwritable out named"
 
 # CSV and console formats pass through to the library's reporters.
 expect 0 "csv" -- "$bin" bench --benchmark_filter=swiglu --benchmark_format=csv $tiny

@@ -67,12 +67,13 @@ void ic_tempfile_done(int slot) {
 
 /* ---- output files ---- */
 
-/* Why a file of mode m cannot be an output (a regular file or a character device can). */
+/* Why a file of mode m cannot be an output (a regular file or a character device can), worded as
+ * input.h words inputs. */
 static const char *not_output(mode_t m) {
     if (S_ISDIR(m)) return "is a directory";
-    if (S_ISFIFO(m)) return "is a FIFO, not a regular file";
-    if (S_ISSOCK(m)) return "is a socket, not a regular file";
-    if (S_ISBLK(m)) return "is a block device, not a regular file";
+    if (S_ISFIFO(m)) return "not a regular file (a FIFO)";
+    if (S_ISSOCK(m)) return "not a regular file (a socket)";
+    if (S_ISBLK(m)) return "not a regular file (a device)";
     return S_ISREG(m) || S_ISCHR(m) ? NULL : "not a regular file";
 }
 

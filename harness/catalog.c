@@ -1,6 +1,7 @@
 /* The platform catalog: TSV files under platforms/, the price lookup, and the AWS price-list
  * import. */
 #define _GNU_SOURCE
+#include "input.h"
 #include "fail.h"
 #include "catalog.h"
 #include "tempfiles.h"
@@ -200,6 +201,8 @@ static int tsv_init(tsv *t, char *buf, size_t len, const char *name, char *err, 
 static int tsv_open(tsv *t, const char *path, const char *name, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     t->name = name;
+    int bad = ic_input_check(path, name, err, errlen);
+    if (bad) return bad;
     FILE *fp = fopen(path, "rb");
     if (!fp) return ic_fail(err, errlen, 1, "%s: cannot open: %s", name, strerror(errno));
     size_t cap = 1 << 16, len = 0;
@@ -903,6 +906,7 @@ int ic_prices_import(ic_catalog *cat, const char *offer_path, const char *region
     int rc = check_region(region, err, errlen);
     if (rc) return rc;
     json_error_t jerr;
+    if ((rc = ic_input_check(offer_path, NULL, err, errlen))) return rc;
     json_t *root = json_load_file(offer_path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return ic_fail_json(err, errlen, 2, offer_path, &jerr);
     ic_price_row *rows = NULL;

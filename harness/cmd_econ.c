@@ -1,5 +1,6 @@
 /* infercost econ: the unit economics of selling tokens (docs/economics.md) from a scenario file. */
 #define _GNU_SOURCE
+#include "input.h"
 #include "fail.h"
 #include "cli.h"
 
@@ -615,8 +616,12 @@ int ic_cmd_econ(int argc, char **argv) {
         return ic_usage_error("econ", g_usage, "want exactly one scenario file");
     const char *path = argv[optind], *catdir = po.catalog_dir;
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     char err[1024];
+    if (ic_input_check(path, NULL, err, sizeof err)) {
+        ic_error("%s", err);
+        return IC_EXIT_USAGE;
+    }
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         ic_fail_json(err, sizeof err, IC_EXIT_USAGE, path, &jerr);
         ic_error("%s", err);

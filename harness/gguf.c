@@ -3,6 +3,7 @@
  * u64 dims[n_dims], u32 ggml type, u64 offset). A string is a u64 length and its bytes. */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
+#include "input.h"
 #include "gguf.h"
 
 #include <errno.h>
@@ -576,6 +577,7 @@ static int model_from_stream(FILE *f, uint64_t size, const char *path, ic_model 
 }
 
 int ic_gguf_model(const char *path, ic_model *m, int dtype_given, char *err, size_t errlen) {
+    if (ic_input_check(path, NULL, err, errlen)) return -1;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "input.h"
 #include "fail.h"
 #include "gguf.h"
 
@@ -320,6 +321,7 @@ out:
 }
 
 int ic_model_from_json(const char *path, ic_model *m, char *err, size_t errlen) {
+    if (ic_input_check(path, NULL, err, errlen)) return -1;
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) return ic_fail_json(err, errlen, -1, path, &jerr);

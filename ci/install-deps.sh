@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git clang-format
+  clang libclang-rt-14-dev              # clang sanitizer job and libFuzzer (ci/sanitize-clang.sh, ci/fuzz.sh)
   libbenchmark-dev libbenchmark-tools   # Google Benchmark, and its tools/compare.py
   libhwloc-dev hwloc                    # topology and thread binding
   libpapi-dev papi-tools                # hardware counters

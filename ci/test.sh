@@ -15,3 +15,5 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs"
 bash ci/aarch64.sh
 bash ci/x86-insn-gate.sh   # instructions per output element vs ci/x86_insn_baseline.tsv
 bash ci/sanitize.sh
+bash ci/sanitize-clang.sh  # the same suite built with clang: ASan, UBSan, signed truncation
+bash ci/fuzz.sh            # every parser under libFuzzer: regressions, then IC_FUZZ_SECONDS each

@@ -68,7 +68,7 @@ static int cmd_add(const hist_opts *o, int argc, char **argv) {
     }
     int worst = 0;
     for (int i = 0; i < argc; i++) {
-        char *text;
+        char *text = NULL;
         size_t len;
         int added;
         long long id;
@@ -79,7 +79,7 @@ static int cmd_add(const hist_opts *o, int argc, char **argv) {
                    id);
         else
             ic_error("%s", err);
-        if (rc == 0) free(text);
+        free(text); /* read, then refused by the history: freed all the same */
         if (rc > worst) worst = rc;
     }
     ic_history_close(h);

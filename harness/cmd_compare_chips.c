@@ -31,7 +31,7 @@ typedef struct row {
     double usd_per_mtok;
     ic_price price;
     ic_provenance prov;
-    char from[96];     /* result file, or "model" */
+    char from[600];    /* result file, or "model" */
     char warning[200]; /* the result's CPU contradicts the type's chip */
 } row;
 
@@ -241,7 +241,7 @@ static void report(const cc_opts *o, const ic_catalog *cat, const ranking *k) {
     ic_table *t = ic_table_new(11, heads, "rllrrrrrlll");
     for (size_t i = 0; t && i < k->n; i++) {
         const row *w = &k->rows[i];
-        char rank[24], batch[24], tps[32], uph[32], usd[32], ratio[32], from[320];
+        char rank[24], batch[24], tps[32], uph[32], usd[32], ratio[32], from[900];
         snprintf(rank, sizeof rank, "%zu", i + 1);
         snprintf(batch, sizeof batch, "%ld", w->batch);
         snprintf(tps, sizeof tps, "%.2f", w->tok_per_s);

@@ -15,5 +15,6 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs"
 bash ci/aarch64.sh
 bash ci/x86-insn-gate.sh   # instructions per output element vs ci/x86_insn_baseline.tsv
 bash ci/sanitize.sh
-bash ci/sanitize-clang.sh  # the same suite built with clang: ASan, UBSan, signed truncation
-bash ci/fuzz.sh            # every parser under libFuzzer: regressions, then IC_FUZZ_SECONDS each
+# Not yet in the test command: ci/sanitize-clang.sh (the suite under clang's ASan, UBSan,
+# float-cast-overflow) and ci/fuzz.sh (every parser under libFuzzer). Both landed at the end of a
+# session without a verified run from a fresh clone; run them by hand until one passes there.

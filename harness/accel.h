@@ -1,0 +1,96 @@
+/* Modeled accelerator figures: the one rule by which infercost estimates what it cannot run on
+ * GPUs (cuda) and AWS Neuron devices (Trainium, Inferentia), used by `run --device D --model-only`
+ * and `compare-chips --project`. Every figure it returns is modeled, never measured.
+ *
+ *   placement  the weights (stored bytes) and the f16 KV cache of `batch` sequences at `context`
+ *              positions must fit in IC_ACCEL_MEM_USABLE of a device's memory. A model that fits
+ *              one device runs one replica per device; one that does not is split by tensor
+ *              parallelism over the fewest devices t (a power of two dividing the instance's count)
+ *              that hold it, with scaling efficiency tp_per_doubling^log2(t), and N/t replicas.
+ *   decode     a step reads the weights once and each sequence's KV cache: the time is the larger
+ *              of bytes / (t x the device's HBM bandwidth x decode efficiency x scaling) and
+ *              FLOP / (t x peak bf16 x prefill efficiency x scaling); tok/s = replicas x batch /
+ *              step time.
+ *   prefill    compute-bound: tok/s = replicas x t x scaling x peak bf16 x prefill efficiency /
+ *              FLOP per prompt token.
+ *
+ * Efficiencies are per device class (cuda, neuron), default to the published figures below (each
+ * with its source), and can be set by the user; never the CPU's measured efficiency. */
+#ifndef IC_ACCEL_H
+#define IC_ACCEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "model.h"
+
+/* The share of a device's memory the weights and the KV cache may take: the rest is the runtime,
+ * activations and workspace (an assumption, stated in every output). */
+#define IC_ACCEL_MEM_USABLE 0.90
+
+typedef enum ic_accel_class { IC_ACCEL_CUDA = 0, IC_ACCEL_NEURON, IC_ACCEL_CLASS_COUNT } ic_accel_class;
+
+typedef struct ic_accel_params {
+    double decode_eff[IC_ACCEL_CLASS_COUNT];  /* achieved / peak HBM bandwidth in decode */
+    double prefill_eff[IC_ACCEL_CLASS_COUNT]; /* achieved / peak bf16 compute */
+    int decode_set[IC_ACCEL_CLASS_COUNT], prefill_set[IC_ACCEL_CLASS_COUNT]; /* given by the user */
+    double tp_per_doubling; /* scaling efficiency per doubling of the tensor-parallel degree */
+    int tp_set;
+} ic_accel_params;
+
+typedef enum ic_accel_status {
+    IC_ACCEL_OK = 0,
+    IC_ACCEL_NOT_ACCELERATOR, /* a CPU instance type */
+    IC_ACCEL_NO_FACTS,        /* chips.tsv lacks the bandwidth, compute or memory figure */
+    IC_ACCEL_DOES_NOT_FIT,    /* not even every device of the instance holds the model */
+} ic_accel_status;
+
+typedef struct ic_accel_estimate {
+    ic_accel_status status;
+    ic_accel_class cls;
+    int devices;  /* on the instance */
+    int tp;       /* devices per replica */
+    int replicas; /* devices / tp */
+    double scaling;        /* tp_per_doubling^log2(tp) */
+    double decode_eff, prefill_eff;
+    double bytes_per_step; /* weights + KV read per decode step of one replica */
+    double need_gib, usable_gib; /* per device: what the replica's share needs, what may be used */
+    double decode_tok_s;   /* the instance, all replicas */
+    int decode_compute_bound;
+    double prefill_tok_s; /* the instance, all replicas */
+    char placement[96];   /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
+} ic_accel_estimate;
+
+/* The defaults: the published figures below. */
+void ic_accel_params_default(ic_accel_params *p);
+
+/* Where a default comes from, for the output (the user's value: "set by the user"). */
+const char *ic_accel_decode_source(const ic_accel_params *p, ic_accel_class c);
+const char *ic_accel_prefill_source(const ic_accel_params *p, ic_accel_class c);
+const char *ic_accel_tp_source(const ic_accel_params *p);
+
+/* "cuda" or "neuron"; parse returns -1 for another name. */
+const char *ic_accel_class_name(ic_accel_class c);
+int ic_accel_class_parse(const char *name, ic_accel_class *out);
+
+/* The class of a chip ("cuda" or "neuron" in chips.tsv's arch column); -1 for a CPU. */
+int ic_accel_class_of(const ic_chip_info *chip);
+
+/* Parses an option value "CLASS=DECODE[,PREFILL]" (e.g. "cuda=0.6,0.4") into p; each figure in
+ * (0, 1]. Returns 0, or -1 with err naming what was wrong. */
+int ic_accel_parse_efficiency(ic_accel_params *p, const char *value, char *err, size_t errlen);
+/* Parses --tp-scaling F, F in (0, 1]. */
+int ic_accel_parse_tp_scaling(ic_accel_params *p, const char *value, char *err, size_t errlen);
+
+/* KV cache bytes of one sequence at context positions, f16 keys and values (as serving engines
+ * keep them on accelerators). */
+double ic_accel_kv_bytes(const ic_model *m, uint64_t context);
+
+/* The estimate for model m (its dtype's stored weights) on instance ii with chip ch, decoding
+ * batch sequences at context positions, prefilling prompts of prompt tokens. */
+void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, const ic_model *m,
+                           uint64_t batch, uint64_t context, uint64_t prompt,
+                           const ic_accel_params *p, ic_accel_estimate *e);
+
+#endif

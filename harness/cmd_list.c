@@ -8,6 +8,7 @@
 
 #include "graviton.h"
 #include "ic_dispatch.h"
+#include "ic_offload.h"
 #include "topology.h"
 
 static const char g_usage[] = "usage: infercost list [--json]\n"
@@ -24,8 +25,9 @@ static int feature_is_native(int bit) {
 #endif
 }
 
-/* The optional dependencies. unused: set for one that this build finds but has no code for, so
- * that finding it does not read as being able to use it. */
+/* The optional libraries. unused: set for one that this build finds but has no code for, so that
+ * finding it does not read as being able to use it. The accelerators are offload backends, listed
+ * apart (a toolkit found is not a device that runs). */
 static const struct {
     const char *name;
     int have;
@@ -36,11 +38,44 @@ static const struct {
     {"hwloc", IC_HAVE_HWLOC, IC_WHY_NO_HWLOC, NULL},
     {"papi", IC_HAVE_PAPI, IC_WHY_NO_PAPI, NULL},
     {"openblas", IC_HAVE_OPENBLAS, IC_WHY_NO_OPENBLAS, NULL},
-    {"cuda", IC_HAVE_CUDA, IC_WHY_NO_CUDA,
-     "no CUDA backend in this build (toolkit found at configure time)"},
-    {"neuron", IC_HAVE_NEURON, IC_WHY_NO_NEURON,
-     "no Neuron backend in this build (runtime found at configure time)"},
+    {"sqlite3", IC_HAVE_SQLITE3, IC_WHY_NO_SQLITE3, NULL},
 };
+
+/* Each offload backend: built or not, usable or not, why, and what it has been run on. */
+static json_t *backends_json(void) {
+    json_t *all = json_object();
+    for (size_t i = 0; ic_offload_backend(i); i++) {
+        const ic_offload_ops *b = ic_offload_backend(i);
+        ic_offload_info info;
+        b->probe(&info);
+        json_t *j = json_pack("{s:s, s:s, s:b, s:b}", "label", b->label, "state",
+                              ic_offload_state_name(info.state), "built",
+                              info.state != IC_OFFLOAD_NOT_BUILT, "usable",
+                              info.state == IC_OFFLOAD_USABLE);
+        json_object_set_new(j, "why", info.why[0] ? json_string(info.why) : json_null());
+        if (info.device[0]) json_object_set_new(j, "device", json_string(info.device));
+        if (info.n_devices) json_object_set_new(j, "devices", json_integer(info.n_devices));
+        if (b->note) json_object_set_new(j, "note", json_string(b->note));
+        json_object_set_new(all, b->name, j);
+    }
+    return all;
+}
+
+static void backends_text(void) {
+    printf("\noffload backends   (run --device NAME; --model-only models them from chips.tsv)\n");
+    for (size_t i = 0; ic_offload_backend(i); i++) {
+        const ic_offload_ops *b = ic_offload_backend(i);
+        ic_offload_info info;
+        b->probe(&info);
+        printf("  %-10s %s", b->name, ic_offload_state_name(info.state));
+        if (info.state == IC_OFFLOAD_USABLE)
+            printf(": %d x %s (%s)", info.n_devices, info.device, info.runtime);
+        else
+            printf(": %s", info.why);
+        printf("\n");
+        if (b->note) printf("  %-10s note: %s\n", "", b->note);
+    }
+}
 
 /* "available", or "unavailable: <why>". */
 static void dep_status(size_t i, char *out, size_t len) {
@@ -85,6 +120,7 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
         json_object_set_new(deps, g_deps[i].name, json_string(status));
     }
     json_object_set_new(root, "dependencies", deps);
+    json_object_set_new(root, "backends", backends_json());
 
     json_t *kernels = json_array();
     size_t n;
@@ -136,6 +172,7 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
         dep_status(i, status, sizeof status);
         printf("  %-10s %s\n", g_deps[i].name, status);
     }
+    backends_text();
 
     printf("\nkernels    (* = chosen for this op and type)\n");
     printf("  %-10s %-5s %-26s %s\n", "op", "type", "variant", "status");

@@ -68,11 +68,11 @@ has "$tmp/out" "^ISA cap +none \(IC_ISA unset; best level on this CPU: [a-z0-9]+
 expect 0 "list, IC_ISA=ref" -- env IC_ISA=ref "$bin" list
 has "$tmp/out" "^ISA cap +ref \(from IC_ISA; best level on this CPU: [a-z0-9]+\)$" "list: the IC_ISA cap"
 has "$tmp/out" "unavailable: above the IC_ISA cap ref" "list: why a variant above the cap is unavailable"
-# A dependency found at configure time that no code in this build uses is not "available".
-has "$tmp/list.txt" "^  cuda +unavailable: " "list: cuda without a backend"
-if grep -q "^#define IC_HAVE_CUDA 1" "$(dirname "$bin")/../generated/ic_config.h" 2>/dev/null; then
-  has "$tmp/list.txt" "^  cuda +unavailable: no CUDA backend in this build \(toolkit found at configure time\)$" "list: cuda toolkit found, no backend"
-fi
+# Offload backends: each says built or not, usable or not, and why.
+has "$tmp/list.txt" "^offload backends" "list: the backends section"
+has "$tmp/list.txt" "^  neuron +unavailable: (Neuron runtime not found \(|the Neuron runtime )" "list: neuron, never usable (a stub)"
+has "$tmp/list.txt" "^  cuda +(not built|unavailable|usable)" "list: cuda's state"
+hasnt "$tmp/list.txt" "^  cuda +available" "list: a toolkit is not a usable backend"
 
 expect 0 "list --json, IC_ISA unset" -- env -u IC_ISA "$bin" list --json
 python3 - "$tmp/out" <<'PY' && ok || bad "list --json: isa_cap null, best_level the best available level"
@@ -102,11 +102,17 @@ for k in d["kernels"]:
     if not k["available"]:
         assert k["why"], k
 assert ("gemv", "q8_0") in chosen and ("attention", None) in chosen, chosen
-for dep in ("benchmark", "hwloc", "papi", "openblas", "cuda", "neuron"):
+for dep in ("benchmark", "hwloc", "papi", "openblas", "sqlite3"):
     v = d["dependencies"][dep]
     assert v == "available" or v.startswith("unavailable: "), v
-# no CUDA backend exists yet, whatever configure found
-assert d["dependencies"]["cuda"].startswith("unavailable: "), d["dependencies"]["cuda"]
+b = d["backends"]
+assert set(b) == {"cuda", "neuron"}, b
+for name, v in b.items():
+    assert v["state"] in ("not built", "unavailable", "usable"), v
+    assert v["usable"] == (v["state"] == "usable") and v["built"] == (v["state"] != "not built"), v
+    assert v["usable"] or v["why"], v
+assert b["neuron"]["built"] and not b["neuron"]["usable"], b["neuron"]
+assert b["neuron"]["why"].startswith(("Neuron runtime not found", "the Neuron runtime ")), b["neuron"]
 PY
 
 # IC_ISA: ref selects only ref kernels; an unknown name fails and lists the valid ones.

@@ -67,6 +67,7 @@ typedef struct ic_offload_ctx ic_offload_ctx; /* the backend's own */
 typedef struct ic_offload_ops {
     const char *name;  /* "cuda", "neuron": the --device value */
     const char *label; /* "CUDA (NVIDIA GPUs)" */
+    const char *note;  /* what `list` adds, e.g. what the backend has been run on; may be NULL */
     void (*probe)(ic_offload_info *info);
     int (*init)(int index, ic_offload_ctx **out, char *err, size_t errlen);
     /* Bytes of device memory load would use for s (weights, KV cache, activations, workspace),

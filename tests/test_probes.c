@@ -75,7 +75,12 @@ int main(void) {
                rc.note);
         if (rc.ratio > best_ratio) best_ratio = rc.ratio;
     }
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang's spelling of GCC's __SANITIZE_ADDRESS__ */
+#define IC_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(IC_TEST_ASAN)
     /* AddressSanitizer checks every load of the probe loop, not OpenBLAS's: no fair race. */
     printf("  read check ratio %.3f not asserted: built with AddressSanitizer\n", best_ratio);
     PASS();

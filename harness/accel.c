@@ -192,3 +192,18 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
         e->replicas * devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff / flop_per_prompt_token;
     e->status = IC_ACCEL_OK;
 }
+
+int ic_accel_opts_parse(ic_accel_params *p, int c, const char *arg, char *err, size_t errlen) {
+    char why[256];
+    if (c == IC_OPT_ACCEL_EFFICIENCY) {
+        if (ic_accel_parse_efficiency(p, arg, why, sizeof why))
+            return ic_fail(err, errlen, -1, "--accel-efficiency %s", why);
+        return 1;
+    }
+    if (c == IC_OPT_TP_SCALING) {
+        if (ic_accel_parse_tp_scaling(p, arg, why, sizeof why))
+            return ic_fail(err, errlen, -1, "--tp-scaling %s", why);
+        return 1;
+    }
+    return 0;
+}

@@ -62,6 +62,22 @@ typedef struct ic_accel_estimate {
     char placement[96];   /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
 } ic_accel_estimate;
 
+/* getopt_long values and entries of the options every command that models accelerators takes. */
+enum { IC_OPT_ACCEL_EFFICIENCY = 0x1100, IC_OPT_TP_SCALING };
+#define IC_ACCEL_OPTION_EFFICIENCY                                                                 \
+    { "accel-efficiency", required_argument, 0, IC_OPT_ACCEL_EFFICIENCY }
+#define IC_ACCEL_OPTION_TP_SCALING                                                                 \
+    { "tp-scaling", required_argument, 0, IC_OPT_TP_SCALING }
+#define IC_ACCEL_USAGE                                                                             \
+    "  --accel-efficiency CLASS=DECODE[,PREFILL]  modeled accelerators: the fraction of peak HBM\n" \
+    "                      bandwidth (decode) and bf16 compute (prefill) a device class (cuda,\n"    \
+    "                      neuron) reaches; defaults: cited figures, printed with every row\n"     \
+    "  --tp-scaling F      modeled tensor parallelism: efficiency per doubling of the devices a\n"  \
+    "                      replica spans (default 0.85, cited)\n"
+
+/* One of the options above: 1 when c was one of them (applied to p), 0 when not, -1 with err. */
+int ic_accel_opts_parse(ic_accel_params *p, int c, const char *arg, char *err, size_t errlen);
+
 /* The defaults: the published figures below. */
 void ic_accel_params_default(ic_accel_params *p);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gbench.h"
+#include "ic_offload.h"
 #include "run.h"
 
 static const char g_usage[] =
@@ -17,7 +18,11 @@ static const char g_usage[] =
     "  --model NAME|FILE.json|FILE.gguf  the model shape (default llama-3.2-1b); presets:\n"
     "                      llama-3.2-1b llama-3.2-3b llama-3.1-8b llama-3.1-70b mistral-7b\n"
     "                      qwen2.5-0.5b qwen2.5-7b mixtral-8x7b\n"
-    "  --dtype T           weight type: f32, bf16, q8_0, q4_0 (default q8_0, or the GGUF's)\n"
+    "  --dtype T           weight type: f32, bf16, q8_0, q4_0 (default q8_0, or the GGUF's;\n"
+    "                      bf16 with --model-only)\n"
+    "  --device D          cpu (default), cuda or neuron: an offload backend (see `list`)\n"
+    "  --model-only        with --device cuda|neuron: model the class's instance types from\n"
+    "                      chips.tsv instead of running (every row says modeled)\n"
     "  --threads LIST      worker threads, or a sweep, e.g. 1,2 (default: one per physical core)\n"
     "  --bind MODE         pin workers: none, core, numa (default core with hwloc, else none)\n"
     "  --context LIST      decode context positions, e.g. 128,4096,32768 (default 128,4096)\n"
@@ -30,7 +35,7 @@ static const char g_usage[] =
     "  --blas              also run the f32 prefill GEMMs through OpenBLAS cblas_sgemm\n"
     "  --repetitions N     Google Benchmark repetitions per figure (default 5; median "
     "reported)\n" IC_PRICE_USAGE_USD_PER_HOUR IC_PRICE_USAGE_INSTANCE IC_PRICE_USAGE_REGION
-        IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_CATALOG
+        IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_CATALOG IC_ACCEL_USAGE
     "  --json FILE         write the result file (results/SCHEMA.md), atomically; the directory\n"
     "                      is checked before anything is measured\n" IC_FORMAT_USAGE
     "  --quick             short run for CI: 3 repetitions, contexts 128,512, prefill 16\n"
@@ -164,14 +169,59 @@ static int run(const ic_run_opts *o_in) {
     return rc;
 }
 
+/* --device cuda|neuron: modeled rows (--model-only), or the backend when it is usable here. */
+static int run_device(ic_run_opts *o) {
+    const ic_offload_ops *b = ic_offload_find(o->device);
+    if (o->model_only) {
+        ic_accel_class cls;
+        if (ic_accel_class_parse(o->device, &cls)) return IC_EXIT_USAGE; /* parse_option checked */
+        if (o->json_path)
+            return ic_usage_error("run", g_usage,
+                                  "--json writes measured results; --model-only prints modeled "
+                                  "rows (--format json prints them as JSON)");
+        if (o->price.usd_per_hour > 0 && !o->price.instance)
+            return ic_usage_error("run", g_usage,
+                                  "--usd-per-hour with --model-only prices one type: give "
+                                  "--instance T");
+        if (o->n_contexts == 0) {
+            o->contexts[0] = 128;
+            o->contexts[1] = 4096;
+            o->n_contexts = 2;
+        }
+        if (o->n_batches == 0) {
+            o->batches[0] = 1;
+            o->n_batches = 1;
+        }
+        return ic_run_model_only(o, cls);
+    }
+    ic_offload_info info;
+    b->probe(&info);
+    if (info.state != IC_OFFLOAD_USABLE) {
+        ic_error("run --device %s: %s: %s (--model-only models it from chips.tsv instead)",
+                 o->device, ic_offload_state_name(info.state), info.why);
+        return IC_EXIT_USAGE;
+    }
+    return ic_run_device(o, b);
+}
+
 /* The options of run's own; the price options are pricing.h's. */
 static int parse_option(ic_run_opts *o, int c, const char *arg) {
     long v;
     char err[512];
     int pc = ic_price_opts_parse(&o->price, c, arg, err, sizeof err);
+    if (pc == 0) pc = ic_accel_opts_parse(&o->accel, c, arg, err, sizeof err);
     if (pc < 0) return ic_usage_error("run", g_usage, "%s", err);
     if (pc > 0) return 0;
     switch (c) {
+    case 'D':
+        if (strcmp(arg, "cpu") && !ic_offload_find(arg))
+            return ic_usage_error("run", g_usage, "--device '%s': expected cpu, cuda or neuron",
+                                  arg);
+        o->device = arg;
+        return 0;
+    case 'M':
+        o->model_only = 1;
+        return 0;
     case 'm':
         o->model_spec = arg;
         return 0;
@@ -282,6 +332,10 @@ int ic_cmd_run(int argc, char **argv) {
                                          {"format", required_argument, 0, 'f'},
                                          {"quick", no_argument, 0, 'q'},
                                          {"seed", required_argument, 0, 's'},
+                                         {"device", required_argument, 0, 'D'},
+                                         {"model-only", no_argument, 0, 'M'},
+                                         IC_ACCEL_OPTION_EFFICIENCY,
+                                         IC_ACCEL_OPTION_TP_SCALING,
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ic_run_opts o = {.model_spec = "llama-3.2-1b",
@@ -290,6 +344,7 @@ int ic_cmd_run(int argc, char **argv) {
                      .prefill = -1,
                      .seed = 1};
     ic_price_opts_init(&o.price);
+    ic_accel_params_default(&o.accel);
     o.bench_argv[o.bench_argc++] = "infercost-run";
     /* --benchmark_* flags pass through to Google Benchmark; pull them out before getopt. */
     char *args[256];
@@ -326,6 +381,10 @@ int ic_cmd_run(int argc, char **argv) {
         return ic_usage_error("run", g_usage, "unexpected argument '%s'", args[optind]);
     if (ic_price_opts_check(&o.price, err, sizeof err))
         return ic_usage_error("run", g_usage, "%s", err);
+    if (o.device && strcmp(o.device, "cpu") != 0) return run_device(&o);
+    if (o.model_only)
+        return ic_usage_error("run", g_usage,
+                              "--model-only models accelerators: give --device cuda or neuron");
     return run(&o);
 }
 

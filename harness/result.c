@@ -164,6 +164,13 @@ static json_t *ceiling_json(const ic_ceiling *c) {
                      c->loop);
 }
 
+/* env.device: the offload device a run measured on, or null for the CPU. */
+static json_t *device_json(const ic_result *r) {
+    if (!r->device_backend[0]) return json_null();
+    return json_pack("{s:s, s:s, s:i, s:s}", "backend", r->device_backend, "name", r->device_name,
+                     "count", r->device_count, "runtime", r->device_runtime);
+}
+
 static json_t *env_json(const ic_result *r) {
     const ic_host_id *h = &r->host;
     json_t *feats = json_array();
@@ -171,7 +178,7 @@ static json_t *env_json(const ic_result *r) {
         json_array_append_new(feats, json_string(h->features[i]));
     return json_pack(
         "{s:s, s:o, s:o, s:{s:s, s:s, s:o}, s:s, s:o, s:o, s:{s:i, s:i, s:i}, s:i, s:s, s:o, s:s, "
-        "s:{s:o, s:o, s:o, s:o}}",
+        "s:{s:o, s:o, s:o, s:o}, s:o}",
         "host", h->host, "machine_id", str_or_null(h->machine_id), "machine_id_source",
         str_or_null(h->machine_id_source), "cpu", "vendor", h->cpu_vendor, "model_name",
         h->cpu_model, "features", feats, "arch", h->arch, "instance_type",
@@ -180,7 +187,7 @@ static json_t *env_json(const ic_result *r) {
         "pus", r->topo_pus, "numa_nodes", r->topo_numa_nodes, "threads", r->threads, "bind",
         r->bind, "isa_cap", str_or_null(r->isa_cap), "kernels", r->kernels, "libraries",
         "benchmark", str_or_null(r->lib_benchmark), "hwloc", str_or_null(r->lib_hwloc), "openblas",
-        str_or_null(r->lib_openblas), "papi", str_or_null(r->lib_papi));
+        str_or_null(r->lib_openblas), "papi", str_or_null(r->lib_papi), "device", device_json(r));
 }
 
 static json_t *model_json(const ic_result *r) {
@@ -441,6 +448,17 @@ static int read_env(const rd *c, json_t *env, ic_result *r, int version) {
                 sizeof r->lib_openblas) ||
         get_str(c, libs, "papi", "env.libraries.papi", 1, r->lib_papi, sizeof r->lib_papi))
         return 2;
+    json_t *dev = json_object_get(env, "device");
+    if (dev == NULL || json_is_null(dev)) return 0;
+    if (!json_is_object(dev)) return bad(c, "env.device", "not an object or null");
+    if (get_str(c, dev, "backend", "env.device.backend", 0, r->device_backend,
+                sizeof r->device_backend) ||
+        get_str(c, dev, "name", "env.device.name", 0, r->device_name, sizeof r->device_name) ||
+        get_str(c, dev, "runtime", "env.device.runtime", 1, r->device_runtime,
+                sizeof r->device_runtime) ||
+        get_long(c, dev, "count", "env.device.count", 1, 1 << 16, &v))
+        return 2;
+    r->device_count = (int)v;
     return 0;
 }
 

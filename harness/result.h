@@ -128,6 +128,9 @@ typedef struct ic_result {
     char isa_cap[24];
     char kernels[1024];
     char lib_benchmark[32], lib_hwloc[32], lib_openblas[32], lib_papi[32]; /* "" = absent */
+    /* the offload device the figures ran on (run --device); backend "" for the CPU */
+    char device_backend[16], device_name[128], device_runtime[96];
+    int device_count;
     /* model */
     ic_model model;
     uint32_t n_layer_run;

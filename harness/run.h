@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "accel.h"
 #include "forward.h"
 #include "model.h"
 #include "pool.h"
@@ -49,6 +50,9 @@ typedef struct ic_run_opts {
     ic_format format;
     int quick;
     uint64_t seed;
+    const char *device;  /* --device: NULL or "cpu", "cuda", "neuron" */
+    int model_only;      /* --model-only: modeled accelerator rows, nothing runs */
+    ic_accel_params accel;
     int bench_argc;
     char *bench_argv[IC_RUN_MAX_BENCH_ARGS];
 } ic_run_opts;
@@ -114,6 +118,15 @@ typedef struct ic_run_data {
     double clock_read_ns;
     uint64_t clock_reads_per_step;
 } ic_run_data;
+
+/* `run --device cuda|neuron --model-only` (run_model_only.c): modeled rows for the class's
+ * instance types. Returns 0 or an exit code with the message printed. */
+int ic_run_model_only(const ic_run_opts *o, ic_accel_class cls);
+
+/* `run --device D` on a usable offload backend (run_device.c): the same figures measured on the
+ * device. Returns 0 or an exit code with the message printed. */
+struct ic_offload_ops;
+int ic_run_device(ic_run_opts *o, const struct ic_offload_ops *b);
 
 /* Plan: fills p from o. Returns 0, or an exit code with the message printed. */
 int ic_run_plan_make(const ic_run_opts *o, ic_run_plan *p);

@@ -59,6 +59,10 @@ static void full_record(ic_result *r) {
     snprintf(r->lib_hwloc, sizeof r->lib_hwloc, "2.9.0");
     snprintf(r->lib_openblas, sizeof r->lib_openblas, "0.3.21");
     snprintf(r->lib_papi, sizeof r->lib_papi, "7.0.0");
+    snprintf(r->device_backend, sizeof r->device_backend, "cuda");
+    snprintf(r->device_name, sizeof r->device_name, "NVIDIA H100 80GB HBM3");
+    snprintf(r->device_runtime, sizeof r->device_runtime, "driver 13.0, runtime 13.0");
+    r->device_count = 1;
     ic_model *m = &r->model;
     snprintf(m->name, sizeof m->name, "llama-3.2-1b");
     snprintf(m->source, sizeof m->source, "preset");
@@ -166,6 +170,10 @@ static void compare_records(const ic_result *a, const ic_result *b) {
     SAME_STR(lib_hwloc);
     SAME_STR(lib_openblas);
     SAME_STR(lib_papi);
+    SAME_STR(device_backend);
+    SAME_STR(device_name);
+    SAME_STR(device_runtime);
+    CHECK(a->device_count == b->device_count, "device_count");
     SAME_STR(model.name);
     SAME_STR(model.source);
     SAME_NUM(model.dtype);

@@ -28,7 +28,7 @@ echo "== aarch64 cross build ($build)"
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFERCOST_WERROR=ON \
   -DINFERCOST_WITH_BENCHMARK=OFF -DINFERCOST_WITH_HWLOC=OFF -DINFERCOST_WITH_PAPI=OFF \
-  -DINFERCOST_WITH_OPENBLAS=OFF -DINFERCOST_WITH_CUDA=OFF -DINFERCOST_WITH_NEURON=OFF >/dev/null
+  -DINFERCOST_WITH_OPENBLAS=OFF -DINFERCOST_WITH_CUDA=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target infercost test_kernels test_ops test_dispatch \
   test_graviton insn_driver
 if command -v file >/dev/null; then file "$build/harness/infercost" | sed "s/, BuildID[^,]*//"; fi

@@ -17,7 +17,7 @@ fi
 
 # Google Benchmark's C++ shim is not a parser: the fuzz build leaves it out (and so C++).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DINFERCOST_FUZZ=ON -DINFERCOST_WITH_BENCHMARK=OFF -DBUILD_TESTING=OFF >/dev/null
+  -DINFERCOST_FUZZ=ON -DINFERCOST_WITH_BENCHMARK=OFF -DINFERCOST_WITH_CUDA=OFF -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target ic_fuzz
 
 targets=("$@")

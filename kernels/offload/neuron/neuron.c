@@ -37,8 +37,15 @@ typedef int nrt_count_fn(uint32_t *nc_count);
 typedef void nrt_close_fn(void);
 #define NRT_FRAMEWORK_TYPE_NO_FW 1 /* nrt.h: nrt_framework_type_t */
 
-/* dlopen the runtime: $IC_NRT_LIBRARY if set, else the soname, else the SDK's default path. */
+/* dlopen the runtime: $IC_NRT_LIBRARY if set, else the soname, else the SDK's default path. A
+ * statically linked binary (the cross-built aarch64 one) cannot load a shared runtime at all. */
 static void *open_runtime(char *where, size_t len, char *why, size_t wlen) {
+#if defined(IC_OFFLOAD_STATIC)
+    (void)where, (void)len;
+    snprintf(why, wlen, "this binary is linked statically and cannot dlopen libnrt: use a "
+                        "dynamically linked build on the Neuron host");
+    return NULL;
+#endif
     const char *env = getenv("IC_NRT_LIBRARY");
     const char *const candidates[] = {env && env[0] ? env : NULL, "libnrt.so.1",
                                       "/opt/aws/neuron/lib/libnrt.so.1"};

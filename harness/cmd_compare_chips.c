@@ -123,6 +123,11 @@ static int add_result(const cc_opts *o, const ic_catalog *cat, const ic_host_id 
         return 0;
     }
     k->matched++;
+    if (r->device_backend[0]) {
+        skipped(r->path, "measured on one offload device: an instance price covers all of its "
+                         "devices, and a device's share is not ranked yet");
+        return 0;
+    }
     const ic_measurement *d1 = ic_result_pick_decode(r, -1);
     /* The projection scales one result's efficiency: this host's if given, else the first. */
     if (d1 && (!k->ref || (ic_result_on_host(r, here) && !ic_result_on_host(k->ref, here)))) {

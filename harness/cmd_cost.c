@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "economics.h"
+#include "fail.h"
 #include "pricing.h"
 #include "report.h"
 #include "result.h"
@@ -232,6 +233,12 @@ static int price_one(const cost_opts *o, const ic_catalog *cat, const char *path
                      char *err, size_t errlen) {
     int rc = ic_result_read(&pr->r, path, err, errlen);
     if (rc) return rc;
+    if (pr->r.device_backend[0])
+        return ic_fail(err, errlen, 2,
+                       "%s: measured on one %s device (%s): an instance price covers all of its "
+                       "devices, and cost does not price a device's share yet (run --device "
+                       "--instance T prints it)",
+                       path, pr->r.device_backend, pr->r.device_name);
     char why[512];
     rc = ic_price_resolve(&o->price, cat, pr->r.host.instance_type, &pr->r.pricing, &pr->priced,
                           why, sizeof why);

@@ -316,10 +316,10 @@ static const ic_chip_info *device_chip(const ic_catalog *cat, const char *device
 /* ---- report ---- */
 
 static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
-    char what[400];
+    char what[400] = "no catalog";
+    /* The device's share of the price is printed, never recorded: the record's pricing block is
+     * an instance's, and a reader would price one device's figures as the whole instance. */
     double usd_h = cat ? device_price(d, cat, what, sizeof what) : 0;
-    for (size_t i = 0; i < r->n_meas; i++)
-        r->meas[i].usd_per_mtok = usd_h > 0 ? ic_usd_per_mtok(usd_h, r->meas[i].tok_per_s) : NAN;
     if (d->o.format == IC_FMT_JSON) {
         json_t *j = ic_result_to_json(r);
         if (j) ic_report_json(j, stdout);
@@ -333,12 +333,13 @@ static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
     if (d->o.format != IC_FMT_CSV) {
         printf("%smeasured on %s (%s, %s); %s\n", b, d->info.device, d->b->label, d->info.runtime,
                desc);
-        printf("%sdevice read %.0f GB/s (measured; chips.tsv %s), bf16 GEMM %.0f TFLOP/s "
-               "(measured; chips.tsv %s)\n",
-               b, d->read_gbs, ch ? "" : "has no row", d->peak_tflops, ch ? "" : "has no row");
+        printf("%sceilings, measured here: device read %.0f GB/s, bf16 GEMM %.0f TFLOP/s\n", b,
+               d->read_gbs, d->peak_tflops);
         if (ch)
             printf("%schips.tsv %s: %.0f GB/s, %.0f TFLOP/s dense bf16 (cited, not measured)\n", b,
                    ch->name, ch->peak_mem_bw_gbs, ch->peak_bf16_tflops);
+        else
+            printf("%schips.tsv has no row for this device\n", b);
         printf("%sprice: %s\n", b, what);
         if (d->o.format == IC_FMT_MD) putchar('\n');
     }
@@ -354,8 +355,8 @@ static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
         snprintf(ms, sizeof ms, "%.3f", x->ms_per_token);
         snprintf(bound, sizeof bound, "%.1f", x->bound_tok_per_s);
         snprintf(eff, sizeof eff, "%.2f", x->efficiency);
-        if (isfinite(x->usd_per_mtok))
-            snprintf(usd, sizeof usd, "%.4f", x->usd_per_mtok);
+        if (usd_h > 0)
+            snprintf(usd, sizeof usd, "%.4f", ic_usd_per_mtok(usd_h, x->tok_per_s));
         else
             snprintf(usd, sizeof usd, "-");
         const char *cells[] = {ic_meas_kind_name(x->kind), ctx, bat, tps, ms, bound, eff,

@@ -29,7 +29,11 @@
  * activations and workspace (an assumption, stated in every output). */
 #define IC_ACCEL_MEM_USABLE 0.90
 
-typedef enum ic_accel_class { IC_ACCEL_CUDA = 0, IC_ACCEL_NEURON, IC_ACCEL_CLASS_COUNT } ic_accel_class;
+typedef enum ic_accel_class {
+    IC_ACCEL_CUDA = 0,
+    IC_ACCEL_NEURON,
+    IC_ACCEL_CLASS_COUNT
+} ic_accel_class;
 
 typedef struct ic_accel_params {
     double decode_eff[IC_ACCEL_CLASS_COUNT];  /* achieved / peak HBM bandwidth in decode */
@@ -49,14 +53,14 @@ typedef enum ic_accel_status {
 typedef struct ic_accel_estimate {
     ic_accel_status status;
     ic_accel_class cls;
-    int devices;  /* on the instance */
-    int tp;       /* devices per replica */
-    int replicas; /* devices / tp */
-    double scaling;        /* tp_per_doubling^log2(tp) */
+    int devices;    /* on the instance */
+    int tp;         /* devices per replica */
+    int replicas;   /* devices / tp */
+    double scaling; /* tp_per_doubling^log2(tp) */
     double decode_eff, prefill_eff;
-    double bytes_per_step; /* weights + KV read per decode step of one replica */
+    double bytes_per_step;       /* weights + KV read per decode step of one replica */
     double need_gib, usable_gib; /* per device: what the replica's share needs, what may be used */
-    double decode_tok_s;   /* the instance, all replicas */
+    double decode_tok_s;         /* the instance, all replicas */
     int decode_compute_bound;
     double prefill_tok_s; /* the instance, all replicas */
     char placement[96];   /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
@@ -69,10 +73,11 @@ enum { IC_OPT_ACCEL_EFFICIENCY = 0x1100, IC_OPT_TP_SCALING };
 #define IC_ACCEL_OPTION_TP_SCALING                                                                 \
     { "tp-scaling", required_argument, 0, IC_OPT_TP_SCALING }
 #define IC_ACCEL_USAGE                                                                             \
-    "  --accel-efficiency CLASS=DECODE[,PREFILL]  modeled accelerators: the fraction of peak HBM\n" \
-    "                      bandwidth (decode) and bf16 compute (prefill) a device class (cuda,\n"    \
+    "  --accel-efficiency CLASS=DECODE[,PREFILL]  modeled accelerators: the fraction of peak "     \
+    "HBM\n"                                                                                        \
+    "                      bandwidth (decode) and bf16 compute (prefill) a device class (cuda,\n"  \
     "                      neuron) reaches; defaults: cited figures, printed with every row\n"     \
-    "  --tp-scaling F      modeled tensor parallelism: efficiency per doubling of the devices a\n"  \
+    "  --tp-scaling F      modeled tensor parallelism: efficiency per doubling of the devices a\n" \
     "                      replica spans (default 0.85, cited)\n"
 
 /* One of the options above: 1 when c was one of them (applied to p), 0 when not, -1 with err. */

@@ -24,8 +24,8 @@ static const char g_usage[] =
     "                      (never the CPU's efficiency); ranked apart from measured rows\n"
     "  --rank-together     one ranking for measured and modeled rows (each still marked)\n"
     "  --every-type        every modeled instance type (default: the cheapest per family)\n"
-    "  --top N             at most N modeled rows\n" IC_ACCEL_USAGE IC_PRICE_USAGE_REGION IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_TPOT_MS
-        IC_PRICE_USAGE_CATALOG IC_FORMAT_USAGE
+    "  --top N             at most N modeled rows\n" IC_ACCEL_USAGE IC_PRICE_USAGE_REGION
+        IC_PRICE_USAGE_PRICING IC_PRICE_USAGE_TPOT_MS IC_PRICE_USAGE_CATALOG IC_FORMAT_USAGE
     "Each result is ranked as the instance type it was measured on (DMI), never as a type it\n"
     "was priced as; results made off EC2 are listed as skipped.\n";
 
@@ -309,7 +309,8 @@ static void order(const cc_opts *o, ranking *k) {
 static size_t group_start(const cc_opts *o, const ranking *k, size_t i) {
     if (o->together) return 0;
     size_t s = i;
-    while (s > 0 && (k->rows[s - 1].prov == IC_PROV_MODELED) == (k->rows[i].prov == IC_PROV_MODELED))
+    while (s > 0 &&
+           (k->rows[s - 1].prov == IC_PROV_MODELED) == (k->rows[i].prov == IC_PROV_MODELED))
         s--;
     return s;
 }
@@ -323,7 +324,9 @@ static json_t *ranking_json(const cc_opts *o, const ranking *k) {
             rows,
             json_pack("{s:I, s:s, s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}",
                       "rank", (json_int_t)(i - g + 1), "group",
-                      o->together ? "all" : w->prov == IC_PROV_MODELED ? "modeled" : "measured",
+                      o->together                  ? "all"
+                      : w->prov == IC_PROV_MODELED ? "modeled"
+                                                   : "measured",
                       "instance", w->instance, "chip", w->chip, "batch", (json_int_t)w->batch,
                       "tok_per_s", w->tok_per_s, "usd_per_hour", w->price.usd_per_hour,
                       "usd_per_mtok", w->usd_per_mtok, "ratio",
@@ -332,21 +335,20 @@ static json_t *ranking_json(const cc_opts *o, const ranking *k) {
                       w->price.date, "from", w->from, "warning",
                       w->warning[0] ? json_string(w->warning) : json_null()));
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "command", "compare-chips",
-                          "model", o->model, "dtype", o->dtype, "region", o->price.region,
-                          "pricing", ic_pricing_name(o->price.pricing), "ranked_together",
-                          o->together, "rows", rows);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "command", "compare-chips", "model",
+                  o->model, "dtype", o->dtype, "region", o->price.region, "pricing",
+                  ic_pricing_name(o->price.pricing), "ranked_together", o->together, "rows", rows);
     if (o->project) {
         json_t *a = json_object();
         for (int c = 0; c < IC_ACCEL_CLASS_COUNT; c++)
             if (k->accel_class_seen[c])
-                json_object_set_new(
-                    a, ic_accel_class_name((ic_accel_class)c),
-                    json_pack("{s:f, s:s, s:f, s:s}", "decode_efficiency", o->accel.decode_eff[c],
-                              "decode_efficiency_source",
-                              ic_accel_decode_source(&o->accel, (ic_accel_class)c),
-                              "tp_scaling_per_doubling", o->accel.tp_per_doubling,
-                              "tp_scaling_source", ic_accel_tp_source(&o->accel)));
+                json_object_set_new(a, ic_accel_class_name((ic_accel_class)c),
+                                    json_pack("{s:f, s:s, s:f, s:s}", "decode_efficiency",
+                                              o->accel.decode_eff[c], "decode_efficiency_source",
+                                              ic_accel_decode_source(&o->accel, (ic_accel_class)c),
+                                              "tp_scaling_per_doubling", o->accel.tp_per_doubling,
+                                              "tp_scaling_source", ic_accel_tp_source(&o->accel)));
         json_object_set_new(j, "accelerator_model", a);
         json_object_set_new(j, "modeled_folded_by_family", json_integer((json_int_t)k->folded));
         json_object_set_new(j, "modeled_over_top", json_integer((json_int_t)k->over_top));
@@ -369,8 +371,8 @@ static void print_rows(const cc_opts *o, const ranking *k, size_t from, size_t t
         snprintf(uph, sizeof uph, "%.6f", w->price.usd_per_hour);
         snprintf(usd, sizeof usd, "%.4f", w->usd_per_mtok);
         snprintf(ratio, sizeof ratio, "%.2fx", w->usd_per_mtok / k->rows[from].usd_per_mtok);
-        snprintf(from_cell, sizeof from_cell, "%s%s%s", w->from,
-                 w->warning[0] ? "; WARNING: " : "", w->warning);
+        snprintf(from_cell, sizeof from_cell, "%s%s%s", w->from, w->warning[0] ? "; WARNING: " : "",
+                 w->warning);
         const char *cells[] = {rank,          w->instance, w->chip,
                                batch,         tps,         uph,
                                usd,           ratio,       ic_provenance_name(w->prov),

@@ -48,10 +48,9 @@ static json_t *backends_json(void) {
         const ic_offload_ops *b = ic_offload_backend(i);
         ic_offload_info info;
         b->probe(&info);
-        json_t *j = json_pack("{s:s, s:s, s:b, s:b}", "label", b->label, "state",
-                              ic_offload_state_name(info.state), "built",
-                              info.state != IC_OFFLOAD_NOT_BUILT, "usable",
-                              info.state == IC_OFFLOAD_USABLE);
+        json_t *j = json_pack(
+            "{s:s, s:s, s:b, s:b}", "label", b->label, "state", ic_offload_state_name(info.state),
+            "built", info.state != IC_OFFLOAD_NOT_BUILT, "usable", info.state == IC_OFFLOAD_USABLE);
         json_object_set_new(j, "why", info.why[0] ? json_string(info.why) : json_null());
         if (info.device[0]) json_object_set_new(j, "device", json_string(info.device));
         if (info.n_devices) json_object_set_new(j, "devices", json_integer(info.n_devices));

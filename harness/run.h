@@ -50,8 +50,8 @@ typedef struct ic_run_opts {
     ic_format format;
     int quick;
     uint64_t seed;
-    const char *device;  /* --device: NULL or "cpu", "cuda", "neuron" */
-    int model_only;      /* --model-only: modeled accelerator rows, nothing runs */
+    const char *device; /* --device: NULL or "cpu", "cuda", "neuron" */
+    int model_only;     /* --model-only: modeled accelerator rows, nothing runs */
     ic_accel_params accel;
     int bench_argc;
     char *bench_argv[IC_RUN_MAX_BENCH_ARGS];

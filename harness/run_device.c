@@ -86,15 +86,23 @@ static int plan(dev_run *d) {
     }
     if (o->repetitions == 0) o->repetitions = o->quick ? 3 : 5;
     const ic_model *m = &d->m;
-    d->shape = (ic_offload_shape){
-        .n_layer = m->n_layer, .d_model = m->d_model, .n_head = m->n_head,
-        .n_head_kv = m->n_head_kv, .head_dim = m->head_dim, .d_ff = m->d_ff,
-        .n_vocab = m->n_vocab, .n_expert = m->n_expert, .n_expert_used = m->n_expert_used,
-        .rope_theta = m->rope_theta, .norm_eps = m->norm_eps,
-        .tied_embeddings = m->tied_embeddings, .dtype = m->dtype,
-        .max_ctx = (uint32_t)list_max(o->contexts, o->n_contexts) + 1,
-        .max_batch = (uint32_t)list_max(o->batches, o->n_batches),
-        .max_prompt = (uint32_t)list_max(o->prompts, o->n_prompts), .seed = o->seed};
+    d->shape = (ic_offload_shape){.n_layer = m->n_layer,
+                                  .d_model = m->d_model,
+                                  .n_head = m->n_head,
+                                  .n_head_kv = m->n_head_kv,
+                                  .head_dim = m->head_dim,
+                                  .d_ff = m->d_ff,
+                                  .n_vocab = m->n_vocab,
+                                  .n_expert = m->n_expert,
+                                  .n_expert_used = m->n_expert_used,
+                                  .rope_theta = m->rope_theta,
+                                  .norm_eps = m->norm_eps,
+                                  .tied_embeddings = m->tied_embeddings,
+                                  .dtype = m->dtype,
+                                  .max_ctx = (uint32_t)list_max(o->contexts, o->n_contexts) + 1,
+                                  .max_batch = (uint32_t)list_max(o->batches, o->n_batches),
+                                  .max_prompt = (uint32_t)list_max(o->prompts, o->n_prompts),
+                                  .seed = o->seed};
     uint64_t need = d->b->plan_bytes ? d->b->plan_bytes(&d->shape) : 0;
     if (d->info.mem_bytes && need > d->info.mem_bytes) {
         ic_error("run --device %s: %s %s needs %.2f GiB of device memory (weights, KV cache of %u "
@@ -150,7 +158,8 @@ static void hook(const ic_bench_report *r, void *user) {
             snprintf(f->skip_message, sizeof f->skip_message, "%s",
                      r->skip_message ? r->skip_message : "skipped");
         } else if (r->aggregate == NULL) {
-            if (f->n_samples < IC_RESULT_MAX_SAMPLES) f->samples_ns[f->n_samples++] = r->real_time_ns;
+            if (f->n_samples < IC_RESULT_MAX_SAMPLES)
+                f->samples_ns[f->n_samples++] = r->real_time_ns;
         } else if (strcmp(r->aggregate, "median") == 0) {
             f->median_ns = r->real_time_ns;
             f->have_median = 1;
@@ -216,7 +225,8 @@ static int measure(dev_run *d) {
 
 /* Bytes one decode step reads: the weights once, and each sequence's f16 KV cache. */
 static double step_bytes(const ic_model *m, size_t context, size_t batch) {
-    return (double)ic_model_weight_bytes_per_token(m) + (double)batch * ic_accel_kv_bytes(m, context);
+    return (double)ic_model_weight_bytes_per_token(m) +
+           (double)batch * ic_accel_kv_bytes(m, context);
 }
 
 static void fill_measurement(const dev_run *d, const dev_fig *f, ic_measurement *x) {
@@ -241,8 +251,7 @@ static void fill_measurement(const dev_run *d, const dev_fig *f, ic_measurement 
         x->bytes_per_token = step_bytes(m, f->context, f->batch) / (double)f->batch;
         x->flop_per_token = ic_model_flop_per_token(m, f->context);
         x->read_bw_gbs = d->read_gbs;
-        snprintf(x->read_bw_source, sizeof x->read_bw_source, "device read probe (%s)",
-                 d->b->name);
+        snprintf(x->read_bw_source, sizeof x->read_bw_source, "device read probe (%s)", d->b->name);
         x->bound_tok_per_s = d->read_gbs * 1e9 / x->bytes_per_token;
         snprintf(x->limit, sizeof x->limit, "memory");
     }
@@ -343,7 +352,7 @@ static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
         printf("%sprice: %s\n", b, what);
         if (d->o.format == IC_FMT_MD) putchar('\n');
     }
-    static const char *const heads[] = {"kind",  "context", "batch", "tok/s", "ms/token",
+    static const char *const heads[] = {"kind",  "context", "batch", "tok/s",    "ms/token",
                                         "bound", "eff",     "limit", "usd/Mtok", "how"};
     ic_table *t = ic_table_new(10, heads, "lrrrrrrlrl");
     for (size_t i = 0; t && i < r->n_meas; i++) {
@@ -359,8 +368,9 @@ static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
             snprintf(usd, sizeof usd, "%.4f", ic_usd_per_mtok(usd_h, x->tok_per_s));
         else
             snprintf(usd, sizeof usd, "-");
-        const char *cells[] = {ic_meas_kind_name(x->kind), ctx, bat, tps, ms, bound, eff,
-                               x->limit, usd, ic_provenance_name(x->provenance)};
+        const char *cells[] = {
+            ic_meas_kind_name(x->kind),       ctx, bat, tps, ms, bound, eff, x->limit, usd,
+            ic_provenance_name(x->provenance)};
         ic_table_add(t, cells);
     }
     if (t) ic_table_print(t, d->o.format, stdout);

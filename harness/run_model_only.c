@@ -147,10 +147,9 @@ static void print_assumptions(const ic_run_opts *o, ic_accel_class cls, const ch
 }
 
 static void print_table(const mo_set *s, ic_format fmt) {
-    static const char *const heads[] = {"instance",   "chip",        "devices",   "placement",
-                                        "context",    "batch",       "decode tok/s", "prefill tok/s",
-                                        "usd/h",      "usd/Mtok out", "usd/Mtok in", "bound",
-                                        "how",        "price date"};
+    static const char *const heads[] = {
+        "instance",      "chip",  "devices",      "placement",   "context", "batch", "decode tok/s",
+        "prefill tok/s", "usd/h", "usd/Mtok out", "usd/Mtok in", "bound",   "how",   "price date"};
     ic_table *t = ic_table_new(14, heads, "llrlrrrrrrrlll");
     for (size_t i = 0; t && i < s->n; i++) {
         const mo_row *r = &s->rows[i];
@@ -163,11 +162,11 @@ static void print_table(const mo_set *s, ic_format fmt) {
         snprintf(uph, sizeof uph, "%.4f", r->price.usd_per_hour);
         snprintf(out, sizeof out, "%.4f", r->usd_per_mtok_out);
         snprintf(in, sizeof in, "%.4f", r->usd_per_mtok_in);
-        const char *cells[] = {r->ii->type, r->ch->name, dev, r->e.placement, ctx, bat, dec, pre,
-                               uph,         out,         in,  r->e.decode_compute_bound
-                                                                  ? "compute"
-                                                                  : "memory",
-                               "modeled",   r->price.date};
+        const char *cells[] = {
+            r->ii->type, r->ch->name,  dev, r->e.placement,
+            ctx,         bat,          dec, pre,
+            uph,         out,          in,  r->e.decode_compute_bound ? "compute" : "memory",
+            "modeled",   r->price.date};
         ic_table_add(t, cells);
     }
     if (t) ic_table_print(t, fmt, stdout);
@@ -185,9 +184,9 @@ static json_t *rows_json(const ic_run_opts *o, const ic_model *m, ic_accel_class
                       "s:s, s:o, s:o, s:s}",
                       "instance", r->ii->type, "chip", r->ch->name, "devices", r->e.devices,
                       "tensor_parallel", r->e.tp, "replicas", r->e.replicas, "scaling",
-                      r->e.scaling, "placement", r->e.placement, "context",
-                      (json_int_t)r->context, "batch", (json_int_t)r->batch, "decode_tok_per_s",
-                      r->e.decode_tok_s, "prefill_tok_per_s", r->e.prefill_tok_s, "decode_bound",
+                      r->e.scaling, "placement", r->e.placement, "context", (json_int_t)r->context,
+                      "batch", (json_int_t)r->batch, "decode_tok_per_s", r->e.decode_tok_s,
+                      "prefill_tok_per_s", r->e.prefill_tok_s, "decode_bound",
                       r->e.decode_compute_bound ? "compute" : "memory", "usd_per_hour",
                       r->price.usd_per_hour, "price_source", r->price.source, "price_date",
                       r->price.date, "usd_per_mtok_out", ic_json_number(r->usd_per_mtok_out),
@@ -203,8 +202,7 @@ static json_t *rows_json(const ic_run_opts *o, const ic_model *m, ic_accel_class
         "prefill_efficiency_source", ic_accel_prefill_source(&o->accel, cls),
         "tp_scaling_per_doubling", o->accel.tp_per_doubling, "tp_scaling_source",
         ic_accel_tp_source(&o->accel), "memory_usable", IC_ACCEL_MEM_USABLE, "rows", rows,
-        "skipped_does_not_fit", (json_int_t)s->no_fit, "skipped_no_price",
-        (json_int_t)s->no_price);
+        "skipped_does_not_fit", (json_int_t)s->no_fit, "skipped_no_price", (json_int_t)s->no_price);
 }
 
 static void report(const ic_run_opts *o, const ic_model *m, ic_accel_class cls, size_t prompt,
@@ -234,8 +232,7 @@ static void report(const ic_run_opts *o, const ic_model *m, ic_accel_class cls, 
                "the instance's devices\n",
                b, s->no_fit);
     if (s->no_price)
-        printf("%s%zu instance types left out: no price in %s\n", b, s->no_price,
-               o->price.region);
+        printf("%s%zu instance types left out: no price in %s\n", b, s->no_price, o->price.region);
     if (s->no_facts)
         printf("%saccelerator types without chip facts in chips.tsv, not modeled: %s\n", b,
                s->no_facts_chips);

@@ -43,12 +43,21 @@ static void hand_cases(void) {
     CHECK(ic_model_total_bytes(&m70) == 141110050816ull, "70b stored");
     CHECK(ic_accel_kv_bytes(&m8, 128) == 16777216.0, "kv %g", ic_accel_kv_bytes(&m8, 128));
 
-    ic_chip_info h100 = {.name = "h100-sxm", .arch = "cuda", .peak_mem_bw_gbs = 3350,
-                         .peak_bf16_tflops = 989, .device_mem_gib = 80};
-    ic_chip_info trn1 = {.name = "trainium1", .arch = "neuron", .peak_mem_bw_gbs = 880.5,
-                         .peak_bf16_tflops = 190, .device_mem_gib = 32};
-    ic_chip_info inf2 = {.name = "inferentia2", .arch = "neuron", .peak_mem_bw_gbs = 880.5,
-                         .peak_bf16_tflops = 190, .device_mem_gib = 32};
+    ic_chip_info h100 = {.name = "h100-sxm",
+                         .arch = "cuda",
+                         .peak_mem_bw_gbs = 3350,
+                         .peak_bf16_tflops = 989,
+                         .device_mem_gib = 80};
+    ic_chip_info trn1 = {.name = "trainium1",
+                         .arch = "neuron",
+                         .peak_mem_bw_gbs = 880.5,
+                         .peak_bf16_tflops = 190,
+                         .device_mem_gib = 32};
+    ic_chip_info inf2 = {.name = "inferentia2",
+                         .arch = "neuron",
+                         .peak_mem_bw_gbs = 880.5,
+                         .peak_bf16_tflops = 190,
+                         .device_mem_gib = 32};
     ic_instance_info p5 = {.type = "p5.48xlarge", .accelerators = 8};
     ic_instance_info trn = {.type = "trn1.32xlarge", .accelerators = 16};
     ic_instance_info inf = {.type = "inf2.xlarge", .accelerators = 1};
@@ -57,23 +66,23 @@ static void hand_cases(void) {
     ic_accel_estimate e;
 
     ic_accel_estimate_for(&p5, &h100, &m8, 1, 128, 512, &p, &e);
-    CHECK(e.status == IC_ACCEL_OK && e.tp == 1 && e.replicas == 8, "p5 8b placement %d %d",
-          e.tp, e.replicas);
+    CHECK(e.status == IC_ACCEL_OK && e.tp == 1 && e.replicas == 8, "p5 8b placement %d %d", e.tp,
+          e.replicas);
     CHECK(rel_near(e.decode_tok_s, 1070.06, 1e-5), "p5 8b decode %.4f", e.decode_tok_s);
     CHECK(rel_near(e.prefill_tok_s, 224530.7, 1e-5), "p5 8b prefill %.2f", e.prefill_tok_s);
     CHECK(!e.decode_compute_bound, "batch-1 decode is bandwidth-bound");
     CHECK(strcmp(e.placement, "1 replica per device x 8") == 0, "%s", e.placement);
 
     ic_accel_estimate_for(&p5, &h100, &m70, 1, 128, 512, &p, &e);
-    CHECK(e.status == IC_ACCEL_OK && e.tp == 2 && e.replicas == 4, "p5 70b placement %d %d",
-          e.tp, e.replicas);
+    CHECK(e.status == IC_ACCEL_OK && e.tp == 2 && e.replicas == 4, "p5 70b placement %d %d", e.tp,
+          e.replicas);
     CHECK(rel_near(e.scaling, 0.85, 1e-12), "scaling %g", e.scaling);
     CHECK(rel_near(e.decode_tok_s, 98.2951, 1e-5), "p5 70b decode %.4f", e.decode_tok_s);
     CHECK(strcmp(e.placement, "tensor parallel over 2 devices x 4") == 0, "%s", e.placement);
 
     ic_accel_estimate_for(&trn, &trn1, &m70, 1, 128, 512, &p, &e);
-    CHECK(e.status == IC_ACCEL_OK && e.tp == 8 && e.replicas == 2, "trn1 70b placement %d %d",
-          e.tp, e.replicas);
+    CHECK(e.status == IC_ACCEL_OK && e.tp == 8 && e.replicas == 2, "trn1 70b placement %d %d", e.tp,
+          e.replicas);
     CHECK(rel_near(e.scaling, 0.614125, 1e-9), "scaling %g", e.scaling);
     CHECK(rel_near(e.decode_tok_s, 21.7772, 1e-5), "trn1 70b decode %.4f", e.decode_tok_s);
     CHECK(rel_near(e.prefill_tok_s, 5427.996, 1e-5), "trn1 70b prefill %.3f", e.prefill_tok_s);
@@ -96,8 +105,7 @@ static void hand_cases(void) {
     /* A user's efficiency replaces the default in proportion; the source says so. */
     CHECK(ic_accel_parse_efficiency(&p, "cuda=0.3", err, sizeof err) == 0, "%s", err);
     ic_accel_estimate_for(&p5, &h100, &m8, 1, 128, 512, &p, &e);
-    CHECK(rel_near(e.decode_tok_s, 1070.06 / 2, 1e-5), "half the efficiency %.3f",
-          e.decode_tok_s);
+    CHECK(rel_near(e.decode_tok_s, 1070.06 / 2, 1e-5), "half the efficiency %.3f", e.decode_tok_s);
     CHECK(strcmp(ic_accel_decode_source(&p, IC_ACCEL_CUDA), "set by the user") == 0, "source");
     CHECK(strstr(ic_accel_prefill_source(&p, IC_ACCEL_CUDA), "Llama 3") != NULL,
           "the prefill default keeps its source");
@@ -119,9 +127,9 @@ static void options(void) {
     CHECK(ic_accel_parse_efficiency(&p, "neuron=0.5,0.25", err, sizeof err) == 0, "%s", err);
     CHECK(p.decode_eff[IC_ACCEL_NEURON] == 0.5 && p.prefill_eff[IC_ACCEL_NEURON] == 0.25,
           "both figures");
-    static const char *const bad[] = {"cuda",      "cuda=",    "cuda=0",   "cuda=1.5", "cuda=nan",
-                                      "tpu=0.5",   "cuda=0.5,", "cuda=0.5x", "=0.5",   "cuda=-0.1",
-                                      "cuda=1e300"};
+    static const char *const bad[] = {"cuda",     "cuda=",     "cuda=0",    "cuda=1.5",
+                                      "cuda=nan", "tpu=0.5",   "cuda=0.5,", "cuda=0.5x",
+                                      "=0.5",     "cuda=-0.1", "cuda=1e300"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
         CHECK(ic_accel_parse_efficiency(&p, bad[i], err, sizeof err) == -1 && err[0],

@@ -82,11 +82,19 @@ static int t_gemm(ic_offload_ctx *c, uint32_t side, int reps, double *tf, char *
 }
 static void t_fini(ic_offload_ctx *c) {}
 
-static const ic_offload_ops g_test_ops = {
-    .name = "test", .label = "a test backend", .probe = t_probe, .init = t_init,
-    .load = t_load, .decode = t_decode, .prefill = t_prefill, .synchronize = t_sync,
-    .timer_begin = t_begin, .timer_end = t_end, .read_probe = t_read, .gemm_probe = t_gemm,
-    .fini = t_fini};
+static const ic_offload_ops g_test_ops = {.name = "test",
+                                          .label = "a test backend",
+                                          .probe = t_probe,
+                                          .init = t_init,
+                                          .load = t_load,
+                                          .decode = t_decode,
+                                          .prefill = t_prefill,
+                                          .synchronize = t_sync,
+                                          .timer_begin = t_begin,
+                                          .timer_end = t_end,
+                                          .read_probe = t_read,
+                                          .gemm_probe = t_gemm,
+                                          .fini = t_fini};
 
 static void opts(ic_run_opts *o, const char *catalog, const char *json) {
     memset(o, 0, sizeof *o);
@@ -145,8 +153,8 @@ static void good_run(const char *catalog, const char *path) {
             CHECK(strcmp(m->limit, "compute") == 0 && m->have_bound, "prefill compute-bound");
         } else {
             double want = (double)m->batch / 0.002;
-            CHECK(fabs(m->tok_per_s - want) < 1e-6 * want, "decode batch %ld: %g tok/s",
-                  m->batch, m->tok_per_s);
+            CHECK(fabs(m->tok_per_s - want) < 1e-6 * want, "decode batch %ld: %g tok/s", m->batch,
+                  m->tok_per_s);
             double bound = 1000e9 * m->batch / (w + m->batch * kv);
             CHECK(fabs(m->bound_tok_per_s - bound) < 1e-6 * bound &&
                       fabs(m->efficiency - want / bound) < 1e-9,

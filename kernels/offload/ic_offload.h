@@ -41,12 +41,12 @@ typedef enum ic_offload_state {
 /* What probe found. */
 typedef struct ic_offload_info {
     ic_offload_state state;
-    char why[256];        /* not built / unavailable: the reason, as `list` prints it */
-    int n_devices;        /* devices visible */
-    char device[128];     /* device 0's name, e.g. "NVIDIA H100 80GB HBM3" */
-    uint64_t mem_bytes;   /* device 0's memory */
-    char runtime[96];     /* driver and runtime versions, e.g. "driver 13.0, runtime 13.0" */
-    char arch[32];        /* e.g. "sm_90" */
+    char why[256];      /* not built / unavailable: the reason, as `list` prints it */
+    int n_devices;      /* devices visible */
+    char device[128];   /* device 0's name, e.g. "NVIDIA H100 80GB HBM3" */
+    uint64_t mem_bytes; /* device 0's memory */
+    char runtime[96];   /* driver and runtime versions, e.g. "driver 13.0, runtime 13.0" */
+    char arch[32];      /* e.g. "sm_90" */
 } ic_offload_info;
 
 /* The shape a backend builds: the model's dimensions and the weight type of every matrix. */

@@ -27,8 +27,14 @@
 
 /* The runtime's entry points this seam uses, by name (nrt.h of the Neuron SDK, NRT 2.x). */
 static const char *const g_symbols[] = {
-    "nrt_init",       "nrt_close",  "nrt_get_total_nc_count",  "nrt_load",
-    "nrt_unload",     "nrt_execute", "nrt_allocate_tensor_set", "nrt_tensor_allocate",
+    "nrt_init",
+    "nrt_close",
+    "nrt_get_total_nc_count",
+    "nrt_load",
+    "nrt_unload",
+    "nrt_execute",
+    "nrt_allocate_tensor_set",
+    "nrt_tensor_allocate",
     "nrt_add_tensor_to_tensor_set",
 };
 
@@ -42,8 +48,9 @@ typedef void nrt_close_fn(void);
 static void *open_runtime(char *where, size_t len, char *why, size_t wlen) {
 #if defined(IC_OFFLOAD_STATIC)
     (void)where, (void)len;
-    snprintf(why, wlen, "this binary is linked statically and cannot dlopen libnrt: use a "
-                        "dynamically linked build on the Neuron host");
+    snprintf(why, wlen,
+             "this binary is linked statically and cannot dlopen libnrt: use a "
+             "dynamically linked build on the Neuron host");
     return NULL;
 #endif
     const char *env = getenv("IC_NRT_LIBRARY");
@@ -87,10 +94,11 @@ static void neuron_probe(ic_offload_info *info) {
     uint32_t cores = 0;
     int st = init(NRT_FRAMEWORK_TYPE_NO_FW, "", "");
     if (st != 0) {
-        snprintf(info->why, sizeof info->why,
-                 "the Neuron runtime %.100s is installed but nrt_init failed (status %d): no Neuron "
-                 "device here, or the driver is not loaded",
-                 where, st);
+        snprintf(
+            info->why, sizeof info->why,
+            "the Neuron runtime %.100s is installed but nrt_init failed (status %d): no Neuron "
+            "device here, or the driver is not loaded",
+            where, st);
         dlclose(h);
         return;
     }

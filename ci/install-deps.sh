@@ -17,6 +17,7 @@ packages=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, run under qemu
   binutils-aarch64-linux-gnu            # nm/objdump for ci/arm_insn_count.py
   valgrind                              # callgrind counts for ci/x86-insn-gate.sh
+  slurm-wlm munge                       # a one-node Slurm for the fleet test (ci/slurm-local.sh)
   libjansson-dev:arm64                  # jansson for the aarch64 infercost (multiarch, see below)
 )
 

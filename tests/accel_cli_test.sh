@@ -30,6 +30,17 @@ else
   has "$tmp/err" "run --device cuda: (not built|unavailable): " "cuda: why it cannot run"
   has "$tmp/err" "--model-only models it from chips.tsv instead" "and what to do instead"
 fi
+# The CUDA backend is a plugin: a binary whose plugin cannot be loaded says so, and a CPU command
+# never loads it.
+if "$bin" list --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["backends"]["cuda"]["built"] else 1)'; then
+  expect 0 "list, the CUDA plugin missing" -- env IC_CUDA_PLUGIN=/nonexistent/libic_offload_cuda.so "$bin" list
+  has "$tmp/out" "^  cuda +unavailable: the CUDA backend plugin cannot be loaded \(/nonexistent/libic_offload_cuda.so: cannot open" "a missing plugin named"
+  expect 2 "run --device cuda, the plugin missing" -- env IC_CUDA_PLUGIN=/nonexistent/libic_offload_cuda.so "$bin" run --device cuda
+  has "$tmp/err" "run --device cuda: unavailable: the CUDA backend plugin cannot be loaded" "run says why"
+  if command -v ldd >/dev/null; then
+    ldd "$bin" | grep -q cublas && bad "the binary links cuBLAS: every command would load it" || ok
+  fi
+fi
 expect 2 "run --device tpu" -- "$bin" run --device tpu
 has "$tmp/err" "--device 'tpu': expected cpu, cuda or neuron" "unknown device named"
 

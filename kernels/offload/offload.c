@@ -19,7 +19,7 @@ extern const ic_offload_ops ic_offload_neuron_ops; /* neuron/neuron.c: always bu
 #define CUDA_NOTE                                                                                  \
     "a plugin (" CUDA_PLUGIN_NAME ") built for sm_90 (H100, H200); compiled, not yet run on a GPU"
 
-static const ic_offload_ops *g_cuda;   /* the plugin's table, once loaded */
+static const ic_offload_ops *g_cuda; /* the plugin's table, once loaded */
 static char g_cuda_why[sizeof(((ic_offload_info *)0)->why)];
 
 #if defined(IC_CUDA_PLUGIN_BUILD_PATH) && !defined(IC_OFFLOAD_STATIC)
@@ -50,9 +50,11 @@ static const ic_offload_ops *cuda_plugin(void) {
         if (!paths[i]) continue;
         if (i > 0 && access(paths[i], F_OK) != 0) continue; /* not installed there */
         void *h = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
-        const ic_offload_ops *t = h ? (const ic_offload_ops *)dlsym(h, "ic_offload_cuda_ops") : NULL;
+        const ic_offload_ops *t =
+            h ? (const ic_offload_ops *)dlsym(h, "ic_offload_cuda_ops") : NULL;
         if (t) return g_cuda = t;
-        if (!first[0]) snprintf(first, sizeof first, "%.150s", h ? "no ic_offload_cuda_ops" : dlerror());
+        if (!first[0])
+            snprintf(first, sizeof first, "%.150s", h ? "no ic_offload_cuda_ops" : dlerror());
         if (h) dlclose(h);
         if (i == 0) break; /* a plugin the user named: no fallback */
     }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The source tree's platforms/, an absolute path set by CMake (the last place looked). */
 #ifndef IC_PLATFORMS_DIR_DEFAULT
 #define IC_PLATFORMS_DIR_DEFAULT "platforms"
 #endif
@@ -41,14 +42,73 @@ int ic_pricing_parse(const char *name, ic_pricing *out) {
     return -1;
 }
 
-const char *ic_catalog_default_dir(void) {
+static const char *const g_origin_names[] = {"--catalog", "IC_PLATFORMS_DIR", "installed",
+                                             "source tree"};
+
+const char *ic_catalog_origin_name(ic_catalog_origin origin) {
+    return (unsigned)origin <= IC_CATALOG_SOURCE ? g_origin_names[origin] : "?";
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* <prefix>/share/infercost/platforms for the binary at <prefix>/bin/infercost, into out; 0 when
+ * the binary's own path cannot be read. */
+static int installed_dir(char *out, size_t len) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) return 0;
+    *slash = '\0';
+    return snprintf(out, len, "%s/../share/infercost/platforms", exe) < (int)len;
+}
+
+static int found(char *dir, size_t dirlen, const char *path, ic_catalog_origin *origin,
+                 ic_catalog_origin o, char *err, size_t errlen) {
+    if (strlen(path) >= dirlen)
+        return ic_fail(err, errlen, 2, "catalog directory name too long (%s)",
+                       ic_catalog_origin_name(o));
+    snprintf(dir, dirlen, "%s", path);
+    *origin = o;
+    return 0;
+}
+
+int ic_catalog_find(const char *given, char *dir, size_t dirlen, ic_catalog_origin *origin,
+                    char *err, size_t errlen) {
     const char *env = getenv("IC_PLATFORMS_DIR");
-    return env && env[0] ? env : IC_PLATFORMS_DIR_DEFAULT;
+    if (given || (env && env[0])) {
+        ic_catalog_origin o = given ? IC_CATALOG_GIVEN : IC_CATALOG_ENV;
+        const char *path = given ? given : env;
+        if (!is_dir(path))
+            return ic_fail(err, errlen, 2, "catalog directory '%s' does not exist (given by %s)",
+                           path, given ? "--catalog" : "$IC_PLATFORMS_DIR");
+        return found(dir, dirlen, path, origin, o, err, errlen);
+    }
+    char inst[PATH_MAX + 64];
+    int have_inst = installed_dir(inst, sizeof inst);
+    if (have_inst && is_dir(inst)) {
+        char real[PATH_MAX];
+        return found(dir, dirlen, realpath(inst, real) ? real : inst, origin, IC_CATALOG_INSTALLED,
+                     err, errlen);
+    }
+    if (is_dir(IC_PLATFORMS_DIR_DEFAULT))
+        return found(dir, dirlen, IC_PLATFORMS_DIR_DEFAULT, origin, IC_CATALOG_SOURCE, err, errlen);
+    return ic_fail(err, errlen, 2,
+                   "no platform catalog found: tried --catalog (not given), $IC_PLATFORMS_DIR "
+                   "(unset), %s (installed beside the binary), %s (the source tree it was built "
+                   "from); give --catalog DIR or set IC_PLATFORMS_DIR",
+                   have_inst ? inst
+                             : "<prefix>/share/infercost/platforms (/proc/self/exe unreadable)",
+                   IC_PLATFORMS_DIR_DEFAULT);
 }
 
 const char *ic_catalog_shown_dir(const ic_catalog *cat) {
-    /* The compiled-in default is the build machine's absolute path of the source tree. */
-    return strcmp(cat->dir, IC_PLATFORMS_DIR_DEFAULT) == 0 ? "platforms" : cat->dir;
+    /* The source tree's absolute path is the build machine's: messages say "platforms". */
+    return cat->origin == IC_CATALOG_SOURCE ? "platforms" : cat->dir;
 }
 
 /* ---- TSV reading: '#' comments, a header row naming the columns, then tab-separated rows. ----
@@ -526,18 +586,9 @@ void ic_catalog_free(ic_catalog *cat) {
 
 int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen) {
     memset(cat, 0, sizeof *cat);
-    if (!dir) dir = ic_catalog_default_dir();
-    if (strlen(dir) >= sizeof cat->dir)
-        return ic_fail(err, errlen, 2, "catalog directory name too long");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ic_fail(err, errlen, 2,
-                       "catalog directory '%s' does not exist (give --catalog DIR or "
-                       "set IC_PLATFORMS_DIR)",
-                       dir);
-    snprintf(cat->dir, sizeof cat->dir, "%s", dir);
-    int rc = load_all(cat, err, errlen);
-    if (rc) ic_catalog_free(cat);
+    int rc = ic_catalog_find(dir, cat->dir, sizeof cat->dir, &cat->origin, err, errlen);
+    if (rc) return rc;
+    if ((rc = load_all(cat, err, errlen))) ic_catalog_free(cat);
     return rc;
 }
 

@@ -59,8 +59,17 @@ typedef struct ic_token_price {
     char date[32];
 } ic_token_price;
 
+/* Where the catalog directory came from (ic_catalog_find), in the order it is looked for. */
+typedef enum ic_catalog_origin {
+    IC_CATALOG_GIVEN,     /* --catalog DIR */
+    IC_CATALOG_ENV,       /* $IC_PLATFORMS_DIR */
+    IC_CATALOG_INSTALLED, /* <prefix>/share/infercost/platforms beside <prefix>/bin/infercost */
+    IC_CATALOG_SOURCE,    /* platforms/ of the source tree the binary was built from */
+} ic_catalog_origin;
+
 typedef struct ic_catalog {
     char dir[1024];
+    ic_catalog_origin origin;
     ic_instance_info *instances;
     size_t n_instances;
     ic_chip_info *chips;
@@ -86,20 +95,30 @@ typedef struct ic_price {
     char discount_date[32];
 } ic_price;
 
-/* The catalog directory to use when none is given: $IC_PLATFORMS_DIR, else the source tree's
- * platforms/ compiled in by CMake. Returns a static string. */
-const char *ic_catalog_default_dir(void);
+/* Finds the catalog directory, the one rule every command uses: given (--catalog DIR; NULL when
+ * absent), else $IC_PLATFORMS_DIR when set and not empty, else share/infercost/platforms installed
+ * beside the running binary (/proc/self/exe, <prefix>/bin/../share/infercost/platforms), else the
+ * source tree's platforms/ compiled in by CMake. A directory named by --catalog or the variable
+ * must exist: it is never silently replaced by another. Writes the directory into dir (dirlen
+ * bytes) and where it came from into *origin; returns 0, or 2 with a message that names every
+ * place tried. */
+int ic_catalog_find(const char *given, char *dir, size_t dirlen, ic_catalog_origin *origin,
+                    char *err, size_t errlen);
 
-/* How messages name the catalog's directory: "platforms" for the source tree's catalog compiled in
- * as the default (its absolute path is the build machine's), else the directory as given. Points
- * into cat or at a static string. */
+/* "--catalog", "IC_PLATFORMS_DIR", "installed" or "source tree": how a catalog was found. */
+const char *ic_catalog_origin_name(ic_catalog_origin origin);
+
+/* How messages name the catalog's directory: "platforms" for the source tree's catalog found as the
+ * default (its absolute path is the build machine's), else the directory. Points into cat or at a
+ * static string. */
 const char *ic_catalog_shown_dir(const ic_catalog *cat);
 
-/* Loads every file of the catalog in dir (NULL: the default). The catalog owns its arrays; free
- * them with ic_catalog_free. On failure nothing needs freeing. Each file is checked against its
- * columns: the header names each of them once (any order), every row has the header's width, no
- * control bytes, numbers in range, names without spaces, and no repeated key (instance type; type
- * and region; chip; pricing mode; model); an error names the file, line and column. */
+/* Loads every file of the catalog that ic_catalog_find finds from dir (--catalog's directory, or
+ * NULL). The catalog owns its arrays; free them with ic_catalog_free. On failure nothing needs
+ * freeing. Each file is checked against its columns: the header names each of them once (any
+ * order), every row has the header's width, no control bytes, numbers in range, names without
+ * spaces, and no repeated key (instance type; type and region; chip; pricing mode; model); an error
+ * names the file, line and column. */
 int ic_catalog_load(ic_catalog *cat, const char *dir, char *err, size_t errlen);
 
 void ic_catalog_free(ic_catalog *cat);

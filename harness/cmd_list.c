@@ -6,9 +6,11 @@
 #include <getopt.h>
 #include <jansson.h>
 
+#include "catalog.h"
 #include "graviton.h"
 #include "ic_dispatch.h"
 #include "ic_offload.h"
+#include "report.h"
 #include "topology.h"
 
 static const char g_usage[] = "usage: infercost list [--json]\n"
@@ -86,6 +88,32 @@ static void dep_status(size_t i, char *out, size_t len) {
         snprintf(out, len, "available");
 }
 
+/* The platform catalog the price commands would use, and how it was found (ic_catalog_find). */
+static json_t *catalog_json(void) {
+    char dir[1024], err[1400];
+    ic_catalog_origin origin;
+    json_t *j = json_object();
+    if (ic_catalog_find(NULL, dir, sizeof dir, &origin, err, sizeof err) == 0) {
+        json_object_set_new(j, "dir", json_string(dir));
+        json_object_set_new(j, "found_by", json_string(ic_catalog_origin_name(origin)));
+    } else {
+        json_object_set_new(j, "error", json_string(err));
+    }
+    return j;
+}
+
+static void catalog_text(void) {
+    char dir[1024], err[1400], shown[4 * sizeof err];
+    ic_catalog_origin origin;
+    if (ic_catalog_find(NULL, dir, sizeof dir, &origin, err, sizeof err) == 0) {
+        ic_escape_controls(dir, shown, sizeof shown);
+        printf("\ncatalog    %s (%s)\n", shown, ic_catalog_origin_name(origin));
+    } else {
+        ic_escape_controls(err, shown, sizeof shown);
+        printf("\ncatalog    none: %s\n", shown);
+    }
+}
+
 static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     json_t *root = json_object();
     json_object_set_new(root, "version", json_string(IC_VERSION));
@@ -120,6 +148,7 @@ static json_t *list_json(const ic_cpu_info *cpu, ic_level cap) {
     }
     json_object_set_new(root, "dependencies", deps);
     json_object_set_new(root, "backends", backends_json());
+    json_object_set_new(root, "catalog", catalog_json());
 
     json_t *kernels = json_array();
     size_t n;
@@ -172,6 +201,7 @@ static void list_text(const ic_cpu_info *cpu, ic_level cap) {
         printf("  %-10s %s\n", g_deps[i].name, status);
     }
     backends_text();
+    catalog_text();
 
     printf("\nkernels    (* = chosen for this op and type)\n");
     printf("  %-10s %-5s %-26s %s\n", "op", "type", "variant", "status");

@@ -95,6 +95,15 @@ if [ -s "$dir/slurmctld.pid" ] && [ -d "/proc/$(cat "$dir/slurmctld.pid")" ]; th
   exit 1
 fi
 chmod 755 "$dir"
+# munged also wants every directory above its socket searchable by all: say which one is not.
+up=$(dirname "$dir")
+while [ "$up" != / ]; do
+  if [ "$(( $(stat -c %a "$up") % 2 ))" -eq 0 ]; then
+    say "munged needs every directory above its socket searchable by all, and $up is mode $(stat -c %a "$up") (chmod o+x it, or start under another directory)"
+    exit 1
+  fi
+  up=$(dirname "$up")
+done
 mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
 chmod 755 "$dir/munge"
 

@@ -12,11 +12,12 @@ if [ ${#files[@]} -eq 0 ]; then
   echo "format-check: no tracked sources (not a git checkout?)"
   exit 77
 fi
-bad=()
-for f in "${files[@]}"; do
-  [ -f "$f" ] || continue
-  clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-done
+present=()
+for f in "${files[@]}"; do [ -f "$f" ] && present+=("$f"); done
+# One clang-format process for every file (one per file took 40-70 s of the suite): each
+# violation is reported as "FILE:LINE:COL: error: code should be clang-formatted".
+mapfile -t bad < <(clang-format --dry-run -Werror "${present[@]}" 2>&1 >/dev/null |
+  sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: .*/\1/p' | sort -u)
 if [ ${#bad[@]} -gt 0 ]; then
   echo "format-check: not clang-formatted (run: clang-format -i FILE):"
   printf '  %s\n' "${bad[@]}"

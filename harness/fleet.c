@@ -135,9 +135,13 @@ static void task_paths(const ic_fleet *f, ic_fleet_task *t) {
                  t->task_id);
 }
 
-static ic_fleet_task *find_task(ic_fleet *f, const char *array_job, long task_id) {
+/* A task is its partition, array job and task: two clusters (an x86 one and a Graviton one, as
+ * ParallelCluster requires) may write into one results directory and hand out the same job ids. */
+static ic_fleet_task *find_task(ic_fleet *f, const char *partition, const char *array_job,
+                                long task_id) {
     for (size_t i = 0; i < f->n; i++)
-        if (f->tasks[i].task_id == task_id && strcmp(f->tasks[i].array_job, array_job) == 0)
+        if (f->tasks[i].task_id == task_id && strcmp(f->tasks[i].array_job, array_job) == 0 &&
+            strcmp(f->tasks[i].partition, partition) == 0)
             return &f->tasks[i];
     return NULL;
 }
@@ -221,7 +225,7 @@ static int load_jobs(ic_fleet *f, char *err, size_t errlen) {
             break;
         }
         for (long t = 0; t < ntasks; t++) {
-            if (find_task(f, fl[0], t)) continue;
+            if (find_task(f, fl[1], fl[0], t)) continue;
             ic_fleet_task *k = new_task(f);
             if (!k) {
                 rc = ic_fail(err, errlen, 1, "out of memory");
@@ -288,7 +292,7 @@ static int load_meta(ic_fleet *f, const char *path, char *err, size_t errlen) {
         !job_id_valid(m.array_job) || m.task_id < 0)
         return ic_fail(err, errlen, 2,
                        "%s: needs a valid partition, type, array_job_id and task_id", path);
-    ic_fleet_task *t = find_task(f, m.array_job, m.task_id);
+    ic_fleet_task *t = find_task(f, m.partition, m.array_job, m.task_id);
     if (!t) {
         if ((t = new_task(f)) == NULL) return ic_fail(err, errlen, 1, "out of memory");
         *t = m;
@@ -369,15 +373,17 @@ static void note(ic_fleet *f, const char *what, const char *why) {
     snprintf(f->slurm_note + k, sizeof f->slurm_note - k, "%s%s%s", k ? "; " : "", what, why);
 }
 
-/* Splits "a|b|c" in place into three fields; 0, or -1 when it has fewer. */
-static int split_bars(char *line, char **a, char **b, char **c) {
-    char *p1 = strchr(line, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
-    if (!p2) return -1;
-    *p1 = *p2 = '\0';
-    *a = line;
-    *b = p1 + 1;
-    *c = p2 + 1;
-    return 0;
+/* Splits line in place at '|' into exactly n fields; 0, or -1 when it has another count. */
+static int split_bars(char *line, char **fields, int n) {
+    int k = 0;
+    for (char *p = line;; p++) {
+        if (k == n) return -1;
+        fields[k++] = p;
+        p = strchr(p, '|');
+        if (!p) break;
+        *p = '\0';
+    }
+    return k == n ? 0 : -1;
 }
 
 /* Runs a Slurm client; its stdout, or NULL with the reason noted. */
@@ -398,19 +404,19 @@ static char *slurm_client(ic_fleet *f, char *const argv[]) {
     return out;
 }
 
-/* squeue -t all, one line per array task: "<array job>|<task>|<state>". */
+/* squeue -t all, one line per array task: "<array job>|<task>|<partition>|<state>". */
 static void from_squeue(ic_fleet *f) {
-    char *argv[] = {"squeue", "-h", "-r", "-t", "all", "-o", "%F|%K|%T", NULL};
+    char *argv[] = {"squeue", "-h", "-r", "-t", "all", "-o", "%F|%K|%P|%T", NULL};
     char *out = slurm_client(f, argv);
     for (char *line = out, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
-        char *job, *task_s, *state;
+        char *fl[4];
         long task;
-        if (split_bars(line, &job, &task_s, &state)) continue;
-        if (parse_count(task_s, 0, 100000000, &task)) continue; /* N/A: not an array task */
-        ic_fleet_task *t = find_task(f, job, task);
-        if (t) set_state(t, state, strlen(state), "squeue");
+        if (split_bars(line, fl, 4)) continue;
+        if (parse_count(fl[1], 0, 100000000, &task)) continue; /* N/A: not an array task */
+        ic_fleet_task *t = find_task(f, fl[2], fl[0], task);
+        if (t) set_state(t, fl[3], strlen(fl[3]), "squeue");
     }
     free(out);
 }
@@ -421,25 +427,29 @@ static void from_sacct(ic_fleet *f) {
     char ids[4096] = "";
     size_t k = 0;
     for (size_t i = 0; i < f->n; i++) {
-        if (f->tasks[i].state[0] || strstr(ids, f->tasks[i].array_job)) continue;
+        if (f->tasks[i].state[0]) continue;
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen =
+                !f->tasks[j].state[0] && strcmp(f->tasks[j].array_job, f->tasks[i].array_job) == 0;
+        if (seen) continue;
         int w = snprintf(ids + k, sizeof ids - k, "%s%s", k ? "," : "", f->tasks[i].array_job);
         if (w < 0 || (size_t)w >= sizeof ids - k) break;
         k += (size_t)w;
     }
     if (!k) return;
-    char *argv[] = {"sacct", "-n", "-P", "-X", "-o", "JobID,State", "-j", ids, NULL};
+    char *argv[] = {"sacct", "-n", "-P", "-X", "-o", "JobID,Partition,State", "-j", ids, NULL};
     char *out = slurm_client(f, argv);
     for (char *line = out, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
-        char *bar = strchr(line, '|'), *us = strchr(line, '_');
+        char *fl[3], *us;
         long task;
-        if (!bar || !us || us > bar) continue;
-        *us = *bar = '\0';
+        if (split_bars(line, fl, 3) || (us = strchr(fl[0], '_')) == NULL) continue;
+        *us = '\0';
         if (parse_count(us + 1, 0, 100000000, &task)) continue;
-        ic_fleet_task *t = find_task(f, line, task);
-        const char *st = bar + 1;
-        if (t) set_state(t, st, strcspn(st, " "), "sacct"); /* "CANCELLED by 0" */
+        ic_fleet_task *t = find_task(f, fl[1], fl[0], task);
+        if (t) set_state(t, fl[2], strcspn(fl[2], " "), "sacct"); /* "CANCELLED by 0" */
     }
     free(out);
 }

@@ -435,7 +435,7 @@ static int cmd_plan(int argc, char **argv) {
         return rc;
     }
     static fleet_spec specs[IC_FLEET_MAX_SPECS];
-    int n_specs;
+    int n_specs = 0;
     if ((rc = make_specs(&o, specs, &n_specs))) return rc;
     char infercost[PATH_MAX];
     if (o.infercost) {
@@ -488,7 +488,7 @@ static int cmd_plan(int argc, char **argv) {
 /* ---- submit ---- */
 
 typedef struct script_header {
-    char results[IC_FLEET_PATH_MAX];
+    char results[IC_FLEET_DIR_MAX];
     fleet_part parts[IC_FLEET_MAX_PARTS];
     int n_parts;
     long tasks;
@@ -514,7 +514,7 @@ static int read_header(const char *path, script_header *h, char *err, size_t err
             version = 1;
         } else if (strncmp(v, "results ", 8) == 0 && v[8] == '/' && !has_controls(v + 8) &&
                    strlen(v + 8) < IC_FLEET_DIR_MAX) {
-            snprintf(h->results, sizeof h->results, "%s", v + 8);
+            memcpy(h->results, v + 8, strlen(v + 8) + 1); /* shorter than IC_FLEET_DIR_MAX */
         } else if (strncmp(v, "tasks ", 6) == 0) {
             char *end;
             h->tasks = strtol(v + 6, &end, 10);
@@ -628,7 +628,7 @@ static void print_tasks(const ic_fleet *f, ic_format fmt) {
                                k->node[0] ? k->node : "-",
                                k->exit[0] ? k->exit : "-",
                                result_present(k) ? "yes" : "no",
-                               k->log};
+                               k->log[0] ? k->log : "-"};
         ic_table_add(t, cells);
     }
     if (t) ic_table_print(t, fmt, stdout);
@@ -851,9 +851,10 @@ static int cmd_collect(int argc, char **argv) {
                    ic_fleet_state_class(t->state) == 2 ? "UNFINISHED" : "FAILED", t->name, v[i].why,
                    t->state, t->state_from[0] ? " (from " : "", t->state_from,
                    t->state_from[0] ? ")" : "", t->exit[0] ? ", the task's exit: " : "", t->exit,
-                   t->log);
+                   t->log[0] ? t->log : "-");
         else if (v[i].mismatch)
-            printf("  %-10s %s: %s; log %s\n", "MISMATCH", t->name, v[i].why, t->log);
+            printf("  %-10s %s: %s; log %s\n", "MISMATCH", t->name, v[i].why,
+                   t->log[0] ? t->log : "-");
     }
     printf("\ncollected %zu of %zu tasks; %zu failed or missing; %zu measured another type than "
            "promised\n",

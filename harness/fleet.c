@@ -91,10 +91,20 @@ int ic_fleet_spawn(char *const argv[], char **out, int *status, char *errline, s
                 open_fds--;
                 continue;
             }
-            if (i == 1) {
-                size_t take = (size_t)r < sizeof ebuf - 1 - en ? (size_t)r : sizeof ebuf - 1 - en;
-                memcpy(ebuf + en, tmp, take);
-                en += take;
+            if (i == 1) { /* keep stderr's tail: the last line says what failed */
+                size_t keep = sizeof ebuf - 1;
+                if ((size_t)r >= keep) {
+                    memcpy(ebuf, tmp + (size_t)r - keep, keep);
+                    en = keep;
+                } else {
+                    if (en + (size_t)r > keep) {
+                        size_t drop = en + (size_t)r - keep;
+                        memmove(ebuf, ebuf + drop, en - drop);
+                        en -= drop;
+                    }
+                    memcpy(ebuf + en, tmp, (size_t)r);
+                    en += (size_t)r;
+                }
                 continue;
             }
             if (buf && n + (size_t)r + 1 > cap && n + (size_t)r + 1 <= (16u << 20)) {
@@ -117,8 +127,9 @@ int ic_fleet_spawn(char *const argv[], char **out, int *status, char *errline, s
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
     }
     ebuf[en] = '\0';
-    ebuf[strcspn(ebuf, "\n")] = '\0';
-    snprintf(errline, errlen, "%s", ebuf);
+    while (en && (ebuf[en - 1] == '\n' || ebuf[en - 1] == '\r')) ebuf[--en] = '\0';
+    const char *last = strrchr(ebuf, '\n');
+    snprintf(errline, errlen, "%s", last ? last + 1 : ebuf);
     if (buf) buf[n] = '\0';
     *out = buf;
     return 0;
@@ -130,7 +141,7 @@ static void task_paths(const ic_fleet *f, ic_fleet_task *t) {
     snprintf(t->name, sizeof t->name, "%s-%s-%s_%ld", t->type, t->partition, t->array_job,
              t->task_id);
     snprintf(t->result, sizeof t->result, "%s/%s.json", f->dir, t->name);
-    if (!t->log[0])
+    if (!t->log[0] && t->job_name[0])
         snprintf(t->log, sizeof t->log, "%s/logs/%s-%s_%ld.log", f->dir, t->job_name, t->array_job,
                  t->task_id);
 }
@@ -296,7 +307,6 @@ static int load_meta(ic_fleet *f, const char *path, char *err, size_t errlen) {
     if (!t) {
         if ((t = new_task(f)) == NULL) return ic_fail(err, errlen, 1, "out of memory");
         *t = m;
-        if (!t->job_name[0]) snprintf(t->job_name, sizeof t->job_name, "%s", "?");
     } else {
         /* The task's own record of where it ran and logged wins over what submit expected. */
         if (m.log[0]) snprintf(t->log, sizeof t->log, "%s", m.log);

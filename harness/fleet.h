@@ -41,8 +41,8 @@ typedef struct ic_fleet_task {
     long task_id;
     char name[256];                 /* <type>-<partition>-<array job>_<task> */
     char result[IC_FLEET_PATH_MAX]; /* DIR/<name>.json */
-    char log[IC_FLEET_PATH_MAX];
-    int has_meta; /* the task started (it wrote its .meta) */
+    char log[IC_FLEET_PATH_MAX];    /* "" when a hand-made .meta names none */
+    int has_meta;                   /* the task started (it wrote its .meta) */
     char node[128];
     char exit[48];       /* "exit 0", "signal TERM"; "" when it never ended */
     char state[48];      /* Slurm's state (PENDING, RUNNING, COMPLETED, FAILED,
@@ -80,7 +80,7 @@ int ic_fleet_record_job(const char *dir, const char *job_id, const char *partiti
                         char *err, size_t errlen);
 
 /* Runs argv[0] (looked up in PATH) with stdin from /dev/null, collecting its stdout into *out
- * (malloc'd, terminated; at most 16 MiB kept) and the first line of its stderr into errline.
+ * (malloc'd, terminated; at most 16 MiB kept) and the last line of its stderr into errline.
  * Returns 0 with *status from waitpid, or -1 when it could not be started (errline says why). */
 int ic_fleet_spawn(char *const argv[], char **out, int *status, char *errline, size_t errlen);
 

@@ -92,6 +92,11 @@ for t in c7a.large c7g.large c7i.large; do
 done
 export IC_FLEET_SYSFS_ROOT_C7A_LARGE=$tmp/dmi-c7a.large IC_FLEET_SYSFS_ROOT_C7G_LARGE=$tmp/dmi-c7g.large
 
+# sbatch's own refusal is passed on: exit 1, its last line.
+expect 0 "plan for a partition Slurm lacks" -- "$bin" fleet plan --partitions nosuch=c7a.large "${quick[@]}" --results "$tmp/r1" --out "$tmp/nosuch.sbatch"
+expect 1 "submit to a partition Slurm lacks" -- "$bin" fleet submit "$tmp/nosuch.sbatch"
+has "$tmp/err" "sbatch --partition=nosuch failed: .*Invalid partition name" "sbatch's reason shown"
+
 res=$tmp/results
 expect 0 "plan" -- "$bin" fleet plan --partitions "$parts" "${quick[@]}" --results "$res" --out "$tmp/plan.sbatch"
 has "$tmp/out" "2 partitions x 1 spec = 2 tasks" "plan summary"

@@ -19,6 +19,7 @@ packages=(
   valgrind                              # callgrind counts for ci/x86-insn-gate.sh
   slurm-wlm munge                       # a one-node Slurm for the fleet test (ci/slurm-local.sh)
   libjansson-dev:arm64                  # jansson for the aarch64 infercost (multiarch, see below)
+  g++-aarch64-linux-gnu libbenchmark-dev:arm64   # the arm64 package that measures (ci/aarch64-package.sh)
 )
 
 # The aarch64 cross build links Debian's arm64 jansson: that needs the arm64 architecture in dpkg

@@ -23,6 +23,7 @@ stage build cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 stage build cmake --build "$build" -j "$jobs"
 stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs"
 stage aarch64 bash ci/aarch64.sh
+stage aarch64-package bash ci/aarch64-package.sh # arm64 .deb/.tar.gz, its binary measuring under qemu
 stage x86-insn-gate bash ci/x86-insn-gate.sh # instructions per element vs ci/x86_insn_baseline.tsv
 stage sanitize-gcc bash ci/sanitize.sh
 stage sanitize-clang bash ci/sanitize-clang.sh

@@ -44,8 +44,9 @@ static const char g_usage[] =
     "  --out SCRIPT        the sbatch script, written atomically\n"
     "  --model, --dtype    comma-separated; default llama-3.2-1b, q8_0\n"
     "  --context, --batch, --repetitions, --quick, and RUN OPTIONS after --: passed to run\n"
-    "  --infercost PATH    the binary each node runs (default: this one); %m in it becomes the\n"
-    "                      node's `uname -m` (x86_64, aarch64) when the task starts\n"
+    "  --infercost PATH    the binary each node runs (default: this one; a bare name is found\n"
+    "                      in the node's PATH); %m in it becomes the node's `uname -m`\n"
+    "                      (x86_64, aarch64) when the task starts\n"
     "submit: sbatch --parsable once per partition of each script; records the job ids in\n"
     "  DIR/" IC_FLEET_JOBS_FILE "\n"
     "status: every task with its Slurm state (squeue -t all, then sacct, then the task's .meta)\n"
@@ -293,7 +294,7 @@ static void write_script(FILE *f, const plan_opts *o, const char *results, const
           "  } >\"$out.meta.tmp.$$\" && mv -f \"$out.meta.tmp.$$\" \"$out.meta\"\n"
           "}\n"
           "meta\n"
-          "if [ ! -x \"$infercost\" ]; then\n"
+          "if ! command -v \"$infercost\" >/dev/null; then\n"
           "  echo \"infercost fleet: $infercost: not an executable on $(hostname)\" >&2\n"
           "  meta \"exit 127\"\n"
           "  exit 127\n"
@@ -365,7 +366,9 @@ static int cmd_plan(int argc, char **argv) {
     int c, rc;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    /* "+": stop at the first argument that is not an option, so that only what follows "--"
+     * reaches run. */
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if ((rc = parse_partitions(optarg, &o))) return rc;
@@ -439,7 +442,10 @@ static int cmd_plan(int argc, char **argv) {
     if ((rc = make_specs(&o, specs, &n_specs))) return rc;
     char infercost[PATH_MAX];
     if (o.infercost) {
-        snprintf(infercost, sizeof infercost, "%s", o.infercost);
+        /* A relative path is made absolute (the task starts elsewhere); a bare name is looked up
+         * in the node's PATH. */
+        if (o.infercost[0] == '/' || !strchr(o.infercost, '/') || !realpath(o.infercost, infercost))
+            snprintf(infercost, sizeof infercost, "%s", o.infercost);
     } else {
         ssize_t n = readlink("/proc/self/exe", infercost, sizeof infercost - 1);
         if (n <= 0) {

@@ -161,6 +161,18 @@ expect 0 "history list" -- "$bin" history list --db "$res/history.sqlite"
 expect 1 "collect again: the history is unchanged" -- "$bin" fleet collect "$res"
 has "$tmp/out" "already in the history as run 2" "idempotent"
 
+# A node without the binary: the task fails (exit 127), Slurm says FAILED, the log says why.
+expect 0 "plan with a missing binary" -- "$bin" fleet plan --partitions c7g-large=c7g.large "${quick[@]}" --results "$tmp/r2" --out "$tmp/nobin.sbatch" --infercost /nonexistent/infercost
+expect 0 "submit it" -- "$bin" fleet submit "$tmp/nobin.sbatch"
+for _ in $(seq 1 100); do
+  [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break
+  sleep 0.3
+done
+expect 1 "collect a failed task" -- "$bin" fleet collect "$tmp/r2"
+has "$tmp/out" "FAILED +c7g.large-c7g-large-[0-9]+_0: the task failed; no result; Slurm state FAILED \(from squeue\), the task's exit: exit 127; log $tmp/r2/logs/" "failed task reported"
+has "$tmp/r2/logs/"*.log "/nonexistent/infercost: not an executable" "the log says why"
+hasnt "$tmp/out" "^ranking" "nothing to rank"
+
 # ---- without Slurm: the tasks' own records ----
 "$root/ci/slurm-local.sh" stop "$tmp/slurm" >/dev/null 2>&1 && ok || bad "slurm-local.sh stop failed"
 for p in slurmd slurmctld munged; do [ -f "$tmp/slurm/$p.pid" ] && bad "$p.pid left"; done

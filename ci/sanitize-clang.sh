@@ -24,4 +24,6 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$checks" -DINFERCOST_WITH_CUDA=OFF >/dev/null
 cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
-ctest --test-dir "$build" --output-on-failure -j "$jobs"
+# A 256 MiB read probe: under ASan every 4 KiB page of the default 2 GiB buffer faults (seconds a run).
+export IC_READ_PROBE_MIB=256
+ctest --test-dir "$build" --output-on-failure -j "$jobs" -LE packaging # ci/test.sh runs it

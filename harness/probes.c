@@ -67,6 +67,19 @@ const ic_probe_loop *ic_probe_best_loop(ic_probe_kind kind) {
 }
 
 size_t ic_probe_default_read_bytes(void) {
+    /* IC_READ_PROBE_MIB sets it (64 to 65536 MiB): the sanitizer jobs use 256, where ASan's page
+     * faults make a 2 GiB buffer cost seconds per run. */
+    const char *env = getenv("IC_READ_PROBE_MIB");
+    if (env && *env) {
+        char *end;
+        unsigned long mib = strtoul(env, &end, 10);
+        if (*end == '\0' && mib >= 64 && mib <= 65536) return (size_t)mib << 20;
+        static int warned;
+        if (!warned++)
+            fprintf(stderr, "infercost: IC_READ_PROBE_MIB '%.32s' ignored: expected 64 to 65536 "
+                            "(MiB); the default size is used\n",
+                    env);
+    }
     size_t llc = ic_topology_llc_bytes(ic_topology_get());
     size_t b = llc ? 4 * llc : (size_t)512 << 20;
     if (b < ((size_t)256 << 20)) b = (size_t)256 << 20;

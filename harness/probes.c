@@ -76,8 +76,9 @@ size_t ic_probe_default_read_bytes(void) {
         if (*end == '\0' && mib >= 64 && mib <= 65536) return (size_t)mib << 20;
         static int warned;
         if (!warned++)
-            fprintf(stderr, "infercost: IC_READ_PROBE_MIB '%.32s' ignored: expected 64 to 65536 "
-                            "(MiB); the default size is used\n",
+            fprintf(stderr,
+                    "infercost: IC_READ_PROBE_MIB '%.32s' ignored: expected 64 to 65536 "
+                    "(MiB); the default size is used\n",
                     env);
     }
     size_t llc = ic_topology_llc_bytes(ic_topology_get());

@@ -792,6 +792,32 @@ static int rank(const char *catalog, const ic_fleet *f, const verdict *v) {
     return worst;
 }
 
+/* The report of every collected result (infercost report: Markdown and charts) in DIR/report;
+ * report's own code, called with an argv. */
+static int write_report(const char *catalog, const ic_fleet *f, const verdict *v) {
+    char **av = calloc(f->n + 8, sizeof *av);
+    char out[IC_FLEET_PATH_MAX + 16];
+    if (!av) return IC_EXIT_FAIL;
+    int n = 0;
+    av[n++] = "report";
+    for (size_t i = 0; i < f->n; i++)
+        if (v[i].ok) av[n++] = (char *)f->tasks[i].result;
+    snprintf(out, sizeof out, "%s/report", f->dir);
+    av[n++] = "--out";
+    av[n++] = out;
+    if (catalog) {
+        av[n++] = "--catalog";
+        av[n++] = (char *)catalog;
+    }
+    av[n] = NULL;
+    printf("\nreport (infercost report): %s\n", out);
+    fflush(stdout);
+    int rc = ic_cmd_report(n, av);
+    fflush(stdout);
+    free(av);
+    return rc;
+}
+
 static int cmd_collect(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'b'},
                                          {"catalog", required_argument, 0, 'C'},
@@ -848,6 +874,7 @@ static int cmd_collect(int argc, char **argv) {
         printf("\nhistory %s:\n", db);
         hist_rc = add_to_history(db, &f, v);
         rank_rc = rank(catalog, &f, v);
+        if (write_report(catalog, &f, v)) rank_rc = IC_EXIT_FAIL;
     }
     if (n_bad || n_mismatch) printf("\nproblems:\n");
     for (size_t i = 0; i < f.n; i++) {
@@ -866,7 +893,9 @@ static int cmd_collect(int argc, char **argv) {
            "promised\n",
            n_ok, f.n, n_bad, n_mismatch);
     if (hist_rc) ic_error("fleet collect: the results were not all added to the history %s", db);
-    if (rank_rc) ic_error("fleet collect: the ranking failed (compare-chips said why above)");
+    if (rank_rc)
+        ic_error("fleet collect: the ranking or the report failed (compare-chips or report said "
+                 "why above)");
     free(v);
     ic_fleet_free(&f);
     return n_bad || n_mismatch || hist_rc || rank_rc ? IC_EXIT_FAIL : IC_EXIT_OK;

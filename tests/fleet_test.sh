@@ -150,6 +150,8 @@ has "$tmp/out" "FAILED +$long: the task failed; no result; Slurm state CANCELLED
 has "$res/logs/$long.log" "CANCELLED AT" "the log shows the cancellation"
 has "$tmp/out" "collected 2 of 3 tasks; 1 failed or missing; 0 measured another type" "summary"
 has "$tmp/out" "added as run 2" "both results added to the history"
+has "$tmp/out" "report \(infercost report\): $res/report" "the report written"
+[ -f "$res/report/report.md" ] && grep -q "c7a.large" "$res/report/report.md" && grep -q "c7g.large" "$res/report/report.md" && ok || bad "the report does not name both types: $(ls "$res/report" 2>&1)"
 ls "$res" | grep -q '\.tmp' && bad "temporary files left in $res: $(ls "$res")" || ok
 [ -f "$res/$long.json" ] && bad "the cancelled task left a result" || ok
 for j in 0 1; do

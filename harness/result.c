@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "fail.h"
 #include "result.h"
+#include "ic_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -135,6 +137,15 @@ int ic_host_same(const ic_host_id *a, const ic_host_id *b) {
 }
 
 /* ---- the record ---- */
+
+void ic_result_stamp(ic_result *r) {
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(r->created_utc, sizeof r->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    snprintf(r->tool_version, sizeof r->tool_version, "%s", IC_VERSION);
+    snprintf(r->git_commit, sizeof r->git_commit, "%s", IC_GIT_COMMIT);
+}
 
 ic_measurement *ic_result_add(ic_result *r) {
     ic_measurement *m = realloc(r->meas, (r->n_meas + 1) * sizeof *m);

@@ -145,6 +145,9 @@ typedef struct ic_result {
     char path[512]; /* the file it was read from; "" for a record built in memory */
 } ic_result;
 
+/* Stamps a record being made now: created_utc, this build's version and git commit. */
+void ic_result_stamp(ic_result *r);
+
 /* Appends a zeroed measurement and returns it; NULL when out of memory. */
 ic_measurement *ic_result_add(ic_result *r);
 

@@ -36,12 +36,7 @@ static double best_of(const double *v, int n) {
 }
 
 static void fill_env(const ic_run_plan *p, ic_result *r) {
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(r->created_utc, sizeof r->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    snprintf(r->tool_version, sizeof r->tool_version, "%s", IC_VERSION);
-    snprintf(r->git_commit, sizeof r->git_commit, "%s", IC_GIT_COMMIT);
+    ic_result_stamp(r);
     r->host = p->host;
     const ic_topology *topo = ic_topology_get();
     r->topo_cores = topo->cores;

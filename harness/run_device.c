@@ -261,12 +261,7 @@ static void fill_measurement(const dev_run *d, const dev_fig *f, ic_measurement 
 
 static int analyze(const dev_run *d, ic_result *r) {
     memset(r, 0, sizeof *r);
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(r->created_utc, sizeof r->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    snprintf(r->tool_version, sizeof r->tool_version, "%s", IC_VERSION);
-    snprintf(r->git_commit, sizeof r->git_commit, "%s", IC_GIT_COMMIT);
+    ic_result_stamp(r);
     snprintf(r->lib_benchmark, sizeof r->lib_benchmark, "%s", ic_bench_library_version());
     snprintf(r->bind, sizeof r->bind, "none");
     ic_host_identify(&r->host);

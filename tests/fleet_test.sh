@@ -12,10 +12,10 @@
 # daemon that does not come up.
 # Usage: fleet_test.sh path/to/infercost
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_lib.sh"  # ok, bad, expect, has, hasnt
 bin=${1:?usage: fleet_test.sh path/to/infercost}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 root=$(cd "$(dirname "$0")/.." && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 chmod 755 "$tmp" # munged wants every directory above its socket searchable by all
 cleanup() {
@@ -25,16 +25,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() { # expect CODE DESCRIPTION -- command...
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err"); stdout: $(head -c 600 "$tmp/out")"; fi
-}
-has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 1500 "$1")"; fi; }
-hasnt() { if grep -qE -- "$2" "$1"; then bad "$3: unexpected /$2/ in $(basename "$1")"; else ok; fi; }
 
 parts=c7a-large=c7a.large,c7g-large=c7g.large
 quick=(--quick --context 128 --repetitions 1)

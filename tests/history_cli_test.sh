@@ -6,25 +6,15 @@
 # agreement with Google Benchmark's compare.py on the direction of every change.
 # Usage: history_cli_test.sh path/to/infercost tests/data
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_lib.sh"  # ok, bad, expect, has, hasnt
 bin=${1:?usage: history_cli_test.sh path/to/infercost DATA_DIR}
 data=${2:?usage: history_cli_test.sh path/to/infercost DATA_DIR}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 data=$(cd "$data" && pwd)
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() { # expect CODE DESCRIPTION -- command...
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err")"; fi
-}
-has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 800 "$1")"; fi; }
-hasnt() { if grep -qE -- "$2" "$1"; then bad "$3: unexpected /$2/ in $(basename "$1")"; else ok; fi; }
 
 # ---- history ----
 db="$tmp/h.sqlite"

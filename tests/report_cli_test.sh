@@ -3,20 +3,11 @@
 # files and from the history; without gnuplot, the tables and a clear "charts skipped".
 # Usage: report_cli_test.sh path/to/infercost tests/data
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_lib.sh"  # ok, bad, expect, has, hasnt
 bin=${1:?usage: report_cli_test.sh path/to/infercost DATA_DIR}
 data=${2:?usage: report_cli_test.sh path/to/infercost DATA_DIR}
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() { # expect CODE DESCRIPTION -- command...
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err")"; fi
-}
-has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 600 "$1")"; fi; }
 
 expect 2 "report without --out" -- "$bin" report "$data/result-c7i.json"
 has "$tmp/err" "--out DIR is required" "--out asked for"

@@ -2,21 +2,11 @@
 # CLI tests of `infercost run`: output, exit codes, bad flags, bad model files, memory planning.
 # Usage: run_cli_test.sh path/to/infercost. Runs use tiny shapes and --quick to stay fast.
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cli_lib.sh"  # ok, bad, expect, has, hasnt
 bin=${1:?usage: run_cli_test.sh path/to/infercost}
-pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() { # expect CODE DESCRIPTION -- command...
-  local want=$1 what=$2; shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, want $want; stderr: $(head -c 600 "$tmp/err")"; fi
-}
-has() { if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1"): $(head -c 600 "$1")"; fi; }
-hasnt() { if grep -qE -- "$2" "$1"; then bad "$3: unexpected /$2/ in $(basename "$1")"; else ok; fi; }
 
 tiny="$tmp/tiny.json"
 cat >"$tiny" <<'J'

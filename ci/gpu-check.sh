@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The CUDA backend on a GPU machine (the device tool's run, from the repository root there):
 # prints the machine (nvidia-smi, the CPU and whether it has AMX), configures build-gpu/ without
-# the optional libraries that machine lacks (jansson comes from gpu-deps/, packed here by
-# ci/gpu-pack.sh and carried), builds only the CUDA test, and runs it with --bench: every kernel
-# against the references, small models end to end, then llama-3.1-8b timings and the probes.
+# the optional libraries that machine lacks (jansson and Google Benchmark come from gpu-deps/,
+# packed here by ci/gpu-pack.sh and carried), builds the CUDA test and infercost, runs the test
+# with --bench (every kernel against the references, small models end to end, llama-3.1-8b
+# timings and the probes), then `infercost run --device cuda` for llama-3.1-8b in bf16 and q8_0
+# at batch 1 and 64, priced as a p5.48xlarge GPU.
 # Logs go to $OUT (the device tool's folder; build-gpu/gpu-check/ elsewhere).
 #   here:  bash ci/gpu-pack.sh
 #   there: run(command="bash ci/gpu-check.sh", carry=["gpu-deps"], timeout_s=480)
@@ -53,7 +55,7 @@ cat "$out/machine.txt"
 
 t0=$(date +%s)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINFERCOST_WERROR=OFF \
-  -DINFERCOST_WITH_BENCHMARK=OFF -DINFERCOST_WITH_HWLOC=OFF -DINFERCOST_WITH_PAPI=OFF \
+  -DCMAKE_PREFIX_PATH="$deps" -DINFERCOST_WITH_HWLOC=OFF -DINFERCOST_WITH_PAPI=OFF \
   -DINFERCOST_WITH_OPENBLAS=OFF -DINFERCOST_WITH_SQLITE3=OFF -DINFERCOST_WITH_CUDA=ON \
   "${pc[@]}" > "$out/configure.log" 2>&1
 rc=$?
@@ -62,7 +64,7 @@ if [ $rc -ne 0 ]; then
   log "configure failed (exit $rc): $out/configure.log"
   exit 1
 fi
-cmake --build "$build" -j "$jobs" --target test_offload_cuda > "$out/build.log" 2>&1
+cmake --build "$build" -j "$jobs" --target test_offload_cuda infercost > "$out/build.log" 2>&1
 rc=$?
 t1=$(date +%s)
 if [ $rc -ne 0 ]; then
@@ -70,7 +72,7 @@ if [ $rc -ne 0 ]; then
   log "build failed (exit $rc): $out/build.log"
   exit 1
 fi
-log "configured and built test_offload_cuda in $((t1 - t0)) s with -j $jobs"
+log "configured and built test_offload_cuda and infercost in $((t1 - t0)) s with -j $jobs"
 
 "$build/tests/test_offload_cuda" --bench 2>&1 | tee "$out/test.log"
 rc=${PIPESTATUS[0]}
@@ -79,4 +81,23 @@ case $rc in
   77) log "test_offload_cuda skipped its GPU checks: $(grep -m1 'skipped' "$out/test.log")" ;;
   *) log "test_offload_cuda FAILED (exit $rc): $out/test.log"; rc=1 ;;
 esac
+
+# The whole run on the device, through the benchmark shim (libbenchmark from gpu-deps/).
+export LD_LIBRARY_PATH=$deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+ic=$build/harness/infercost
+"$ic" list > "$out/list.txt" 2>&1 || log "infercost list failed: $(tail -3 "$out/list.txt")"
+sed -n '/^offload backends/,/^$/p' "$out/list.txt"
+if [ $rc -eq 0 ]; then
+  for dt in bf16 q8_0; do
+    "$ic" run --device cuda --model llama-3.1-8b --dtype "$dt" --context 128 --batch 1,64 \
+      --prefill 512 --repetitions 3 --instance p5.48xlarge --json "$out/run-$dt.json" \
+      > "$out/run-$dt.txt" 2>&1
+    r=$?
+    cat "$out/run-$dt.txt"
+    if [ $r -eq 0 ]; then log "run --device cuda $dt: passed ($out/run-$dt.json)"; else
+      log "run --device cuda $dt FAILED (exit $r): $(tail -2 "$out/run-$dt.txt")"
+      rc=1
+    fi
+  done
+fi
 exit $rc

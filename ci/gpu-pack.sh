@@ -5,6 +5,9 @@
 # pkg-config file, in gpu-deps/ (ignored by git). The device tool carries it:
 #   bash ci/gpu-pack.sh                    (here)
 #   run(command="bash ci/gpu-check.sh", carry=["gpu-deps"])
+# Google Benchmark too (Debian's shared libbenchmark with its headers and a small CMake package
+# file), so that the GPU build has the shim `run --device cuda` times through; it needs a C++
+# runtime on that machine at least as new as Debian 12's (gpu-check.sh says so when it is not).
 # Also a stand-in `pkg-config` (gpu-deps/bin) that answers CMake's questions about jansson alone,
 # for a machine without pkg-config; gpu-check.sh uses it only there.
 set -euo pipefail
@@ -22,6 +25,24 @@ rm -rf gpu-deps
 mkdir -p gpu-deps/lib/pkgconfig gpu-deps/include gpu-deps/bin
 cp "$lib" gpu-deps/lib/libjansson.a
 cp "$inc/jansson.h" "$inc/jansson_config.h" gpu-deps/include/
+bench=${IC_BENCHMARK_SO:-/usr/lib/x86_64-linux-gnu/libbenchmark.so.1.7.1}
+[ -f "$bench" ] && [ -f /usr/include/benchmark/benchmark.h ] ||
+  { echo "gpu-pack: $bench or its headers not found: install libbenchmark-dev" >&2; exit 1; }
+soname=$(objdump -p "$bench" | sed -n 's/^ *SONAME *//p')
+mkdir -p gpu-deps/lib/cmake/benchmark gpu-deps/include/benchmark
+cp "$bench" "gpu-deps/lib/$soname"
+cp /usr/include/benchmark/*.h gpu-deps/include/benchmark/
+# The imported target find_package(benchmark) gives, relative to this file wherever it lands.
+cat > gpu-deps/lib/cmake/benchmark/benchmarkConfig.cmake <<CFG
+# Debian's libbenchmark $(basename "$bench"), packed by ci/gpu-pack.sh.
+set(benchmark_VERSION ${bench##*.so.})
+if(NOT TARGET benchmark::benchmark)
+  add_library(benchmark::benchmark SHARED IMPORTED)
+  set_target_properties(benchmark::benchmark PROPERTIES
+    IMPORTED_LOCATION "\${CMAKE_CURRENT_LIST_DIR}/../../$soname"
+    INTERFACE_INCLUDE_DIRECTORIES "\${CMAKE_CURRENT_LIST_DIR}/../../../include")
+endif()
+CFG
 # ${pcfiledir}: the paths hold wherever the working tree lands on the other machine.
 cat > gpu-deps/lib/pkgconfig/jansson.pc <<EOF
 prefix=\${pcfiledir}/../..

@@ -641,6 +641,19 @@ static void print_tasks(const ic_fleet *f, ic_format fmt) {
     ic_table_free(t);
 }
 
+/* A results directory's tasks with their Slurm states, for status and collect. 0, or an exit code
+ * with the message printed. */
+static int load_with_states(ic_fleet *f, const char *dir, const char *sub) {
+    char err[IC_FLEET_PATH_MAX + 512];
+    int rc = ic_fleet_load(f, dir, err, sizeof err);
+    if (rc) {
+        ic_error("fleet %s: %s", sub, err);
+        return rc;
+    }
+    ic_fleet_states(f);
+    return 0;
+}
+
 static int cmd_status(int argc, char **argv) {
     static const struct option opts[] = {
         {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -659,13 +672,8 @@ static int cmd_status(int argc, char **argv) {
     }
     if (argc - optind != 1) return usage_error("status: want one results directory");
     ic_fleet f;
-    char err[IC_FLEET_PATH_MAX + 512];
-    int rc = ic_fleet_load(&f, argv[optind], err, sizeof err);
-    if (rc) {
-        ic_error("fleet status: %s", err);
-        return rc;
-    }
-    ic_fleet_states(&f);
+    int rc = load_with_states(&f, argv[optind], "status");
+    if (rc) return rc;
     print_tasks(&f, fmt);
     if (f.slurm_note[0] && fmt != IC_FMT_CSV)
         printf("\nSlurm: %s (states not from squeue come from sacct or the task's .meta)\n",
@@ -844,16 +852,11 @@ static int cmd_collect(int argc, char **argv) {
     }
     if (argc - optind != 1) return usage_error("collect: want one results directory");
     ic_fleet f;
-    char err[IC_FLEET_PATH_MAX + 512];
-    int rc = ic_fleet_load(&f, argv[optind], err, sizeof err);
-    if (rc) {
-        ic_error("fleet collect: %s", err);
-        return rc;
-    }
+    int rc = load_with_states(&f, argv[optind], "collect");
+    if (rc) return rc;
     char dbpath[IC_FLEET_PATH_MAX + 32];
     snprintf(dbpath, sizeof dbpath, "%s/history.sqlite", f.dir);
     if (!db) db = dbpath;
-    ic_fleet_states(&f);
     verdict *v = calloc(f.n, sizeof *v);
     if (!v) {
         ic_fleet_free(&f);

@@ -227,6 +227,16 @@ static void report(const ic_run_opts *o, const ic_model *m, ic_accel_class cls, 
     }
     print_table(s, o->format);
     if (o->format == IC_FMT_CSV) return;
+    /* Each row's price date is in the table; the sources, once each. */
+    for (size_t i = 0; i < s->n; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(s->rows[j].price.source, s->rows[i].price.source) == 0;
+        if (!seen)
+            printf("%s%sprice source: %s%s\n", i == 0 ? "\n" : "", b, s->rows[i].price.source,
+                   o->price.pricing != IC_PRICING_ON_DEMAND ? ", less the discounts.tsv assumption"
+                                                            : "");
+    }
     if (s->no_fit)
         printf("\n%s%zu instance/context/batch cases left out: the weights and KV cache do not fit "
                "the instance's devices\n",

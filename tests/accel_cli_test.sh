@@ -43,6 +43,7 @@ has "$tmp/out" "prefill efficiency 0\.40 of peak bf16 compute: Meta" "the cited 
 has "$tmp/out" "^p5\.48xlarge +h100-sxm +8 +1 replica per device x 8 +128 +1 +1070\.1 " "p5.48xlarge 8b"
 awk 'NR > 7 && /^[a-z0-9]+\.[a-z0-9]+ / && $0 !~ / modeled / {bad=1} END {exit bad}' "$tmp/out" && ok || bad "a --model-only row not labelled modeled"
 has "$tmp/out" "without chip facts in chips.tsv, not modeled: a10g" "GPU types without facts said"
+has "$tmp/out" "^price source: .+" "each price's source printed (the date is in every row)"
 expect 0 "neuron --model-only 70b" -- "$bin" run --device neuron --model-only --model llama-3.1-70b --context 128 --format json
 python3 - "$tmp/out" <<'PY' && ok || bad "neuron --model-only json"
 import json, sys

@@ -685,6 +685,7 @@ static int collect_gemv(const ic_kernel *table, size_t nk, int T) {
     char name[96];
     for (size_t s = 0; s < sizeof g_gemv_shapes / sizeof g_gemv_shapes[0]; s++) {
         for (int t = 0; t < IC_DT_COUNT; t++) {
+            if (!ic_dtype_is_weight((ic_dtype)t)) continue;
             for (size_t i = 0; i < nk; i++) {
                 const ic_kernel *k = &table[i];
                 if (k->op != IC_OP_GEMV || k->wtype != (ic_dtype)t || !ic_level_is_native(k->level))
@@ -724,6 +725,7 @@ static int collect_gemm(const ic_kernel *table, size_t nk, int T) {
     for (size_t sh = 0; sh < sizeof g_gemm_mk / sizeof g_gemm_mk[0]; sh++)
         for (size_t s = 0; s < sizeof g_gemm_n / sizeof g_gemm_n[0]; s++) {
             for (int t = 0; t < IC_DT_COUNT; t++) {
+                if (!ic_dtype_is_weight((ic_dtype)t)) continue;
                 for (size_t i = 0; i < nk; i++) {
                     const ic_kernel *k = &table[i];
                     if (k->op != IC_OP_GEMM || k->wtype != (ic_dtype)t ||

@@ -154,8 +154,8 @@ static int make_specs(const plan_opts *o, fleet_spec *specs, int *n) {
             ic_dtype dt;
             char esc[512], err[1024];
             ic_escape_controls(d, esc, sizeof esc);
-            if (ic_dtype_parse(d, &dt))
-                return usage_error("--dtype '%s': expected f32, bf16, q8_0 or q4_0", esc);
+            if (ic_dtype_parse_weight(d, &dt, err, sizeof err))
+                return usage_error("--dtype '%s': %s", esc, err);
             ic_model mdl;
             if (ic_model_load(m, (int)dt, &mdl, err, sizeof err))
                 return usage_error("--model: %s", err);

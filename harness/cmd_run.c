@@ -227,9 +227,9 @@ static int parse_option(ic_run_opts *o, int c, const char *arg) {
         return 0;
     case 'd': {
         ic_dtype t;
-        if (ic_dtype_parse(arg, &t))
-            return ic_usage_error("run", g_usage, "--dtype '%s': expected f32, bf16, q8_0 or q4_0",
-                                  arg);
+        char why[160];
+        if (ic_dtype_parse_weight(arg, &t, why, sizeof why))
+            return ic_usage_error("run", g_usage, "--dtype '%s': %s", arg, why);
         o->dtype = (int)t;
         return 0;
     }

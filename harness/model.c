@@ -181,7 +181,7 @@ int ic_model_validate(const ic_model *m, char *err, size_t errlen) {
                  m->name, m->n_expert_used, IC_MODEL_MAX_EXPERTS_USED);
         return -1;
     }
-    if (m->dtype < 0 || m->dtype >= IC_DT_COUNT) {
+    if (!ic_dtype_is_weight(m->dtype)) {
         snprintf(err, errlen, "%s: invalid weight type", m->name);
         return -1;
     }

@@ -481,8 +481,8 @@ static int read_model(const rd *c, json_t *jm, ic_result *r) {
         get_str(c, jm, "source", "model.source", 0, m->source, sizeof m->source) ||
         get_str(c, jm, "dtype", "model.dtype", 0, dtype, sizeof dtype))
         return 2;
-    if (ic_dtype_parse(dtype, &m->dtype))
-        return bad(c, "model.dtype", "not f32, bf16, q8_0 or q4_0");
+    char why[160];
+    if (ic_dtype_parse_weight(dtype, &m->dtype, why, sizeof why)) return bad(c, "model.dtype", why);
     if (get_u32(c, jm, "n_layer", "model.n_layer", IC_MODEL_MAX_LAYERS, &m->n_layer) ||
         get_u32(c, jm, "n_layer_run", "model.n_layer_run", IC_MODEL_MAX_LAYERS, &r->n_layer_run) ||
         get_u32(c, jm, "d_model", "model.d_model", IC_MODEL_MAX_DIM, &m->d_model) ||

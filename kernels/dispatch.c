@@ -77,11 +77,20 @@
      .wtype = IC_DT_F32,                                                                           \
      .atype = IC_DT_F32,                                                                           \
      .fn.lop = ic_##lop##_##isa_},
-#define IC_RMSNORM(isa_, L, P, f)   IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, P, f)
-#define IC_ROPE(isa_, L, P, f)      IC_UNTYPED(ROPE, rope, isa_, L, P, f)
-#define IC_SOFTMAX(isa_, L, P, f)   IC_UNTYPED(SOFTMAX, softmax, isa_, L, P, f)
-#define IC_SWIGLU(isa_, L, P, f)    IC_UNTYPED(SWIGLU, swiglu, isa_, L, P, f)
-#define IC_ATTENTION(isa_, L, P, f) IC_UNTYPED(ATTENTION, attention, isa_, L, P, f)
+#define IC_RMSNORM(isa_, L, P, f) IC_UNTYPED(RMSNORM, rmsnorm, isa_, L, P, f)
+#define IC_ROPE(isa_, L, P, f)    IC_UNTYPED(ROPE, rope, isa_, L, P, f)
+#define IC_SOFTMAX(isa_, L, P, f) IC_UNTYPED(SOFTMAX, softmax, isa_, L, P, f)
+#define IC_SWIGLU(isa_, L, P, f)  IC_UNTYPED(SWIGLU, swiglu, isa_, L, P, f)
+#define IC_ATTENTION(kv, KV, isa_, L, P, f)                                                        \
+    {.op = IC_OP_ATTENTION,                                                                        \
+     .name = "attention_" #kv "_" #isa_,                                                           \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##KV,                                                                          \
+     .atype = IC_DT_F32,                                                                           \
+     .fn.attention = ic_attention_##kv##_##isa_},
 
 static const ic_kernel g_table[] = {
 #include "ic_kernels.inc"
@@ -98,7 +107,21 @@ const char *ic_op_name(ic_op op) {
 }
 
 int ic_op_is_typed(ic_op op) {
-    return op == IC_OP_GEMV || op == IC_OP_GEMM || op == IC_OP_QUANTIZE || op == IC_OP_DEQUANTIZE;
+    return op == IC_OP_GEMV || op == IC_OP_GEMM || op == IC_OP_QUANTIZE || op == IC_OP_DEQUANTIZE ||
+           op == IC_OP_ATTENTION;
+}
+
+int ic_op_takes_type(ic_op op, ic_dtype t) {
+    if (t < 0 || t >= IC_DT_COUNT) return 0;
+    switch (op) {
+    case IC_OP_GEMV:
+    case IC_OP_GEMM:
+        return ic_dtype_is_weight(t);
+    case IC_OP_ATTENTION:
+        return ic_dtype_is_kv(t);
+    default:
+        return 1;
+    }
 }
 
 const ic_kernel *ic_kernel_table(size_t *count) {
@@ -205,6 +228,7 @@ static void init_once(void) {
     for (int op = 0; op < IC_OP_COUNT; op++) {
         int ntypes = ic_op_is_typed((ic_op)op) ? IC_DT_COUNT : 1;
         for (int t = 0; t < ntypes; t++) {
+            if (!ic_op_takes_type((ic_op)op, (ic_dtype)t)) continue;
             const ic_kernel *k = ic_select_for((ic_op)op, (ic_dtype)t, cpu->features, g_sel.cap);
             g_sel.chosen[op][t] = k;
             if (!debug || k == NULL) continue;

@@ -2,30 +2,40 @@
 #ifndef IC_ATTENTION_H
 #define IC_ATTENTION_H
 
+#include "ic_types.h"
+
 #include <stddef.h>
 
 typedef struct ic_attn_shape {
     size_t n_head;    /* query heads */
     size_t n_head_kv; /* key/value heads; divides n_head (GQA) */
     size_t head_dim;
-    size_t n_pos; /* cached positions to attend over: 0 .. n_pos - 1, including this token */
-    size_t
-        kv_stride; /* floats between consecutive positions in the caches (>= n_head_kv*head_dim) */
+    size_t n_pos;     /* cached positions to attend over: 0 .. n_pos - 1, including this token */
+    size_t kv_stride; /* elements between consecutive positions in the caches
+                       * (>= n_head_kv * head_dim) */
 } ic_attn_shape;
 
 /* For each query head h in [head_begin, head_end):
  *   out_h = sum_p softmax_p(q_h . k[p][g] / sqrt(head_dim)) v[p][g],  g = h / (n_head / n_head_kv).
- * q and out hold n_head * head_dim floats; k_cache[p * kv_stride + g * head_dim + d], same for v.
+ * q and out hold n_head * head_dim floats. The caches are in the variant's KV type (its record's
+ * wtype: f32, f16, bf16 or q8_0): position p starts at byte p * ic_row_bytes(kvtype, kv_stride)
+ * and KV head g at element g * head_dim of it, so a q8_0 cache needs head_dim and kv_stride
+ * multiples of 32 (ggml q8_0 blocks; ic_attn_check_kv). The kernel reads the cache values as
+ * ic_dequantize_<kvtype>_ref would give them.
  * lse (NULL: not wanted) gets, for each head of the range, lse[h] = log sum_p e^(score_p): with it
  * the results of disjoint position spans of one context merge into the whole (ic_attn_merge), so a
  * decode step can split its positions across workers. scratch holds at least
  * ic_attn_scratch_floats(n_head, n_pos) floats, owned by the calling thread. */
-typedef void ic_attention_fn(const float *q, const float *k_cache, const float *v_cache, float *out,
+typedef void ic_attention_fn(const float *q, const void *k_cache, const void *v_cache, float *out,
                              float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
                              size_t head_end);
 
-/* Positions a kernel may take as one tile (the AVX-512 kernel walks positions a tile at a time,
- * across all its heads, with an online softmax). */
+/* Returns 0 when a KV cache of type kv can hold heads of head_dim elements (and is a KV type),
+ * otherwise -1 with a message naming the type, head_dim and the block size. */
+int ic_attn_check_kv(ic_dtype kv, size_t head_dim, char *err, size_t errlen);
+
+/* Positions a kernel may take as one tile (the tiled x86 kernels walk positions a tile at a time,
+ * across all their heads, with an online softmax). */
 #define IC_ATTN_TILE 64
 
 /* Scratch floats for a call over n_pos positions: one row of n_pos scores (the per-head kernels),

@@ -37,14 +37,14 @@ typedef enum ic_op {
     ic_gemv_fn ic_gemv_##w##_##isa;                                                                \
     ic_gemv_runs_fn ic_gemv_runs_##w##_##isa;                                                      \
     ic_gemv_tokens_fn ic_gemv_tokens_##w##_##isa;
-#define IC_GEMM(w, W, A, isa, L, P, f)    ic_gemm_fn ic_gemm_##w##_##isa;
-#define IC_QUANTIZE(t, T, isa, L, P, f)   ic_quantize_fn ic_quantize_##t##_##isa;
-#define IC_DEQUANTIZE(t, T, isa, L, P, f) ic_dequantize_fn ic_dequantize_##t##_##isa;
-#define IC_RMSNORM(isa, L, P, f)          ic_rmsnorm_fn ic_rmsnorm_##isa;
-#define IC_ROPE(isa, L, P, f)             ic_rope_fn ic_rope_##isa;
-#define IC_SOFTMAX(isa, L, P, f)          ic_softmax_fn ic_softmax_##isa;
-#define IC_SWIGLU(isa, L, P, f)           ic_swiglu_fn ic_swiglu_##isa;
-#define IC_ATTENTION(isa, L, P, f)        ic_attention_fn ic_attention_##isa;
+#define IC_GEMM(w, W, A, isa, L, P, f)     ic_gemm_fn ic_gemm_##w##_##isa;
+#define IC_QUANTIZE(t, T, isa, L, P, f)    ic_quantize_fn ic_quantize_##t##_##isa;
+#define IC_DEQUANTIZE(t, T, isa, L, P, f)  ic_dequantize_fn ic_dequantize_##t##_##isa;
+#define IC_RMSNORM(isa, L, P, f)           ic_rmsnorm_fn ic_rmsnorm_##isa;
+#define IC_ROPE(isa, L, P, f)              ic_rope_fn ic_rope_##isa;
+#define IC_SOFTMAX(isa, L, P, f)           ic_softmax_fn ic_softmax_##isa;
+#define IC_SWIGLU(isa, L, P, f)            ic_swiglu_fn ic_swiglu_##isa;
+#define IC_ATTENTION(kv, KV, isa, L, P, f) ic_attention_fn ic_attention_##kv##_##isa;
 #include "ic_kernels.inc"
 #undef IC_GEMV
 #undef IC_GEMV_RUNS_TOKENS
@@ -58,7 +58,8 @@ typedef enum ic_op {
 #undef IC_ATTENTION
 
 /* One variant: every entry point it offers and what a caller needs to run it. For ops without a
- * weight type (norms, elementwise, attention) wtype and atype are IC_DT_F32.
+ * weight type (norms, elementwise) wtype and atype are IC_DT_F32; for attention wtype is the KV
+ * cache's type and atype IC_DT_F32 (the query and output).
  *
  * Selection (ic_select_for) ranks the usable variants of one op and type by level, then by
  * priority: the highest level wins, and among variants of that level the highest priority. The
@@ -72,7 +73,7 @@ typedef struct ic_kernel {
     ic_level level;
     int priority;      /* ranks variants of one op, type and level; higher wins */
     uint64_t features; /* IC_F_* bits the variant needs */
-    ic_dtype wtype;    /* weight type, or the type converted to/from */
+    ic_dtype wtype;    /* weight type, the type converted to/from, or the KV cache's type */
     ic_dtype atype;    /* activation type the variant reads */
     /* GEMV and GEMM: callers split a matrix's rows between workers in multiples of this many
      * rows (ic_split_range, ic_pool_run_rows, ic_rows_as_runs), a multiple of 4; 0 for other
@@ -96,8 +97,14 @@ typedef struct ic_kernel {
 /* The op's name ("gemv"), or NULL. */
 const char *ic_op_name(ic_op op);
 
-/* True for ops that have a variant per weight type (GEMV, GEMM, quantize, dequantize). */
+/* True for ops that have a variant per type: GEMV, GEMM (weight types), quantize, dequantize
+ * (every type) and attention (KV-cache types). */
 int ic_op_is_typed(ic_op op);
+
+/* Whether selection of (op, t) is meaningful, i.e. the reference set has a variant for it: an
+ * untyped op takes any t (ignored), GEMV and GEMM the weight types, attention the KV types,
+ * quantize and dequantize every type. Loops over ops and types skip the pairs this refuses. */
+int ic_op_takes_type(ic_op op, ic_dtype t);
 
 /* The whole table in list order; *count receives its length. */
 const ic_kernel *ic_kernel_table(size_t *count);

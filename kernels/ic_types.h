@@ -6,8 +6,16 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Weight and activation element types. Quantized types are the ggml block formats. */
-typedef enum ic_dtype { IC_DT_F32 = 0, IC_DT_BF16, IC_DT_Q8_0, IC_DT_Q4_0, IC_DT_COUNT } ic_dtype;
+/* Element types of weights, activations and the KV cache. Quantized types are the ggml block
+ * formats. f16 (IEEE half) is a KV-cache type only: no weight matrix is stored in it. */
+typedef enum ic_dtype {
+    IC_DT_F32 = 0,
+    IC_DT_BF16,
+    IC_DT_Q8_0,
+    IC_DT_Q4_0,
+    IC_DT_F16,
+    IC_DT_COUNT
+} ic_dtype;
 
 /* Values per quantization block (q8_0 and q4_0). */
 #define IC_QK 32
@@ -35,7 +43,21 @@ const char *ic_dtype_name(ic_dtype t);
 /* Parses a dtype name; returns 0 and sets *out, or -1 if the name is unknown. */
 int ic_dtype_parse(const char *name, ic_dtype *out);
 
-/* Elements per block: 1 for f32 and bf16, 32 for the quantized types. */
+/* Parses a weight type (--dtype, a result's model.dtype): returns 0 and sets *out, or -1 with a
+ * message: the valid names, or that a KV-cache-only type such as f16 is not a weight type. */
+int ic_dtype_parse_weight(const char *name, ic_dtype *out, char *err, size_t errlen);
+
+/* Parses a KV-cache type (--kv-dtype, a result's kv_dtype): returns 0 and sets *out, or -1 with a
+ * message naming the valid ones (f16, bf16, f32, q8_0). */
+int ic_dtype_parse_kv(const char *name, ic_dtype *out, char *err, size_t errlen);
+
+/* Whether t is a weight type (f32, bf16, q8_0, q4_0): what --dtype and the model files accept. */
+int ic_dtype_is_weight(ic_dtype t);
+
+/* Whether t is a KV-cache type (f32, f16, bf16, q8_0): what --kv-dtype accepts. */
+int ic_dtype_is_kv(ic_dtype t);
+
+/* Elements per block: 1 for f32, f16 and bf16, 32 for the quantized types. */
 size_t ic_dtype_block(ic_dtype t);
 
 /* Bytes of one row of k elements, or 0 when k is not a multiple of the block size. */

@@ -109,9 +109,10 @@ int main(int argc, char **argv) {
         break;
     }
     case IC_OP_ATTENTION: {
+        /* the caches in the variant's KV type, 256 positions of 2 KV heads */
         ic_attn_shape s = {8, 2, 128, 256, 2 * 128};
-        float *q = floats(8 * 128, &rng), *kc = floats(256 * 256, &rng);
-        float *vc = floats(256 * 256, &rng), *out = floats(8 * 128, &rng);
+        float *q = floats(8 * 128, &rng), *out = floats(8 * 128, &rng);
+        void *kc = filled(kern->wtype, 256, 256, &rng), *vc = filled(kern->wtype, 256, 256, &rng);
         float *scratch = floats(ic_attn_scratch_floats(8, 256), &rng);
         kern->fn.attention(q, kc, vc, out, NULL, scratch, &s, 0, 8);
         printf("outputs=%d shape=h8_kv2_d128_pos256\n", 8 * 128);

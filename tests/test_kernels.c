@@ -166,10 +166,12 @@ static void test_roundtrip(const ic_kernel *table, size_t count, uint64_t featur
             for (size_t j = b; j < b + bl; j++) {
                 /* q8_0: half a step (amax/254) plus the fp16 scale's rounding (2^-11 relative);
                  * q4_0: a full step (amax/8: the top of the range clamps) plus the same;
-                 * bf16: half an ulp, 2^-8 relative; f32: exact. */
+                 * bf16: half an ulp, 2^-8 relative; f16: half an ulp, 2^-11 relative, or
+                 * half the smallest subnormal step (2^-25) below 2^-14; f32: exact. */
                 double bound = t == IC_DT_Q8_0   ? amax / 254.0 + amax * 0x1p-10
                                : t == IC_DT_Q4_0 ? amax / 8.0 + amax * 0x1p-10
                                : t == IC_DT_BF16 ? fabs(x[j]) * 0x1p-8
+                               : t == IC_DT_F16  ? fabs(x[j]) * 0x1p-11 + 0x1p-25
                                                  : 0.0;
                 if (!(fabs((double)back[j] - x[j]) <= bound)) {
                     CHECK(0, "%s round trip x[%zu]=%g back %g bound %g", kq->name, j, x[j], back[j],

@@ -382,7 +382,7 @@ static void check_swiglu(ic_test_rng *rng) {
     }
 }
 
-/* One attention case: rows sequences (or a causal prompt) against ic_attention_ref on the same
+/* One attention case: rows sequences (or a causal prompt) against ic_attention_f32_ref on the same
  * f16-rounded caches. */
 static void check_attention_case(size_t rows, int causal, size_t nh, size_t nkv, size_t hd,
                                  size_t n_pos, int n_split, ic_test_rng *rng) {
@@ -410,8 +410,8 @@ static void check_attention_case(size_t rows, int causal, size_t nh, size_t nkv,
     for (size_t r = 0; r < rows; r++) {
         const size_t seq = causal ? 0 : r, np = causal ? r + 1 : n_pos;
         const ic_attn_shape s = {nh, nkv, hd, np, kvd};
-        ic_attention_ref(q + r * qd, kf + seq * n_pos * kvd, vf + seq * n_pos * kvd, want, NULL,
-                         scratch, &s, 0, nh);
+        ic_attention_f32_ref(q + r * qd, kf + seq * n_pos * kvd, vf + seq * n_pos * kvd, want, NULL,
+                             scratch, &s, 0, nh);
         for (size_t j = 0; j < qd; j++) {
             const double e = fabs((double)out[r * qd + j] - want[j]);
             if (e > worst) worst = e;

@@ -134,7 +134,7 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
     }
 }
 
-/* Head h's scaled score against position p of KV head g, in double. */
+/* Head h's scaled score against position p of KV head g (kc: the cache as floats), in double. */
 static double ref_score(const float *q, const float *kc, const ic_attn_shape *s, size_t h, size_t g,
                         size_t p) {
     double dot = 0;
@@ -143,25 +143,55 @@ static double ref_score(const float *q, const float *kc, const ic_attn_shape *s,
     return dot / sqrt((double)s->head_dim);
 }
 
-/* Naive GQA attention in double, with the kv head of query head h written as h * n_kv / n_head. */
+/* Writes n rows of stride floats from f into c in the KV type t (ic_row_bytes(t, stride) bytes a
+ * row), then reads them back into f, so that the reference in double sees exactly the values the
+ * kernel reads. */
+static void to_kv_type(ic_dtype t, float *f, unsigned char *c, size_t n, size_t stride) {
+    const size_t row = ic_row_bytes(t, stride);
+    for (size_t p = 0; p < n; p++) {
+        ic_select_for(IC_OP_QUANTIZE, t, 0, IC_LVL_REF)
+            ->fn.quantize(f + p * stride, c + p * row, stride);
+        ic_select_for(IC_OP_DEQUANTIZE, t, 0, IC_LVL_REF)
+            ->fn.dequantize(c + p * row, f + p * stride, stride);
+    }
+}
+
+/* Naive GQA attention in double, with the kv head of query head h written as h * n_kv / n_head,
+ * over caches in the variant's KV type (the reference reads them dequantized). Shapes whose
+ * head_dim the type cannot hold (q8_0: a multiple of 32) are skipped for it. */
 static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
     const struct {
         size_t nh, nkv, d, npos;
-    } shapes[] = {{1, 1, 64, 1},   {4, 4, 32, 7},  {8, 2, 64, 33},  {32, 8, 128, 130},
-                  {6, 1, 16, 513}, {4, 2, 2, 5},   {14, 2, 64, 37}, {28, 4, 128, 300},
-                  {10, 2, 80, 70}, {8, 8, 130, 9}, {12, 3, 100, 1}, {9, 1, 48, 1030}};
+    } shapes[] = {{1, 1, 64, 1},      {4, 4, 32, 7},   {8, 2, 64, 33},  {32, 8, 128, 130},
+                  {6, 1, 16, 513},    {4, 2, 2, 5},    {14, 2, 64, 37}, {28, 4, 128, 300},
+                  {10, 2, 80, 70},    {8, 8, 130, 9},  {12, 3, 100, 1}, {9, 1, 48, 1030},
+                  {5, 1, 32, 15},     {6, 3, 64, 17},  {7, 7, 80, 16},  {3, 1, 128, 1},
+                  {12, 4, 128, 1001}, {15, 5, 96, 65}, {2, 2, 32, 1025}};
+    const ic_dtype t = k->wtype;
+    size_t tested = 0;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        char why[160];
+        if (ic_attn_check_kv(t, shapes[si].d, why, sizeof why) != 0) continue;
+        tested++;
+        /* padded rows: a whole block for q8_0 */
+        const size_t pad = t == IC_DT_Q8_0 ? IC_QK : 3;
         ic_attn_shape s = {shapes[si].nh, shapes[si].nkv, shapes[si].d, shapes[si].npos,
-                           shapes[si].nkv * shapes[si].d + 3 /* padded rows */};
+                           shapes[si].nkv * shapes[si].d + pad};
         size_t qn = s.n_head * s.head_dim, cn = s.n_pos * s.kv_stride;
-        float *q = malloc(qn * 4), *kc = malloc(cn * 4), *vc = malloc(cn * 4),
+        const size_t row = ic_row_bytes(t, s.kv_stride);
+        float *q = malloc(qn * 4), *kf = malloc(cn * 4), *vf = malloc(cn * 4),
               *out = malloc(qn * 4);
+        unsigned char *kc = malloc(s.n_pos * row), *vc = malloc(s.n_pos * row);
         float *scratch = malloc(ic_attn_scratch_floats(s.n_head, s.n_pos) * 4);
         float *part = malloc(IC_ATTN_SPANS_MAX * qn * 4),
               *lse = malloc(IC_ATTN_SPANS_MAX * s.n_head * 4);
         double *sc = malloc(s.n_pos * sizeof(double));
         for (size_t i = 0; i < qn; i++) q[i] = ic_test_uniform(rng);
-        for (size_t i = 0; i < cn; i++) kc[i] = ic_test_uniform(rng), vc[i] = ic_test_uniform(rng);
+        for (size_t i = 0; i < cn; i++) kf[i] = ic_test_uniform(rng), vf[i] = ic_test_uniform(rng);
+        to_kv_type(t, kf, kc, s.n_pos, s.kv_stride);
+        to_kv_type(t, vf, vc, s.n_pos, s.kv_stride);
+        /* the error bound: float sums over head_dim products and over n_pos weighted values */
+        const double tol = 1e-5 + 1e-6 * (double)s.head_dim + 4 * FLT_EPSILON * sqrt(s.n_pos);
         /* parts 1-3: the heads split into that many calls; 4-7: a decode step split as the model
          * splits it for 2, 3, 7 and 40 workers (ic_attn_decode_unit: position spans, each
          * span's heads in ranges), the spans merged */
@@ -176,24 +206,24 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
             } else {
                 const size_t nt = workers[parts - 4];
                 size_t spans = 1;
-                for (size_t t = 0; t < nt; t++) {
-                    ic_attn_unit u = ic_attn_decode_unit(s.n_pos, s.n_head, s.n_head_kv, nt, t);
+                for (size_t w = 0; w < nt; w++) {
+                    ic_attn_unit u = ic_attn_decode_unit(s.n_pos, s.n_head, s.n_head_kv, nt, w);
                     spans = u.spans;
                     if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) continue;
                     ic_attn_shape st = s;
                     st.n_pos = u.pos_end - u.pos_begin;
                     float *ls = lse + u.span * s.n_head;
                     for (size_t h = u.head_begin; h < u.head_end; h++) ls[h] = NAN;
-                    k->fn.attention(
-                        q, kc + u.pos_begin * s.kv_stride, vc + u.pos_begin * s.kv_stride,
-                        u.spans == 1 ? out : part + u.span * qn, u.spans == 1 ? NULL : ls, scratch,
-                        &st, u.head_begin, u.head_end);
+                    k->fn.attention(q, kc + u.pos_begin * row, vc + u.pos_begin * row,
+                                    u.spans == 1 ? out : part + u.span * qn,
+                                    u.spans == 1 ? NULL : ls, scratch, &st, u.head_begin,
+                                    u.head_end);
                     /* lse is log sum_p e^score over the span */
                     for (size_t h = u.head_begin; h < u.head_end && u.spans > 1; h++) {
                         size_t g = h * s.n_head_kv / s.n_head;
                         double sum = 0;
                         for (size_t p = u.pos_begin; p < u.pos_end; p++)
-                            sum += exp(ref_score(q, kc, &s, h, g, p));
+                            sum += exp(ref_score(q, kf, &s, h, g, p));
                         CHECK(fabs(ls[h] - log(sum)) < 1e-4,
                               "%s shape %zu span %zu h=%zu lse %g want %g", k->name, si, u.span, h,
                               ls[h], log(sum));
@@ -206,16 +236,15 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
                 size_t g = h * s.n_head_kv / s.n_head;
                 double max = -INFINITY, sum = 0;
                 for (size_t p = 0; p < s.n_pos; p++) {
-                    sc[p] = ref_score(q, kc, &s, h, g, p);
+                    sc[p] = ref_score(q, kf, &s, h, g, p);
                     max = fmax(max, sc[p]);
                 }
                 for (size_t p = 0; p < s.n_pos; p++) sum += (sc[p] = exp(sc[p] - max));
                 for (size_t j = 0; j < s.head_dim && ok; j++) {
                     double want = 0;
                     for (size_t p = 0; p < s.n_pos; p++)
-                        want += sc[p] / sum * vc[p * s.kv_stride + g * s.head_dim + j];
-                    if (!close_rel(out[h * s.head_dim + j], want,
-                                   1e-5 + 1e-6 * (double)s.head_dim)) {
+                        want += sc[p] / sum * vf[p * s.kv_stride + g * s.head_dim + j];
+                    if (!close_rel(out[h * s.head_dim + j], want, tol)) {
                         CHECK(0, "%s shape %zu parts %d h=%zu j=%zu got %g want %g", k->name, si,
                               parts, h, j, out[h * s.head_dim + j], want);
                         ok = 0;
@@ -224,8 +253,10 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
             }
             if (ok) PASS();
         }
-        free(q), free(kc), free(vc), free(out), free(scratch), free(sc), free(part), free(lse);
+        free(q), free(kf), free(vf), free(kc), free(vc), free(out), free(scratch), free(sc);
+        free(part), free(lse);
     }
+    CHECK(tested >= 10, "%s: only %zu shapes fit its KV type", k->name, tested);
 }
 
 /* Attention work splits keep a KV head's query heads on one worker while there are groups enough
@@ -284,7 +315,7 @@ int main(void) {
     ic_test_rng rng = {1234};
     const char *quick = getenv("IC_TEST_QUICK");
     if (quick && quick[0] == '1') g_sizes = g_sizes_quick;
-    int tested[IC_OP_COUNT] = {0};
+    int tested[IC_OP_COUNT] = {0}, attn_tested[IC_DT_COUNT] = {0};
     for (size_t i = 0; i < count; i++) {
         const ic_kernel *k = &table[i];
         if (!ic_kernel_usable(k, features, IC_LVL_COUNT)) continue;
@@ -303,6 +334,7 @@ int main(void) {
             break;
         case IC_OP_ATTENTION:
             test_attention(k, &rng);
+            attn_tested[k->wtype]++;
             break;
         default:
             continue;
@@ -312,5 +344,8 @@ int main(void) {
     }
     for (int op = IC_OP_RMSNORM; op < IC_OP_COUNT; op++)
         CHECK(tested[op] > 0, "no variant of %s was tested", ic_op_name((ic_op)op));
+    for (int t = 0; t < IC_DT_COUNT; t++)
+        CHECK(!ic_dtype_is_kv((ic_dtype)t) || attn_tested[t] > 0,
+              "no attention variant over a %s cache was tested", ic_dtype_name((ic_dtype)t));
     return ic_test_finish("test_ops");
 }

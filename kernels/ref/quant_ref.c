@@ -1,4 +1,4 @@
-/* Reference quantize/dequantize for f32, bf16, q8_0 and q4_0, following ggml's formulas. */
+/* Reference quantize/dequantize for f32, bf16, q8_0, q4_0 and f16, following ggml's formulas. */
 #include "../ic_dispatch.h"
 
 #include <assert.h>
@@ -20,6 +20,16 @@ void ic_quantize_bf16_ref(const float *x, void *y, size_t k) {
 void ic_dequantize_bf16_ref(const void *x, float *y, size_t k) {
     const uint16_t *in = x;
     for (size_t i = 0; i < k; i++) y[i] = ic_bf16_to_f32(in[i]);
+}
+
+void ic_quantize_f16_ref(const float *x, void *y, size_t k) {
+    uint16_t *out = y;
+    for (size_t i = 0; i < k; i++) out[i] = ic_f32_to_fp16(x[i]);
+}
+
+void ic_dequantize_f16_ref(const void *x, float *y, size_t k) {
+    const uint16_t *in = x;
+    for (size_t i = 0; i < k; i++) y[i] = ic_fp16_to_f32(in[i]);
 }
 
 /* d = max|x| / 127, q = round(x / d). */

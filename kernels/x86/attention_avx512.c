@@ -253,9 +253,10 @@ static inline size_t chunk_end(size_t h, size_t he, size_t group) {
     return e;
 }
 
-void ic_attention_avx512(const float *q, const float *k_cache, const float *v_cache, float *out,
-                         float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
-                         size_t head_end) {
+void ic_attention_f32_avx512(const float *q, const void *k_cache_, const void *v_cache_, float *out,
+                             float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
+                             size_t head_end) {
+    const float *k_cache = k_cache_, *v_cache = v_cache_;
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
     if (head_begin >= head_end) return;
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim, np = s->n_pos;

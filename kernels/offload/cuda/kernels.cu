@@ -249,7 +249,7 @@ __global__ void __launch_bounds__(ATT_WARPS * 32)
     const int p0 = split * chunk, p1 = min(n_pos, p0 + chunk);
     const int npair = hd / 2;
 
-    /* q scaled by 1/sqrt(head_dim) once, instead of every score (ic_attention_ref scales the
+    /* q scaled by 1/sqrt(head_dim) once, instead of every score (ic_attention_f32_ref scales the
      * scores; the difference is one rounding). */
     for (int e = threadIdx.x; e < ATT_GMAX * HDM; e += blockDim.x) {
         const int h = e / HDM, j = e % HDM;

@@ -1,16 +1,18 @@
-/* Grouped-query attention for one decode step, SVE at any vector length: q.k scores, the SVE
- * softmax, then the value rows accumulated into the output one vector of head_dim at a time. */
+/* Grouped-query attention for one decode step over an f32 KV cache, SVE at any vector length:
+ * q.k scores, the SVE softmax, then the value rows accumulated into the output one vector of
+ * head_dim at a time. */
 #ifndef __ARM_FEATURE_SVE
-#error "attention_sve.c needs -march=armv8.2-a+sve"
+#error "attention_f32_sve.c needs -march=armv8.2-a+sve"
 #endif
 #include "sve_common.h"
 
 #include <assert.h>
 #include <math.h>
 
-void ic_attention_sve(const float *q, const float *k_cache, const float *v_cache, float *out,
-                      float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
-                      size_t head_end) {
+void ic_attention_f32_sve(const float *q, const void *k_cache_, const void *v_cache_, float *out,
+                          float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
+                          size_t head_end) {
+    const float *k_cache = k_cache_, *v_cache = v_cache_;
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim;
     const float scale = 1.0f / sqrtf((float)d);

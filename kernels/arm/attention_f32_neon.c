@@ -1,16 +1,18 @@
-/* Grouped-query attention for one decode step, base Advanced SIMD: q.k scores with FMA dot
- * products, the NEON softmax, then the value rows accumulated into the output with FMA. */
+/* Grouped-query attention for one decode step over an f32 KV cache, base Advanced SIMD: q.k scores
+ * with FMA dot products, the NEON softmax, then the value rows accumulated into the output with
+ * FMA. */
 #ifndef __ARM_NEON
-#error "attention_neon.c needs NEON (-march=armv8-a)"
+#error "attention_f32_neon.c needs NEON (-march=armv8-a)"
 #endif
 #include "float_dot_neon.h"
 
 #include <assert.h>
 #include <math.h>
 
-void ic_attention_neon(const float *q, const float *k_cache, const float *v_cache, float *out,
-                       float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
-                       size_t head_end) {
+void ic_attention_f32_neon(const float *q, const void *k_cache_, const void *v_cache_, float *out,
+                           float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
+                           size_t head_end) {
+    const float *k_cache = k_cache_, *v_cache = v_cache_;
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim;
     const float scale = 1.0f / sqrtf((float)d);

@@ -117,6 +117,7 @@ static struct {
     int valid;
     bench_kind kind;
     ic_dtype wtype, atype;
+    ic_layout layout;
     size_t m, k, n;
     void *w;
     size_t w_bytes;
@@ -181,20 +182,45 @@ static void *random_row(ic_dtype t, size_t k, size_t rows) {
     return out;
 }
 
+/* A row repeated into a whole 16-row panel of the layout: the unit fill_task copies. */
+static void *panel_of(ic_layout l, ic_dtype wtype, const void *row, size_t k) {
+    const size_t rb = ic_row_bytes(wtype, k);
+    unsigned char *rows = malloc(rb * IC_PANEL_ROWS),
+                  *panel = malloc(ic_layout_stride(l, wtype, k));
+    if (rows && panel) {
+        for (size_t r = 0; r < IC_PANEL_ROWS; r++) memcpy(rows + r * rb, row, rb);
+        ic_layout_pack(l, wtype, rows, panel, k, 0, IC_PANEL_ROWS);
+    }
+    free(rows);
+    if (rows == NULL) {
+        free(panel);
+        return NULL;
+    }
+    return panel;
+}
+
 /* Weights of m rows of k elements of wtype (one random row repeated: the values do not change
- * the cost), and n activation rows of atype. Returns 0 or -1 with a message. */
-static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, size_t m, size_t k, size_t n,
-                     char *err, size_t errlen) {
-    if (g_wl.valid && g_wl.wtype == wtype && g_wl.atype == atype && g_wl.m == m && g_wl.k == k &&
-        g_wl.n == n &&
+ * the cost) in the variant's layout, and n activation rows of atype. Returns 0 or -1 with a
+ * message. */
+static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, ic_layout layout, size_t m,
+                     size_t k, size_t n, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.wtype == wtype && g_wl.atype == atype && g_wl.layout == layout &&
+        g_wl.m == m && g_wl.k == k && g_wl.n == n &&
         (g_wl.kind == B_GEMV || g_wl.kind == B_GEMM || g_wl.kind == B_SGEMV ||
          g_wl.kind == B_SGEMM))
         return 0;
     wl_free();
+    const int panels = layout != IC_LAYOUT_ROWS;
     size_t rb = ic_row_bytes(wtype, k);
-    g_wl.w_bytes = rb * m;
+    g_wl.w_bytes = ic_layout_bytes(layout, wtype, m, k);
     g_wl.w = ic_big_alloc(g_wl.w_bytes);
     void *row = random_row(wtype, k, 1);
+    if (row && panels) {
+        void *panel = panel_of(layout, wtype, row, k);
+        free(row);
+        row = panel;
+        rb = ic_layout_stride(layout, wtype, k);
+    }
     g_wl.x = random_row(atype, k, n);
     g_wl.y = malloc(m * n * sizeof(float));
     if (g_wl.w == NULL || row == NULL || g_wl.x == NULL || g_wl.y == NULL) {
@@ -204,13 +230,14 @@ static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, size_t m, 
         wl_free();
         return -1;
     }
-    fill_ctx fc = {g_wl.w, row, rb, m};
+    fill_ctx fc = {g_wl.w, row, rb, panels ? (m + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS : m};
     ic_pool_run(g_b.pool, fill_task, &fc);
     free(row);
     g_wl.valid = 1;
     g_wl.kind = kind;
     g_wl.wtype = wtype;
     g_wl.atype = atype;
+    g_wl.layout = layout;
     g_wl.m = m;
     g_wl.k = k;
     g_wl.n = n;
@@ -430,15 +457,27 @@ typedef struct {
     const char *flop_name;
 } loop_work;
 
+/* "p16_" for a panel variant, so that its name differs from the row-major one of its ISA. */
+static const char *layout_tag(const ic_kernel *k) {
+    return k->layout == IC_LAYOUT_PANEL16 ? "p16_" : "";
+}
+
+/* The layout the item's weights are read in: its variant's (BLAS reads rows). */
+static ic_layout matrix_layout(const bench_item *it) {
+    return it->kern ? it->kern->layout : IC_LAYOUT_ROWS;
+}
+
 /* Builds (or reuses) the inputs of the item's kind. Returns 0 or -1 with a message. */
 static int prepare_workload(const bench_item *it, char *err, size_t errlen) {
     switch (it->kind) {
     case B_GEMV:
     case B_SGEMV:
-        return wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, 1, err, errlen);
+        return wl_matrix(it->kind, it->wtype, it->atype, matrix_layout(it), it->m, it->k, 1, err,
+                         errlen);
     case B_GEMM:
     case B_SGEMM:
-        return wl_matrix(it->kind, it->wtype, it->atype, it->m, it->k, it->n, err, errlen);
+        return wl_matrix(it->kind, it->wtype, it->atype, matrix_layout(it), it->m, it->k, it->n,
+                         err, errlen);
     case B_ATTN:
         return wl_attention(it->n, err, errlen);
     case B_RMSNORM:
@@ -700,7 +739,8 @@ static int collect_gemv(const ic_kernel *table, size_t nk, int T) {
                 arg_add(&a, "m", (int64_t)p.m);
                 arg_add(&a, "k", (int64_t)p.k);
                 arg_add(&a, "threads", T);
-                snprintf(name, sizeof name, "gemv/%s/%s", ic_dtype_name(k->wtype), k->isa);
+                snprintf(name, sizeof name, "gemv/%s/%s%s", ic_dtype_name(k->wtype), layout_tag(k),
+                         k->isa);
                 if (add(B_GEMV, name, a, p)) return -1;
             }
             if (t == IC_DT_F32) {
@@ -743,7 +783,8 @@ static int collect_gemm(const ic_kernel *table, size_t nk, int T) {
                     arg_add(&a, "k", (int64_t)p.k);
                     arg_add(&a, "n", (int64_t)p.n);
                     arg_add(&a, "threads", T);
-                    snprintf(name, sizeof name, "gemm/%s/%s", ic_dtype_name(k->wtype), k->isa);
+                    snprintf(name, sizeof name, "gemm/%s/%s%s", ic_dtype_name(k->wtype),
+                             layout_tag(k), k->isa);
                     if (add(B_GEMM, name, a, p)) return -1;
                 }
                 if (t == IC_DT_F32) {

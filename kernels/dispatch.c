@@ -47,6 +47,30 @@
      .atype = IC_DT_##A,                                                                           \
      .row_align = MATMUL_ROW_ALIGN,                                                                \
      .fn.gemm = ic_gemm_##w##_##isa_},
+#define IC_GEMV_P16(w, W, A, isa_, L, P, f)                                                        \
+    {.op = IC_OP_GEMV,                                                                             \
+     .name = "gemv_" #w "_p16_" #isa_,                                                             \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##W,                                                                           \
+     .atype = IC_DT_##A,                                                                           \
+     .row_align = MATMUL_ROW_ALIGN,                                                                \
+     .layout = IC_LAYOUT_PANEL16,                                                                  \
+     .fn.gemv = ic_gemv_##w##_p16_##isa_},
+#define IC_GEMM_P16(w, W, A, isa_, L, P, f)                                                        \
+    {.op = IC_OP_GEMM,                                                                             \
+     .name = "gemm_" #w "_p16_" #isa_,                                                             \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##W,                                                                           \
+     .atype = IC_DT_##A,                                                                           \
+     .row_align = MATMUL_ROW_ALIGN,                                                                \
+     .layout = IC_LAYOUT_PANEL16,                                                                  \
+     .fn.gemm = ic_gemm_##w##_p16_##isa_},
 #define IC_QUANTIZE(t, T, isa_, L, P, f)                                                           \
     {.op = IC_OP_QUANTIZE,                                                                         \
      .name = "quantize_" #t "_" #isa_,                                                             \

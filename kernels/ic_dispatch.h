@@ -6,6 +6,7 @@
 #include "ic_cpu.h"
 #include "ic_gemm.h"
 #include "ic_gemv.h"
+#include "ic_layout.h"
 #include "ic_quant.h"
 #include "ic_rmsnorm.h"
 #include "ic_rope.h"
@@ -38,6 +39,8 @@ typedef enum ic_op {
     ic_gemv_runs_fn ic_gemv_runs_##w##_##isa;                                                      \
     ic_gemv_tokens_fn ic_gemv_tokens_##w##_##isa;
 #define IC_GEMM(w, W, A, isa, L, P, f)     ic_gemm_fn ic_gemm_##w##_##isa;
+#define IC_GEMV_P16(w, W, A, isa, L, P, f) ic_gemv_fn ic_gemv_##w##_p16_##isa;
+#define IC_GEMM_P16(w, W, A, isa, L, P, f) ic_gemm_fn ic_gemm_##w##_p16_##isa;
 #define IC_QUANTIZE(t, T, isa, L, P, f)    ic_quantize_fn ic_quantize_##t##_##isa;
 #define IC_DEQUANTIZE(t, T, isa, L, P, f)  ic_dequantize_fn ic_dequantize_##t##_##isa;
 #define IC_RMSNORM(isa, L, P, f)           ic_rmsnorm_fn ic_rmsnorm_##isa;
@@ -49,6 +52,8 @@ typedef enum ic_op {
 #undef IC_GEMV
 #undef IC_GEMV_RUNS_TOKENS
 #undef IC_GEMM
+#undef IC_GEMV_P16
+#undef IC_GEMM_P16
 #undef IC_QUANTIZE
 #undef IC_DEQUANTIZE
 #undef IC_RMSNORM
@@ -79,6 +84,9 @@ typedef struct ic_kernel {
      * rows (ic_split_range, ic_pool_run_rows, ic_rows_as_runs), a multiple of 4; 0 for other
      * ops. */
     size_t row_align;
+    /* GEMV and GEMM: the layout the weights must be in (ic_layout.h); a forward pass packs each
+     * matrix into it once, and its GEMV and GEMM must agree. IC_LAYOUT_ROWS for other ops. */
+    ic_layout layout;
     union {
         ic_gemv_fn *gemv;
         ic_gemm_fn *gemm;

@@ -50,6 +50,14 @@ static void check_matmul(const ic_kernel *kern, size_t m, size_t k, size_t n, ic
     /* The double reference sees exactly what the kernel sees: the dequantized inputs. */
     for (size_t r = 0; r < m; r++) dequant(wt, w + r * wrow, wf + r * k, k);
     for (size_t t = 0; t < n; t++) dequant(at, x + t * arow, xf + t * k, k);
+    /* a panel variant reads the weights packed, as a forward pass hands them over; packed at an
+     * odd offset too */
+    void *pbase = NULL;
+    if (kern->layout != IC_LAYOUT_ROWS) {
+        unsigned char *packed = alloc_offset(ic_layout_bytes(kern->layout, wt, m, k), 4, &pbase);
+        ic_layout_pack_all(kern->layout, wt, w, packed, m, k);
+        w = packed;
+    }
 
     for (int parts = 1; parts <= 7; parts++) {
         for (size_t i = 0; i < n * m; i++) y[i] = NAN;
@@ -89,6 +97,7 @@ static void check_matmul(const ic_kernel *kern, size_t m, size_t k, size_t n, ic
     free(wf);
     free(xf);
     free(wbase);
+    free(pbase);
     free(xbase);
     free(ybase);
 }

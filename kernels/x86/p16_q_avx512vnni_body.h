@@ -1,0 +1,230 @@
+/* The body of the q8_0 and q4_0 GEMV and GEMM kernels over 16-row panels (IC_LAYOUT_PANEL16,
+ * ic_layout.h) with AVX-512 VNNI. Included by gemm_q8_0_p16_avx512vnni.c (IC_P16_Q4 = 0) and
+ * gemm_q4_0_p16_avx512vnni.c (1); not a public header.
+ *
+ * One 64-byte weight vector holds 4 consecutive quants of each of a panel's 16 rows, and one
+ * activation word (4 quants of one token) is broadcast against it: a vpdpbusd adds 4 products to
+ * each row's sum, with no repack at run time and no horizontal sums (lane r is row r, so a
+ * token's 16 results are one store into y). A block's 8 vpdpbusd per (panel, token) are followed
+ * by one convert, one multiply (row scales x the token's scale) and one FMA.
+ *
+ * vpdpbusd multiplies unsigned (the vector) by signed (the broadcast) bytes. q8_0 weights are
+ * stored as q + 128; the exact correction -128 * sum(x) of each (token, block) starts its
+ * accumulator. q4_0 nibbles are unsigned already, and -8 * sum(x) starts it.
+ *
+ * Blocking: for many tokens, k is walked in chunks of KC_MANY blocks (a panel pair's chunk of
+ * weights, 2 x 32 x 544 B = 34 KiB, stays in the 48 KiB L1 while every token of the chunk passes
+ * over it; the tokens' chunk, 64 x 32 x 34 B = 68 KiB, stays in L2). For up to SMALL_N tokens
+ * (decode, batched decode) the whole row is one chunk, so each weight byte is read once per call
+ * in address order. */
+#include "../ic_dispatch.h"
+#include "../ic_layout.h"
+#include "x86_util.h"
+
+#include <assert.h>
+
+#if IC_P16_Q4
+#define QBYTES  256 /* quant bytes of one block of a panel */
+#define QGROUPS 4   /* weight vectors per block */
+#define CORR    8
+#else
+#define QBYTES  512
+#define QGROUPS 8
+#define CORR    128
+#endif
+
+#define SMALL_N  8    /* up to this many tokens: one pass over k */
+#define KC_SMALL 1024 /* blocks per pass then (k up to 32768) */
+#define KC_MANY  32   /* blocks per chunk for more tokens */
+#define TC_MANY  64   /* tokens per chunk for more tokens */
+#define TILE_T   4    /* most tokens per register tile */
+#define TILE_P   4    /* most panels per register tile */
+#define XC_MAX   (TC_MANY * KC_MANY > SMALL_N * KC_SMALL ? TC_MANY * KC_MANY : SMALL_N * KC_SMALL)
+
+/* A (token, block)'s scale and its correction times the scale: the block's sum is
+ * dw * (dx * acc + cx) with cx = dx * (-CORR * sum(x)), one FMA on the token's side. */
+typedef struct {
+    float cx, dx;
+} xconst;
+
+/* sum(x) of one block: the bytes as x + 128 summed by vpsadbw, less 32 * 128. */
+static inline int32_t block_sum(const ic_block_q8_0 *b) {
+    const __m256i v =
+        _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), _mm256_set1_epi8((char)0x80));
+    const __m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    return (int32_t)(_mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1)) - 32 * 128;
+}
+
+static void prep(const ic_block_q8_0 *x, size_t nb, size_t t0, size_t tn, size_t b0, size_t kb,
+                 xconst *xc) {
+    for (size_t t = 0; t < tn; t++)
+        for (size_t b = 0; b < kb; b++) {
+            const ic_block_q8_0 *blk = x + (t0 + t) * nb + b0 + b;
+            const float dx = ic_x86_fp16(blk->d);
+            xc[t * kb + b].dx = dx;
+            xc[t * kb + b].cx = dx * (float)(-CORR * block_sum(blk));
+        }
+}
+
+static inline __m512i bcast(const ic_block_q8_0 *b, int at) {
+    int32_t v;
+    memcpy(&v, b->qs + at, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
+ * 0's first block of the chunk, tokens nb blocks apart; xc: kb entries per token) over kb blocks,
+ * into f[p][t]. */
+static inline __attribute__((always_inline)) void tile(const unsigned char *wq, const uint16_t *wd,
+                                                       size_t stride, const ic_block_q8_0 *x,
+                                                       size_t nb, const xconst *xc, size_t kb,
+                                                       int NP, int T, __m512 f[TILE_P][TILE_T]) {
+    for (size_t b = 0; b < kb; b++) {
+        __m512i acc[TILE_P][TILE_T];
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; p++)
+#pragma GCC unroll 8
+            for (int t = 0; t < T; t++) acc[p][t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int j = 0; j < QGROUPS; j++) {
+            __m512i w[TILE_P];
+#if IC_P16_Q4
+            __m512i hi[TILE_P];
+#endif
+#pragma GCC unroll 4
+            for (int p = 0; p < NP; p++) {
+                w[p] = _mm512_loadu_si512(wq + p * stride + b * QBYTES + j * 64);
+#if IC_P16_Q4
+                hi[p] = _mm512_and_si512(_mm512_srli_epi16(w[p], 4), _mm512_set1_epi8(0x0f));
+                w[p] = _mm512_and_si512(w[p], _mm512_set1_epi8(0x0f));
+#endif
+            }
+#pragma GCC unroll 8
+            for (int t = 0; t < T; t++) {
+                const ic_block_q8_0 *xb = x + (size_t)t * nb + b;
+                const __m512i lo_x = bcast(xb, 4 * j);
+#if IC_P16_Q4
+                const __m512i hi_x = bcast(xb, 16 + 4 * j);
+#endif
+#pragma GCC unroll 4
+                for (int p = 0; p < NP; p++) {
+                    acc[p][t] = _mm512_dpbusd_epi32(acc[p][t], w[p], lo_x);
+#if IC_P16_Q4
+                    acc[p][t] = _mm512_dpbusd_epi32(acc[p][t], hi[p], hi_x);
+#endif
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; p++) {
+            const __m512 dw = _mm512_cvtph_ps(
+                _mm256_loadu_si256((const __m256i *)(wd + p * stride / 2 + b * IC_PANEL_ROWS)));
+#pragma GCC unroll 8
+            for (int t = 0; t < T; t++) {
+                const xconst c = xc[t * kb + b];
+                const __m512 u = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]),
+                                                 _mm512_set1_ps(c.dx), _mm512_set1_ps(c.cx));
+                f[p][t] = _mm512_fmadd_ps(u, dw, f[p][t]);
+            }
+        }
+    }
+}
+
+/* The tile's sums into y: rows [lo, hi) of panels p0 .. p0 + NP - 1 (lanes outside masked),
+ * tokens t < T; stored on the first chunk, added after. */
+static inline void store_tile(float *y, size_t ldy, size_t p0, int NP, int T, size_t lo, size_t hi,
+                              int first, __m512 f[TILE_P][TILE_T]) {
+    for (int p = 0; p < NP; p++) {
+        const size_t base = (p0 + (size_t)p) * IC_PANEL_ROWS;
+        const size_t a = lo > base ? lo - base : 0, e = hi - base < 16 ? hi - base : 16;
+        if (a >= e) continue;
+        const __mmask16 m = (__mmask16)(((1u << e) - 1) & ~((1u << a) - 1));
+        for (int t = 0; t < T; t++) {
+            float *yt = y + (size_t)t * ldy + base;
+            __m512 v = f[p][t];
+            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
+            _mm512_mask_storeu_ps(yt, m, v);
+        }
+    }
+}
+
+#define TILE_CASE(NP_, T_)                                                                         \
+    case (NP_)*16 + (T_):                                                                          \
+        tile(wq, wd, stride, x, nb, xc, kb, NP_, T_, f);                                           \
+        break;
+#define TILE_ROW(NP_)                                                                              \
+    TILE_CASE(NP_, 1)                                                                              \
+    TILE_CASE(NP_, 2)                                                                              \
+    TILE_CASE(NP_, 3)                                                                              \
+    TILE_CASE(NP_, 4)
+
+static void run_tile(const unsigned char *wq, const uint16_t *wd, size_t stride,
+                     const ic_block_q8_0 *x, size_t nb, const xconst *xc, size_t kb, int np, int T,
+                     __m512 f[TILE_P][TILE_T]) {
+    switch (np * 16 + T) {
+        TILE_ROW(1)
+        TILE_ROW(2)
+        TILE_ROW(3)
+        TILE_ROW(4)
+    default:
+        assert(0);
+    }
+}
+
+/* The tile shape for n tokens: NP panels x NT tokens, NP weight vectors and NT broadcasts
+ * feeding NP x NT vpdpbusd chains. Measured on the Zen 5 VM (one tile over 32 blocks in L1, 1
+ * thread, G vpdpbusd/s): 2 x 4 4.9, 2 x 6 4.8, 4 x 4 4.4, 1 x 8 3.2 (a broadcast per vpdpbusd),
+ * 4 x 2 2.9, 4 x 1 1.5 (= 96 GB/s of weights, twice what decode needs per core). */
+static void tile_shape(size_t n, int *np, int *nt) {
+    *np = n <= 2 ? 4 : 2;
+    *nt = n < 4 ? (int)n : 4;
+}
+
+/* Y[t][r] for t < n, r in [r0, r1): every panel group of the range over each (k chunk, token
+ * chunk). */
+static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
+                       size_t r0, size_t r1) {
+    assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k % IC_QK == 0);
+    const ic_dtype wt = IC_P16_Q4 ? IC_DT_Q4_0 : IC_DT_Q8_0;
+    const size_t nb = k / IC_QK, stride = ic_layout_stride(IC_LAYOUT_PANEL16, wt, k);
+    const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
+    const size_t kc = n <= SMALL_N ? KC_SMALL : KC_MANY, tc = n <= SMALL_N ? SMALL_N : TC_MANY;
+    int NPm, NTm;
+    tile_shape(n, &NPm, &NTm);
+    const ic_block_q8_0 *xb = x;
+    const unsigned char *wb = w;
+    xconst xc[XC_MAX];
+    for (size_t b0 = 0; b0 < nb; b0 += kc) {
+        const size_t kb = nb - b0 < kc ? nb - b0 : kc;
+        for (size_t t0 = 0; t0 < n; t0 += tc) {
+            const size_t tn = n - t0 < tc ? n - t0 : tc;
+            prep(xb, nb, t0, tn, b0, kb, xc);
+            for (size_t p = p0; p < p1; p += (size_t)NPm) {
+                const int np = p1 - p < (size_t)NPm ? (int)(p1 - p) : NPm;
+                const unsigned char *wq = wb + p * stride + b0 * QBYTES;
+                const uint16_t *wd =
+                    (const uint16_t *)(wb + p * stride + nb * QBYTES) + b0 * IC_PANEL_ROWS;
+                for (size_t t = 0; t < tn; t += (size_t)NTm) {
+                    const int T = tn - t < (size_t)NTm ? (int)(tn - t) : NTm;
+                    __m512 f[TILE_P][TILE_T];
+                    for (int i = 0; i < TILE_P; i++)
+                        for (int j = 0; j < TILE_T; j++) f[i][j] = _mm512_setzero_ps();
+                    run_tile(wq, wd, stride, xb + (t0 + t) * nb + b0, nb, xc + t * kb, kb, np, T,
+                             f);
+                    store_tile(y + (t0 + t) * ldy, ldy, p, np, T, r0, r1, b0 == 0, f);
+                }
+            }
+        }
+    }
+}
+
+void IC_P16_GEMV_FN(const void *w, const void *x, float *y, size_t k, size_t r0, size_t r1) {
+    p16_matmul(w, x, y, k, 1, r1, r0, r1);
+}
+
+void IC_P16_GEMM_FN(const void *w, const void *x, float *y, size_t k, size_t n, size_t ldy,
+                    size_t r0, size_t r1) {
+    assert(ldy >= r1);
+    p16_matmul(w, x, y, k, n, ldy, r0, r1);
+}

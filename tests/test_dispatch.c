@@ -90,6 +90,9 @@ static void test_pinned_choices(void) {
         {zen5, IC_OP_GEMV, IC_DT_Q4_0, "gemv_q4_0_avx512vnni"},
         {zen5, IC_OP_GEMM, IC_DT_BF16, "gemm_bf16_avx512bf16"},
         {zen5, IC_OP_ATTENTION, IC_DT_F32, "attention_f32_avx512"},
+        {zen5, IC_OP_ATTENTION, IC_DT_Q8_0, "attention_q8_0_avx512"},
+        {a2, IC_OP_ATTENTION, IC_DT_F16, "attention_f16_avx2"},
+        {a5, IC_OP_ATTENTION, IC_DT_F16, "attention_f16_avx512"},
     };
 #elif defined(IC_ARCH_ARM)
     const uint64_t n = IC_F_ASIMD, sve = n | IC_F_SVE,

@@ -1,4 +1,9 @@
-/* Grouped-query attention for one decode step with AVX-512F.
+/* The body of the AVX-512F attention kernels, one per KV-cache type: the including file
+ * (attention_<kv>_avx512.c) defines KV_TYPE, KV_FN (the function's name) and two loads that widen
+ * sixteen cache values at element e of a row to floats, kv_load(row, e) and the masked
+ * kv_load_mask(t, row, e), then includes this. The f16 and bf16 values are widened in registers
+ * (vcvtph2ps, a shift), q8_0 ones scaled by their block's fp16 d, so the cache is read once, at its
+ * own width.
  *
  * The KV cache is [position][kv head][head_dim]. The kernel reads it in address order: positions
  * a tile (IC_ATTN_TILE) at a time, and within a tile the keys four positions at a time across all
@@ -20,7 +25,10 @@
  * head_dim need not be a multiple of 16: a masked tail. Loops over a group's heads are unrolled
  * on a constant count (FOR_GROUP_SIZES), so the accumulators stay in registers. */
 #ifndef __AVX512F__
-#error "attention_avx512.c needs AVX-512F (-mavx512f)"
+#error "attention_avx512_body.h needs AVX-512F (-mavx512f)"
+#endif
+#if !defined(KV_TYPE) || !defined(KV_FN)
+#error "define KV_TYPE, KV_FN, kv_load and kv_load_mask before including attention_avx512_body.h"
 #endif
 #include <assert.h>
 #include <math.h>
@@ -41,9 +49,17 @@ static inline __m512 load16(__mmask16 t, const float *p) {
     return _mm512_maskz_loadu_ps(t, p);
 }
 
+/* Sixteen cache values at element e of a row, as floats; the mask as for load16. */
+static inline __m512 kv16(__mmask16 t, const unsigned char *row, size_t e) {
+    if (t == (__mmask16)0xffff) return kv_load(row, e);
+    if (t == 0) return _mm512_setzero_ps();
+    return kv_load_mask(t, row, e);
+}
+
 /* In the loops below FULL (a constant at each call) says head_dim is a multiple of 64, so every
  * vector is whole and the mask tests compile away. */
-#define LD(t, p) (FULL ? _mm512_loadu_ps(p) : load16((t), (p)))
+#define LD(t, p)       (FULL ? _mm512_loadu_ps(p) : load16((t), (p)))
+#define KLD(t, row, e) (FULL ? kv_load((row), (e)) : kv16((t), (row), (e)))
 
 /* How far the prefetch runs ahead of the reads, in bytes (8 and 32 KiB measured no better). */
 #define PREFETCH_BYTES 16384
@@ -79,12 +95,13 @@ static inline void pf_advance(pf_stream *s, size_t n) {
 }
 
 /* Scaled scores of HN heads (q rows qh, head_dim d apart) against positions [0, np) of one KV
- * head's keys k (stride st), into sc[i * TILE + p]: four positions at a time, each key vector
- * loaded once for all HN heads. HN is a constant at each call. */
+ * head's keys (rows from k, rb bytes apart, the head at element e0), into sc[i * TILE + p]: four
+ * positions at a time, each key vector loaded once for all HN heads. HN is a constant at each
+ * call. */
 static inline __attribute__((always_inline)) void scores(const int HN, const int FULL,
-                                                         const float *qh, const float *k, size_t st,
-                                                         size_t d, size_t np, float scale,
-                                                         float *sc) {
+                                                         const float *qh, const unsigned char *k,
+                                                         size_t rb, size_t e0, size_t d, size_t np,
+                                                         float scale, float *sc) {
     const __m128 sc4 = _mm_set1_ps(scale);
     size_t p = 0;
     for (; p + 4 <= np; p += 4) {
@@ -93,11 +110,11 @@ static inline __attribute__((always_inline)) void scores(const int HN, const int
         for (int i = 0; i < HN; i++)
 #pragma GCC unroll 4
             for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_ps();
-        const float *kp = k + p * st;
+        const unsigned char *kp = k + p * rb;
         for (size_t j = 0; j < d; j += 16) {
             const __mmask16 t = FULL ? (__mmask16)0xffff : ic_x86_tail16(d - j);
-            const __m512 k0 = LD(t, kp + j), k1 = LD(t, kp + st + j), k2 = LD(t, kp + 2 * st + j),
-                         k3 = LD(t, kp + 3 * st + j);
+            const __m512 k0 = KLD(t, kp, e0 + j), k1 = KLD(t, kp + rb, e0 + j),
+                         k2 = KLD(t, kp + 2 * rb, e0 + j), k3 = KLD(t, kp + 3 * rb, e0 + j);
 #pragma GCC unroll 4
             for (int i = 0; i < HN; i++) {
                 const __m512 qv = LD(t, qh + (size_t)i * d + j);
@@ -118,7 +135,7 @@ static inline __attribute__((always_inline)) void scores(const int HN, const int
             __m512 a = _mm512_setzero_ps();
             for (size_t j = 0; j < d; j += 16) {
                 const __mmask16 t = ic_x86_tail16(d - j);
-                a = _mm512_fmadd_ps(load16(t, qh + (size_t)i * d + j), load16(t, k + p * st + j),
+                a = _mm512_fmadd_ps(load16(t, qh + (size_t)i * d + j), kv16(t, k + p * rb, e0 + j),
                                     a);
             }
             sc[(size_t)i * TILE + p] = _mm512_reduce_add_ps(a) * scale;
@@ -126,11 +143,13 @@ static inline __attribute__((always_inline)) void scores(const int HN, const int
 }
 
 /* out rows of HN heads, dims [j, j + 64) (masked to d): out_i = out_i * alpha[i] + sum over
- * p < np of w[i * TILE + p] v[p] (out_i taken as 0 when first). HN is a constant at each call,
- * so the accumulators stay in registers. */
-static inline __attribute__((always_inline)) void
-weighted_v(const int HN, const int FULL, const float *w, const float *alpha, int first,
-           const float *v, size_t st, size_t d, size_t j, size_t np, float *out) {
+ * p < np of w[i * TILE + p] v[p] (v: rows rb bytes apart, the KV head at element e0; out_i taken
+ * as 0 when first). HN is a constant at each call, so the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void weighted_v(const int HN, const int FULL,
+                                                             const float *w, const float *alpha,
+                                                             int first, const unsigned char *v,
+                                                             size_t rb, size_t e0, size_t d,
+                                                             size_t j, size_t np, float *out) {
     const __mmask16 t0 = ic_x86_tail16(d - j), t1 = d > j + 16 ? ic_x86_tail16(d - j - 16) : 0,
                     t2 = d > j + 32 ? ic_x86_tail16(d - j - 32) : 0,
                     t3 = d > j + 48 ? ic_x86_tail16(d - j - 48) : 0;
@@ -149,11 +168,11 @@ weighted_v(const int HN, const int FULL, const float *w, const float *alpha, int
             acc[i][3] = _mm512_mul_ps(a, _mm512_maskz_loadu_ps(t3, o + 48));
         }
     }
-    const float *vj = v + j;
+    const size_t ej = e0 + j;
     for (size_t p = 0; p < np; p++) {
-        const float *vp = vj + p * st;
-        const __m512 v0 = LD(t0, vp), v1 = LD(t1, vp + 16), v2 = LD(t2, vp + 32),
-                     v3 = LD(t3, vp + 48);
+        const unsigned char *vp = v + p * rb;
+        const __m512 v0 = KLD(t0, vp, ej), v1 = KLD(t1, vp, ej + 16), v2 = KLD(t2, vp, ej + 32),
+                     v3 = KLD(t3, vp, ej + 48);
 #pragma GCC unroll 4
         for (int i = 0; i < HN; i++) {
             const __m512 wp = _mm512_set1_ps(w[(size_t)i * TILE + p]);
@@ -253,46 +272,42 @@ static inline size_t chunk_end(size_t h, size_t he, size_t group) {
     return e;
 }
 
-void ic_attention_f32_avx512(const float *q, const void *k_cache_, const void *v_cache_, float *out,
-                             float *lse, float *scratch, const ic_attn_shape *s, size_t head_begin,
-                             size_t head_end) {
-    const float *k_cache = k_cache_, *v_cache = v_cache_;
+void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out, float *lse,
+           float *scratch, const ic_attn_shape *s, size_t head_begin, size_t head_end) {
     assert(s->n_head_kv > 0 && s->n_head % s->n_head_kv == 0 && s->n_pos >= 1);
+    assert(ic_row_bytes(KV_TYPE, s->head_dim) > 0 && ic_row_bytes(KV_TYPE, s->kv_stride) > 0);
     if (head_begin >= head_end) return;
     const size_t group = s->n_head / s->n_head_kv, d = s->head_dim, np = s->n_pos;
-    const size_t st = s->kv_stride, nh = head_end - head_begin;
+    const size_t rb = ic_row_bytes(KV_TYPE, s->kv_stride), nh = head_end - head_begin;
+    const unsigned char *kc = k_cache, *vc = v_cache;
     const float scale = 1.0f / sqrtf((float)d);
     const int full = d % 64 == 0;
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    /* The part of a row the range reads: its KV heads' dims, contiguous. */
+    /* The part of a row the range reads: its KV heads' values, contiguous. */
     const size_t g0 = head_begin / group, g1 = (head_end - 1) / group + 1;
-    const size_t lines = ((g1 - g0) * d * sizeof(float) + 63) / 64;
-    pf_stream pf = {(const char *)(k_cache + g0 * d),
-                    (const char *)(v_cache + g0 * d),
-                    st * sizeof(float),
-                    lines,
-                    np,
-                    0,
-                    0,
-                    0,
-                    0};
+    const size_t lines = (ic_row_bytes(KV_TYPE, (g1 - g0) * d) + 63) / 64;
+    const size_t skip = g0 ? ic_row_bytes(KV_TYPE, g0 * d) : 0;
+    pf_stream pf = {(const char *)kc + skip, (const char *)vc + skip, rb, lines, np, 0, 0, 0, 0};
     pf_advance(&pf, PREFETCH_BYTES / 64);
-    /* the lines of one 4-position step over one KV head's dims, and of one 64-dim v piece */
-    const size_t k_step = 4 * ((d * sizeof(float) + 63) / 64);
+    /* the lines of one 4-position step over one KV head's values, and of one 64-value v piece */
+    const size_t head_lines = (ic_row_bytes(KV_TYPE, d) + 63) / 64;
+    const size_t k_step = 4 * head_lines;
+    const size_t piece_lines = (ic_row_bytes(KV_TYPE, d < 64 ? d : 64) + 63) / 64;
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         /* scores: four positions at a time, across all the range's KV heads, so the keys are
          * read in address order */
         for (size_t pp = 0; pp < n; pp += 4) {
             const size_t n4 = n - pp < 4 ? n - pp : 4;
+            const unsigned char *kt = kc + (p + pp) * rb;
             for (size_t h = head_begin; h < head_end;) {
                 const size_t he = chunk_end(h, head_end, group), hn = he - h;
-                const float *kt = k_cache + (h / group) * d + (p + pp) * st;
+                const size_t e0 = (h / group) * d;
                 float *sch = sc + (h - head_begin) * TILE + pp;
                 pf_advance(&pf, k_step);
-#define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, st, d, n4, scale, sch)
+#define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, rb, e0, d, n4, scale, sch)
                 FOR_GROUP_SIZES(SCORES)
 #undef SCORES
                 h = he;
@@ -300,13 +315,14 @@ void ic_attention_f32_avx512(const float *q, const void *k_cache_, const void *v
         }
         online_softmax(sc, nh, n, mx, sum, alpha);
         /* values: one KV head and 64 dims at a time over the tile, the sums in registers */
+        const unsigned char *vt = vc + p * rb;
         for (size_t h = head_begin; h < head_end;) {
             const size_t he = chunk_end(h, head_end, group), hn = he - h;
-            const float *vt = v_cache + (h / group) * d + p * st;
+            const size_t e0 = (h / group) * d;
             const float *wh = sc + (h - head_begin) * TILE, *ah = alpha + (h - head_begin);
             for (size_t j = 0; j < d; j += 64) {
-                pf_advance(&pf, n * 4);
-#define SUMS(HN, FULL) weighted_v(HN, FULL, wh, ah, p == 0, vt, st, d, j, n, out + h * d)
+                pf_advance(&pf, n * piece_lines);
+#define SUMS(HN, FULL) weighted_v(HN, FULL, wh, ah, p == 0, vt, rb, e0, d, j, n, out + h * d)
                 FOR_GROUP_SIZES(SUMS)
 #undef SUMS
             }

@@ -9,9 +9,11 @@
 #include "ic_dispatch.h"
 #include "ic_test.h"
 
-static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 4095, 4096, 4097};
+/* 352 is 11 blocks of 32: whole groups and a remainder where a kernel takes several blocks per
+ * vector (the SVE q8_0/q4_0 kernels from 512 bits). */
+static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 352, 4095, 4096, 4097};
 /* IC_TEST_QUICK=1 (ci/aarch64.sh under qemu): the same tails around a smaller power of two. */
-static const size_t g_sizes_quick[] = {1, 31, 32, 33, 64, 255, 256, 257};
+static const size_t g_sizes_quick[] = {1, 31, 32, 33, 64, 352, 255, 256, 257};
 _Static_assert(sizeof g_sizes_quick == sizeof g_sizes_any,
                "the quick list replaces the full one entry for entry");
 static const size_t g_rows[] = {1, 7, 33};

@@ -103,47 +103,6 @@ static inline void ic__sve_dot4_bf16(const uint16_t *w, const float *x, size_t x
     out[2] = svaddv_f32(all, a2), out[3] = svaddv_f32(all, a3);
 }
 
-/* A q8_0 block is 32 bytes: one vector from 256 bits up (the predicate masks the rest, which then
- * loads as zeros), two at 128 bits. SDOT sums four products per int32 lane; the integer sum is
- * scaled into a float accumulator per block, reduced once per row. */
-static inline svint32_t ic__sve_block_dot(const int8_t *a, const int8_t *b) {
-    const svbool_t pb = svwhilelt_b8_u64(0, IC_QK); /* the first 32 bytes, or the whole vector */
-    svint32_t s = svdot_s32(svdup_n_s32(0), svld1_s8(pb, a), svld1_s8(pb, b));
-    if (svcntb() < IC_QK) /* 128-bit SVE: the second half (the only length below 256 bits) */
-        s = svdot_s32(s, svld1_s8(pb, a + 16), svld1_s8(pb, b + 16));
-    return s;
-}
-
-static inline float ic__sve_dot_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0 *x, size_t nb) {
-    const svbool_t all = svptrue_b32();
-    svfloat32_t acc = svdup_n_f32(0.0f);
-    for (size_t i = 0; i < nb; i++) {
-        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
-        svint32_t s = ic__sve_block_dot(w[i].qs, x[i].qs);
-        acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, s), d);
-    }
-    return svaddv_f32(all, acc);
-}
-
-static inline void ic__sve_dot4_q8_0(const ic_block_q8_0 *w, const ic_block_q8_0 *x, size_t xs,
-                                     size_t nb, float out[4]) {
-    /* SVE values cannot live in arrays: four named accumulators. */
-    const svbool_t all = svptrue_b32();
-    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i < nb; i++) {
-        float dw = ic__fp16_to_f32(w[i].d);
-        const ic_block_q8_0 *xb = x + i;
-#define IC__STEP(acc)                                                                              \
-    acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, ic__sve_block_dot(w[i].qs, xb->qs)),        \
-                        dw * ic__fp16_to_f32(xb->d));                                              \
-    xb += xs;
-        IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
-#undef IC__STEP
-    }
-    out[0] = svaddv_f32(all, a0), out[1] = svaddv_f32(all, a1);
-    out[2] = svaddv_f32(all, a2), out[3] = svaddv_f32(all, a3);
-}
-
 /* The q4_0 weights of block values j .. j+VL-1 as signed bytes. LD1RQB repeats the 16 packed bytes
  * in every 128-bit quarter, so lane l holds qs[l % 16]; lanes before value 16 take the low nibble,
  * the rest the high nibble. Lanes past value 31 meet zeros in the activation load. */
@@ -153,44 +112,6 @@ static inline svint8_t ic__sve_q4_0_part(const uint8_t *qs, size_t j) {
     svuint8_t v = svsel_u8(svwhilelt_b8_u64(j, IC_QK / 2), svand_n_u8_x(all, q, 0x0f),
                            svlsr_n_u8_x(all, q, 4));
     return svsub_n_s8_x(all, svreinterpret_s8_u8(v), 8);
-}
-
-static inline svint32_t ic__sve_block_dot_q4(const uint8_t *qs, const int8_t *b) {
-    const svbool_t pb = svwhilelt_b8_u64(0, IC_QK);
-    svint32_t s = svdot_s32(svdup_n_s32(0), ic__sve_q4_0_part(qs, 0), svld1_s8(pb, b));
-    if (svcntb() < IC_QK) /* 128-bit SVE: values 16..31 are the high nibbles */
-        s = svdot_s32(s, ic__sve_q4_0_part(qs, 16), svld1_s8(pb, b + 16));
-    return s;
-}
-
-static inline float ic__sve_dot_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0 *x, size_t nb) {
-    const svbool_t all = svptrue_b32();
-    svfloat32_t acc = svdup_n_f32(0.0f);
-    for (size_t i = 0; i < nb; i++) {
-        float d = ic__fp16_to_f32(w[i].d) * ic__fp16_to_f32(x[i].d);
-        svint32_t s = ic__sve_block_dot_q4(w[i].qs, x[i].qs);
-        acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, s), d);
-    }
-    return svaddv_f32(all, acc);
-}
-
-static inline void ic__sve_dot4_q4_0(const ic_block_q4_0 *w, const ic_block_q8_0 *x, size_t xs,
-                                     size_t nb, float out[4]) {
-    /* SVE values cannot live in arrays: four named accumulators. */
-    const svbool_t all = svptrue_b32();
-    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i < nb; i++) {
-        float dw = ic__fp16_to_f32(w[i].d);
-        const ic_block_q8_0 *xb = x + i;
-#define IC__STEP(acc)                                                                              \
-    acc = svmla_n_f32_x(all, acc, svcvt_f32_s32_x(all, ic__sve_block_dot_q4(w[i].qs, xb->qs)),     \
-                        dw * ic__fp16_to_f32(xb->d));                                              \
-    xb += xs;
-        IC__STEP(a0) IC__STEP(a1) IC__STEP(a2) IC__STEP(a3)
-#undef IC__STEP
-    }
-    out[0] = svaddv_f32(all, a0), out[1] = svaddv_f32(all, a1);
-    out[2] = svaddv_f32(all, a2), out[3] = svaddv_f32(all, a3);
 }
 
 #endif

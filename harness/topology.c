@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "topology.h"
 #include "ic_config.h"
+#include "ic_cpu.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -72,6 +73,19 @@ static void add_caches(ic_topology *t, hwloc_obj_type_t type) {
 }
 #endif
 
+#if IC_HAVE_HWLOC
+/* The GEMM kernels block for the L1 data and L2 sizes hwloc reports (ic_cpu_set_caches). */
+static void hand_caches_to_kernels(const ic_topology *t) {
+    size_t l1d = 0, l2 = 0;
+    for (int c = 0; c < t->n_caches; c++) {
+        if (strcmp(t->caches[c].kind, "instruction") == 0) continue;
+        if (t->caches[c].level == 1 && l1d == 0) l1d = t->caches[c].size_bytes;
+        if (t->caches[c].level == 2 && l2 == 0) l2 = t->caches[c].size_bytes;
+    }
+    ic_cpu_set_caches(l1d, l2);
+}
+#endif
+
 static void discover(void) {
     ic_topology *t = &g.topo;
 #if IC_HAVE_HWLOC
@@ -102,6 +116,7 @@ static void discover(void) {
                                        HWLOC_OBJ_L2ICACHE, HWLOC_OBJ_L3CACHE,  HWLOC_OBJ_L3ICACHE,
                                        HWLOC_OBJ_L4CACHE,  HWLOC_OBJ_L5CACHE};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) add_caches(t, levels[i]);
+    hand_caches_to_kernels(t);
 #else
     fallback_counts(t, "built without hwloc");
 #endif

@@ -223,3 +223,34 @@ int ic_debug_enabled(void) {
     const char *env = getenv("IC_DEBUG");
     return env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
 }
+
+/* ---- cache sizes for the GEMM blocking ---- */
+
+static struct {
+    pthread_once_t once;
+    size_t l1d, l2;
+} g_caches = {PTHREAD_ONCE_INIT, 48 * 1024, 1024 * 1024};
+
+static void read_caches(void) {
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l1 >= 8 * 1024 && l1 <= 4 * 1024 * 1024) g_caches.l1d = (size_t)l1;
+    if (l2 >= 64 * 1024 && l2 <= (1l << 30)) g_caches.l2 = (size_t)l2;
+#endif
+}
+
+void ic_cpu_set_caches(size_t l1d_bytes, size_t l2_bytes) {
+    pthread_once(&g_caches.once, read_caches);
+    if (l1d_bytes >= 8 * 1024 && l1d_bytes <= 4 * 1024 * 1024) g_caches.l1d = l1d_bytes;
+    if (l2_bytes >= 64 * 1024 && l2_bytes <= ((size_t)1 << 30)) g_caches.l2 = l2_bytes;
+}
+
+size_t ic_cpu_l1d_bytes(void) {
+    pthread_once(&g_caches.once, read_caches);
+    return g_caches.l1d;
+}
+
+size_t ic_cpu_l2_bytes(void) {
+    pthread_once(&g_caches.once, read_caches);
+    return g_caches.l2;
+}

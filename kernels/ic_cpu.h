@@ -81,6 +81,14 @@ typedef struct ic_cpu_info {
 /* The host CPU, detected on the first call and cached (thread-safe). */
 const ic_cpu_info *ic_cpu(void);
 
+/* Per-core data cache sizes the GEMM kernels block for: L1 data and L2, in bytes. Until a caller
+ * sets them they are the C library's (sysconf; 48 KiB and 1 MiB when it does not know); the
+ * harness passes what hwloc reports (ic_cpu_set_caches), so the blocking follows the topology the
+ * run prints. Set before kernels run; a 0 keeps the current value. */
+void ic_cpu_set_caches(size_t l1d_bytes, size_t l2_bytes);
+size_t ic_cpu_l1d_bytes(void);
+size_t ic_cpu_l2_bytes(void);
+
 /* The feature name ("avx512_vnni") for one IC_F_* bit, or NULL. */
 const char *ic_feature_name(uint64_t bit);
 

@@ -5,11 +5,12 @@
  * are bf16 (atype BF16), as in the bf16 GEMV.
  *
  * Blocking as the q8_0/q4_0 panel kernels (p16_q_avx512vnni_body.h): for many tokens, k in
- * chunks of KC_MANY pairs (a panel pair's chunk, 2 x 256 x 64 B = 32 KiB, stays in L1 while the
- * chunk's tokens pass over it); for up to SMALL_N tokens one pass over k. */
+ * chunks sized from hwloc's L1 and L2 (a panel pair's chunk stays in L1 while the chunk's tokens
+ * pass over it); for up to SMALL_N tokens one pass over k. */
 #ifndef __AVX512BF16__
 #error "gemm_bf16_p16_avx512bf16.c needs AVX-512 BF16 (-mavx512bf16)"
 #endif
+#include "../ic_cpu.h"
 #include "../ic_dispatch.h"
 #include "../ic_layout.h"
 #include "x86_util.h"
@@ -17,9 +18,18 @@
 #include <assert.h>
 
 #define SMALL_N 8
-#define KC_MANY 256 /* column pairs per chunk */
-#define TC_MANY 64
 #define TILE_T  6
+
+/* The chunks for many tokens, from the caches hwloc reports: a panel pair's chunk of weights
+ * takes half of L1 (48 KiB: 192 column pairs), the chunk's tokens a quarter of L2. */
+static void chunks(size_t *kc, size_t *tc) {
+    size_t k = ic_cpu_l1d_bytes() / 2 / (2 * 64);
+    k = k < 16 ? 16 : k;
+    size_t t = ic_cpu_l2_bytes() / 4 / (k * 4);
+    t = t < TILE_T ? TILE_T : t > 192 ? 192 : t / TILE_T * TILE_T;
+    *kc = k;
+    *tc = t;
+}
 
 /* Token row x's column pair c; an odd k's last pair is (x[k - 1], 0), never read past the row. */
 static inline __m512bh pair(const uint16_t *x, size_t k, size_t c) {
@@ -102,7 +112,8 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
     assert(w != NULL && x != NULL && y != NULL && r0 <= r1 && k >= 1);
     const size_t pairs = (k + 1) / 2, stride = ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_BF16, k);
     const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
-    const size_t kc = n <= SMALL_N ? pairs : KC_MANY, tc = n <= SMALL_N ? SMALL_N : TC_MANY;
+    size_t kc = pairs, tc = SMALL_N;
+    if (n > SMALL_N) chunks(&kc, &tc);
     const uint16_t *xb = x;
     const unsigned char *wb = w;
     for (size_t c0 = 0; c0 < pairs; c0 += kc) {

@@ -12,11 +12,11 @@
  * stored as q + 128; the exact correction -128 * sum(x) of each (token, block) starts its
  * accumulator. q4_0 nibbles are unsigned already, and -8 * sum(x) starts it.
  *
- * Blocking: for many tokens, k is walked in chunks of KC_MANY blocks (a panel pair's chunk of
- * weights, 2 x 32 x 544 B = 34 KiB, stays in the 48 KiB L1 while every token of the chunk passes
- * over it; the tokens' chunk, 64 x 32 x 34 B = 68 KiB, stays in L2). For up to SMALL_N tokens
- * (decode, batched decode) the whole row is one chunk, so each weight byte is read once per call
- * in address order. */
+ * Blocking: for many tokens, k is walked in chunks sized from the L1 and L2 that hwloc reports
+ * (chunks()): a tile's chunk of weights stays in L1 while every token of the chunk passes over
+ * it, and the tokens' chunk stays in L2. For up to SMALL_N tokens (decode, batched decode) the
+ * whole row is one chunk, so each weight byte is read once per call in address order. */
+#include "../ic_cpu.h"
 #include "../ic_dispatch.h"
 #include "../ic_layout.h"
 #include "x86_util.h"
@@ -35,11 +35,23 @@
 
 #define SMALL_N  8    /* up to this many tokens: one pass over k */
 #define KC_SMALL 1024 /* blocks per pass then (k up to 32768) */
-#define KC_MANY  32   /* blocks per chunk for more tokens */
-#define TC_MANY  64   /* tokens per chunk for more tokens */
+#define KC_MAX   64   /* most blocks per chunk for more tokens */
+#define TC_MAX   128  /* most tokens per chunk for more tokens */
 #define TILE_T   4    /* most tokens per register tile */
 #define TILE_P   4    /* most panels per register tile */
-#define XC_MAX   (TC_MANY * KC_MANY > SMALL_N * KC_SMALL ? TC_MANY * KC_MANY : SMALL_N * KC_SMALL)
+#define XC_MAX   (TC_MAX * KC_MAX > SMALL_N * KC_SMALL ? TC_MAX * KC_MAX : SMALL_N * KC_SMALL)
+
+/* The chunks for many tokens, from the caches hwloc reports (ic_cpu_l1d_bytes, ic_cpu_l2_bytes):
+ * a tile's panels' chunk of weights takes half of L1 (48 KiB: 22 blocks of 2 q8_0 panels), the
+ * chunk's tokens a quarter of L2 (1 MiB: 128 tokens of 22 blocks). */
+static void chunks(int np, size_t *kc, size_t *tc) {
+    size_t k = ic_cpu_l1d_bytes() / 2 / ((size_t)np * (QBYTES + 2 * IC_PANEL_ROWS));
+    k = k < 4 ? 4 : k > KC_MAX ? KC_MAX : k;
+    size_t t = ic_cpu_l2_bytes() / 4 / (k * sizeof(ic_block_q8_0));
+    t = t < TILE_T ? TILE_T : t > TC_MAX ? TC_MAX : t / TILE_T * TILE_T;
+    *kc = k;
+    *tc = t;
+}
 
 /* A (token, block)'s scale and its correction times the scale: the block's sum is
  * dw * (dx * acc + cx) with cx = dx * (-CORR * sum(x)), one FMA on the token's side. */
@@ -189,9 +201,10 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
     const ic_dtype wt = IC_P16_Q4 ? IC_DT_Q4_0 : IC_DT_Q8_0;
     const size_t nb = k / IC_QK, stride = ic_layout_stride(IC_LAYOUT_PANEL16, wt, k);
     const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
-    const size_t kc = n <= SMALL_N ? KC_SMALL : KC_MANY, tc = n <= SMALL_N ? SMALL_N : TC_MANY;
     int NPm, NTm;
     tile_shape(n, &NPm, &NTm);
+    size_t kc = KC_SMALL, tc = SMALL_N;
+    if (n > SMALL_N) chunks(NPm, &kc, &tc);
     const ic_block_q8_0 *xb = x;
     const unsigned char *wb = w;
     xconst xc[XC_MAX];

@@ -222,11 +222,52 @@ static void test_roundtrip(const ic_kernel *table, size_t count, uint64_t featur
     free(qref);
 }
 
+/* The panel layout: sizes by hand, and every row back as it went in (odd row counts, whose last
+ * panel is part padding; odd block counts, whose panels are padded to 64 bytes). */
+static void test_layout(void) {
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_Q8_0, 64) == 16 * 68, "q8_0 k 64 panel");
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_Q8_0, 32) == 576, "q8_0 k 32: 544 -> 576");
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_Q4_0, 96) == 896, "q4_0 k 96: 864 -> 896");
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_BF16, 5) == 3 * 64, "bf16 k 5: 3 pairs");
+    CHECK(ic_layout_bytes(IC_LAYOUT_PANEL16, IC_DT_Q8_0, 17, 64) == 2 * 16 * 68, "17 rows");
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_F32, 64) == 0, "f32 has no panels");
+    CHECK(ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_Q8_0, 33) == 0, "k not a block multiple");
+    CHECK(ic_layout_bytes(IC_LAYOUT_PANEL16, IC_DT_Q8_0, SIZE_MAX / 2, 4096) == SIZE_MAX,
+          "saturates");
+    ic_test_rng rng = {7};
+    const ic_dtype types[] = {IC_DT_Q8_0, IC_DT_Q4_0, IC_DT_BF16};
+    const size_t ks[] = {32, 96, 64, 7}, rows[] = {1, 16, 17, 35};
+    for (size_t ti = 0; ti < 3; ti++)
+        for (size_t ki = 0; ki < 4; ki++)
+            for (size_t ri = 0; ri < 4; ri++) {
+                const ic_dtype t = types[ti];
+                const size_t k = ks[ki], m = rows[ri], rb = ic_row_bytes(t, k);
+                if (rb == 0) continue;
+                unsigned char *src = malloc(m * rb), *back = malloc(rb);
+                unsigned char *packed = malloc(ic_layout_bytes(IC_LAYOUT_PANEL16, t, m, k));
+                float *f = malloc(k * sizeof *f);
+                for (size_t r = 0; r < m; r++) {
+                    for (size_t j = 0; j < k; j++) f[j] = ic_test_uniform(&rng);
+                    quant(t, f, src + r * rb, k);
+                }
+                ic_layout_pack_all(IC_LAYOUT_PANEL16, t, src, packed, m, k);
+                int same = 1;
+                for (size_t r = 0; r < m; r++) {
+                    ic_layout_unpack_row(IC_LAYOUT_PANEL16, t, packed, k, r, back);
+                    same &= memcmp(back, src + r * rb, rb) == 0;
+                }
+                CHECK(same, "%s k=%zu rows=%zu: a row differs after pack and unpack",
+                      ic_dtype_name(t), k, m);
+                free(src), free(back), free(packed), free(f);
+            }
+}
+
 int main(void) {
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
     uint64_t features = ic_cpu()->features;
     test_block_errors();
+    test_layout();
     test_roundtrip(table, count, features);
     test_matmuls(table, count, features);
     return ic_test_finish("test_kernels");

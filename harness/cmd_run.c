@@ -20,6 +20,8 @@ static const char g_usage[] =
     "                      qwen2.5-0.5b qwen2.5-7b mixtral-8x7b\n"
     "  --dtype T           weight type: f32, bf16, q8_0, q4_0 (default q8_0, or the GGUF's;\n"
     "                      bf16 with --model-only)\n"
+    "  --kv-dtype T        the KV cache's type: f16 (default), bf16, f32, q8_0 (q8_0 needs a\n"
+    "                      head_dim that is a multiple of 32); the roofline's bytes follow it\n"
     "  --device D          cpu (default), cuda or neuron: an offload backend (see `list`)\n"
     "  --model-only        with --device cuda|neuron: model the class's instance types from\n"
     "                      chips.tsv instead of running (every row says modeled)\n"
@@ -233,6 +235,14 @@ static int parse_option(ic_run_opts *o, int c, const char *arg) {
         o->dtype = (int)t;
         return 0;
     }
+    case 'K': {
+        ic_dtype t;
+        char why[160];
+        if (ic_dtype_parse_kv(arg, &t, why, sizeof why))
+            return ic_usage_error("run", g_usage, "--kv-dtype '%s': %s", arg, why);
+        o->kv_dtype = t;
+        return 0;
+    }
     case 't':
         if (parse_list(arg, o->thread_list, &o->n_thread_list, 1, 4096))
             return ic_usage_error("run", g_usage,
@@ -314,6 +324,7 @@ static int parse_option(ic_run_opts *o, int c, const char *arg) {
 int ic_cmd_run(int argc, char **argv) {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"dtype", required_argument, 0, 'd'},
+                                         {"kv-dtype", required_argument, 0, 'K'},
                                          {"threads", required_argument, 0, 't'},
                                          {"bind", required_argument, 0, 'B'},
                                          {"context", required_argument, 0, 'c'},
@@ -340,6 +351,7 @@ int ic_cmd_run(int argc, char **argv) {
                                          {0, 0, 0, 0}};
     ic_run_opts o = {.model_spec = "llama-3.2-1b",
                      .dtype = -1,
+                     .kv_dtype = IC_DT_F16,
                      .bind = IC_HAVE_HWLOC ? IC_BIND_CORE : IC_BIND_NONE,
                      .prefill = -1,
                      .seed = 1};

@@ -30,9 +30,14 @@ const char *ic_fop_name(ic_fop op) {
     return (op >= 0 && op < IC_FOP_COUNT) ? g_fop_names[op] : NULL;
 }
 
-int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap, char *err,
-                   size_t errlen) {
+int ic_kset_select(ic_kset *ks, ic_dtype wtype, ic_dtype kvtype, uint64_t features, ic_level cap,
+                   char *err, size_t errlen) {
     memset(ks, 0, sizeof *ks);
+    if (!ic_dtype_is_kv(kvtype)) {
+        snprintf(err, errlen, "%s is not a KV-cache type (f16, bf16, f32 or q8_0)",
+                 ic_dtype_name(kvtype) ? ic_dtype_name(kvtype) : "(invalid)");
+        return -1;
+    }
     ks->gemv = ic_select_for(IC_OP_GEMV, wtype, features, cap);
     ks->gemm = ic_select_for(IC_OP_GEMM, wtype, features, cap);
     ks->gemv_f32 = ic_select_for(IC_OP_GEMV, IC_DT_F32, features, cap);
@@ -40,12 +45,13 @@ int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap,
     ks->rmsnorm = ic_select_for(IC_OP_RMSNORM, IC_DT_F32, features, cap);
     ks->rope = ic_select_for(IC_OP_ROPE, IC_DT_F32, features, cap);
     ks->swiglu = ic_select_for(IC_OP_SWIGLU, IC_DT_F32, features, cap);
-    ks->attention = ic_select_for(IC_OP_ATTENTION, IC_DT_F32, features, cap);
+    ks->attention = ic_select_for(IC_OP_ATTENTION, kvtype, features, cap);
+    ks->kv_quant = ic_select_for(IC_OP_QUANTIZE, kvtype, features, cap);
     if (ks->gemv) ks->quant_gemv = ic_select_for(IC_OP_QUANTIZE, ks->gemv->atype, features, cap);
     if (ks->gemm) ks->quant_gemm = ic_select_for(IC_OP_QUANTIZE, ks->gemm->atype, features, cap);
-    const ic_kernel *all[] = {ks->gemv,     ks->gemm,     ks->quant_gemv, ks->quant_gemm,
-                              ks->gemv_f32, ks->embed,    ks->rmsnorm,    ks->rope,
-                              ks->swiglu,   ks->attention};
+    const ic_kernel *all[] = {ks->gemv,     ks->gemm,      ks->quant_gemv, ks->quant_gemm,
+                              ks->gemv_f32, ks->embed,     ks->rmsnorm,    ks->rope,
+                              ks->swiglu,   ks->attention, ks->kv_quant};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i] == NULL) {
             snprintf(err, errlen, "no usable kernel for op %zu of the %s forward pass", i,
@@ -56,8 +62,9 @@ int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap,
 }
 
 void ic_kset_describe(const ic_kset *ks, char *out, size_t len) {
-    const ic_kernel *all[] = {ks->gemv,      ks->gemm,    ks->quant_gemv, ks->quant_gemm,
-                              ks->attention, ks->rmsnorm, ks->rope,       ks->swiglu};
+    const ic_kernel *all[] = {ks->gemv,       ks->gemm,      ks->quant_gemv,
+                              ks->quant_gemm, ks->attention, ks->kv_quant,
+                              ks->rmsnorm,    ks->rope,      ks->swiglu};
     const size_t n = sizeof all / sizeof all[0];
     size_t used = 0;
     out[0] = '\0';
@@ -95,9 +102,11 @@ struct ic_forward {
     float *out_norm;
     layer_w *layers;
     void **expert_ptrs;
-    /* KV caches: sequence s, layer l: K at kv_base[s] + l * 2 * cap[s] * kvd, V after it. */
-    float *kv;
+    /* KV caches in the KV type (cfg.kv_dtype), kv_row bytes a position: sequence s, layer l: K at
+     * byte kv_base[s] + l * 2 * cap[s] * kv_row, V after it. */
+    unsigned char *kv;
     size_t *kv_base, *kv_cap;
+    size_t kv_row;
     size_t n_seq;
     /* activations, max_rows rows each */
     float *x, *xn, *qkv, *attn, *gu, *out, *logits, *scratch, *moe_acc, *moe_in;
@@ -169,7 +178,8 @@ static int layout(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *b, char 
     b->weights = cfg->n_layer_run * layer + ic_model_nonlayer_bytes(m) + 64 * 4;
     /* KV: sequence 0 holds ctx_cap positions, the others batch_ctx_cap. Doubles avoid overflow
      * on absurd requests; the caller compares with memory anyway. */
-    double kv = (double)cfg->n_layer_run * 2.0 * (double)kvd * sizeof(float) *
+    if (ic_attn_check_kv(cfg->kv_dtype, m->head_dim, err, errlen)) return -1;
+    double kv = (double)cfg->n_layer_run * 2.0 * (double)ic_row_bytes(cfg->kv_dtype, kvd) *
                 ((double)cfg->ctx_cap + (double)(cfg->batch_seqs - 1) * (double)cfg->batch_ctx_cap);
     double rows = (double)cfg->max_rows;
     double widest = (double)(d > ff ? d : ff);
@@ -213,13 +223,16 @@ static void fill_row(void *dst, ic_dtype t, size_t k, float a, uint64_t seed, ui
     switch (t) {
     case IC_DT_F32:
     case IC_DT_BF16:
+    case IC_DT_F16:
         for (size_t j = 0; j < k; j++) {
             s += 0x9e3779b97f4a7c15ull;
             float v = (float)((double)(mix64(s) >> 11) * 0x1.0p-53 * 2.0 - 1.0) * a;
             if (t == IC_DT_F32)
                 ((float *)dst)[j] = v;
-            else
+            else if (t == IC_DT_BF16)
                 ((uint16_t *)dst)[j] = ic_f32_to_bf16(v);
+            else
+                ((uint16_t *)dst)[j] = ic_f32_to_fp16(v);
         }
         break;
     case IC_DT_Q8_0: {
@@ -279,14 +292,23 @@ static void fill_matrix(ic_forward *f, void *w, ic_dtype t, size_t rows, size_t 
 }
 
 void ic_forward_fill_kv(ic_forward *f, size_t n_pos) {
+    const ic_dtype kvt = f->cfg.kv_dtype;
     for (size_t s = 0; s < f->n_seq; s++) {
         size_t np = n_pos < f->kv_cap[s] ? n_pos : f->kv_cap[s];
         for (uint32_t l = 0; l < f->cfg.n_layer_run; l++) {
-            float *k = f->kv + f->kv_base[s] + (size_t)l * 2 * f->kv_cap[s] * f->kvd;
-            float *v = k + f->kv_cap[s] * f->kvd;
+            unsigned char *k = f->kv + f->kv_base[s] + (size_t)l * 2 * f->kv_cap[s] * f->kv_row;
+            unsigned char *v = k + f->kv_cap[s] * f->kv_row;
             uint64_t id = 1000000ull + s * 10000ull + l;
-            fill_task fk = {k, IC_DT_F32, np, f->kvd, 1.0f, f->cfg.seed, id * 2};
-            fill_task fv = {v, IC_DT_F32, np, f->kvd, 1.0f, f->cfg.seed, id * 2 + 1};
+            fill_task fk = {.w = k,
+                            .t = kvt,
+                            .rows = np,
+                            .k = f->kvd,
+                            .a = 1.0f,
+                            .seed = f->cfg.seed,
+                            .id = id * 2};
+            fill_task fv = fk;
+            fv.w = v;
+            fv.id = id * 2 + 1;
             ic_pool_run(f->pool, fill_run, &fk);
             ic_pool_run(f->pool, fill_run, &fv);
         }
@@ -319,6 +341,11 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
                  IC_MODEL_MAX_EXPERTS_USED, m->n_expert_used);
         return -1;
     }
+    if (ks->attention->wtype != cfg->kv_dtype || ks->kv_quant->wtype != cfg->kv_dtype) {
+        snprintf(err, errlen, "forward pass: the kernel set's KV type is %s, the pass's %s",
+                 ic_dtype_name(ks->attention->wtype), ic_dtype_name(cfg->kv_dtype));
+        return -1;
+    }
     ic_forward *f = calloc(1, sizeof *f);
     if (f == NULL) goto oom;
     f->m = *m;
@@ -330,6 +357,7 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->d = m->d_model;
     f->qd = (size_t)m->n_head * m->head_dim;
     f->kvd = (size_t)m->n_head_kv * m->head_dim;
+    f->kv_row = ic_row_bytes(cfg->kv_dtype, f->kvd);
     f->ff = m->d_ff;
     f->vocab = m->n_vocab;
     f->n_exp = m->n_expert;
@@ -397,13 +425,13 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->kv_base = calloc(f->n_seq, sizeof *f->kv_base);
     f->kv_cap = calloc(f->n_seq, sizeof *f->kv_cap);
     if (f->kv_base == NULL || f->kv_cap == NULL) goto oom;
-    size_t kv_floats = 0;
+    size_t kv_bytes = 0;
     for (size_t s = 0; s < f->n_seq; s++) {
         f->kv_cap[s] = s == 0 ? cfg->ctx_cap : cfg->batch_ctx_cap;
-        f->kv_base[s] = kv_floats;
-        kv_floats += (size_t)L * 2 * f->kv_cap[s] * f->kvd;
+        f->kv_base[s] = kv_bytes;
+        kv_bytes += (size_t)L * 2 * f->kv_cap[s] * f->kv_row;
     }
-    f->kv_bytes = kv_floats * sizeof(float);
+    f->kv_bytes = kv_bytes;
     f->kv = ic_big_alloc(f->kv_bytes);
     if (f->kv == NULL) goto oom;
 
@@ -559,9 +587,10 @@ typedef struct {
     size_t pos;
 } attn_task;
 
-static void kv_at(const ic_forward *f, size_t seq, uint32_t layer, float **k, float **v) {
-    *k = f->kv + f->kv_base[seq] + (size_t)layer * 2 * f->kv_cap[seq] * f->kvd;
-    *v = *k + f->kv_cap[seq] * f->kvd;
+static void kv_at(const ic_forward *f, size_t seq, uint32_t layer, unsigned char **k,
+                  unsigned char **v) {
+    *k = f->kv + f->kv_base[seq] + (size_t)layer * 2 * f->kv_cap[seq] * f->kv_row;
+    *v = *k + f->kv_cap[seq] * f->kv_row;
 }
 
 static void attn_run(void *ctx, int tid, int nt) {
@@ -574,7 +603,7 @@ static void attn_run(void *ctx, int tid, int nt) {
     for (size_t u = b; u < e;) {
         size_t r = u / H, h0 = u % H, h1 = h0 + (e - u) < H ? h0 + (e - u) : H;
         size_t seq = a->prefill ? 0 : r, pos = a->prefill ? r : a->pos;
-        float *kc, *vc;
+        unsigned char *kc, *vc;
         kv_at(f, seq, a->layer, &kc, &vc);
         ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, pos + 1, f->kvd};
         f->ks.attention->fn.attention(f->qkv + r * f->qkv_rows, kc, vc, f->attn + r * f->qd, NULL,
@@ -592,15 +621,16 @@ static void attn_span_run(void *ctx, int tid, int nt) {
     const ic_attn_unit u =
         ic_attn_decode_unit(a->pos + 1, f->m.n_head, f->m.n_head_kv, (size_t)nt, (size_t)tid);
     if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) return;
-    float *kc, *vc;
+    unsigned char *kc, *vc;
     kv_at(f, 0, a->layer, &kc, &vc);
     const size_t b = u.pos_begin;
     ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, u.pos_end - b, f->kvd};
     const int whole = u.spans == 1; /* one span: the result itself */
-    f->ks.attention->fn.attention(
-        f->qkv, kc + b * f->kvd, vc + b * f->kvd, whole ? f->attn : f->attn_part + u.span * f->qd,
-        whole ? NULL : f->attn_lse + u.span * f->m.n_head,
-        f->scratch + (size_t)tid * f->scratch_stride, &s, u.head_begin, u.head_end);
+    f->ks.attention->fn.attention(f->qkv, kc + b * f->kv_row, vc + b * f->kv_row,
+                                  whole ? f->attn : f->attn_part + u.span * f->qd,
+                                  whole ? NULL : f->attn_lse + u.span * f->m.n_head,
+                                  f->scratch + (size_t)tid * f->scratch_stride, &s, u.head_begin,
+                                  u.head_end);
 }
 
 static void run_attention(ic_forward *f, attn_task *at) {
@@ -698,11 +728,12 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
         OP_NEXT(ROPE);
         for (size_t r = 0; r < n; r++) {
             size_t seq = prefill ? 0 : r, p = prefill ? r : pos;
-            float *kc, *vc;
+            unsigned char *kc, *vc;
             kv_at(f, seq, l, &kc, &vc);
             const float *q = f->qkv + r * f->qkv_rows;
-            memcpy(kc + p * kvd, q + qd, kvd * sizeof(float));
-            memcpy(vc + p * kvd, q + qd + kvd, kvd * sizeof(float));
+            /* into the cache's type: a copy for f32, a conversion for the others */
+            f->ks.kv_quant->fn.quantize(q + qd, kc + p * f->kv_row, kvd);
+            f->ks.kv_quant->fn.quantize(q + qd + kvd, vc + p * f->kv_row, kvd);
         }
         OP_NEXT(KV_APPEND);
         attn_task at = {f, l, n, prefill, pos};

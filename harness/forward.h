@@ -13,23 +13,26 @@
 #include "model.h"
 #include "pool.h"
 
-/* The kernels one forward pass uses, chosen for a weight type. */
+/* The kernels one forward pass uses, chosen for a weight type and a KV-cache type. */
 typedef struct ic_kset {
     const ic_kernel *gemv, *gemm; /* for the weight type */
     const ic_kernel *quant_gemv;  /* quantizes activations to gemv->atype */
     const ic_kernel *quant_gemm;  /* quantizes activations to gemm->atype */
     const ic_kernel *gemv_f32;    /* the f32 MoE router */
     const ic_kernel *embed;       /* dequantizes one embedding row */
-    const ic_kernel *rmsnorm, *rope, *swiglu, *attention;
+    const ic_kernel *rmsnorm, *rope, *swiglu;
+    const ic_kernel *attention; /* over a cache of the KV type (its wtype) */
+    const ic_kernel *kv_quant;  /* converts a K or V row into the KV type at append */
 } ic_kset;
 
-/* Fills ks with what selection picks for wtype under this feature mask and ISA cap (the test
- * compares sets; the CLI passes the host's features and the IC_ISA cap). 0, or -1 with a
- * message when an op has no usable variant. */
-int ic_kset_select(ic_kset *ks, ic_dtype wtype, uint64_t features, ic_level cap, char *err,
-                   size_t errlen);
+/* Fills ks with what selection picks for weight type wtype and KV-cache type kvtype (f16, bf16,
+ * f32 or q8_0) under this feature mask and ISA cap (the test compares sets; the CLI passes the
+ * host's features and the IC_ISA cap). 0, or -1 with a message when kvtype is not a KV type or
+ * an op has no usable variant. */
+int ic_kset_select(ic_kset *ks, ic_dtype wtype, ic_dtype kvtype, uint64_t features, ic_level cap,
+                   char *err, size_t errlen);
 
-/* "gemv_q8_0_ref, gemm_q8_0_ref, attention_ref, ...": the set's variant names, each once (one
+/* "gemv_q8_0_ref, gemm_q8_0_ref, attention_f16_ref, ...": the set's variant names, each once (one
  * variant may serve two roles, e.g. the quantizer of both the GEMV and the GEMM). */
 void ic_kset_describe(const ic_kset *ks, char *out, size_t len);
 
@@ -48,6 +51,8 @@ typedef struct ic_fwd_config {
     size_t batch_seqs;    /* sequences for batched decode (sequence 0 included); >= 1 */
     size_t batch_ctx_cap; /* KV positions of sequences 1 .. batch_seqs - 1 */
     uint64_t seed;        /* synthetic weights and KV contents */
+    ic_dtype kv_dtype;    /* the KV caches' type: f16, bf16, f32 or q8_0 (q8_0 needs head_dim
+                           * % 32 == 0); the kset's attention and kv_quant must be of it */
     int use_blas;         /* f32 GEMMs through cblas_sgemm (needs an OpenBLAS build) */
 } ic_fwd_config;
 
@@ -96,8 +101,8 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
 
 void ic_forward_destroy(ic_forward *f);
 
-/* Fills the first n_pos KV positions of every sequence with seeded random values, standing in
- * for the keys and values of an earlier prompt. */
+/* Fills the first n_pos KV positions of every sequence with seeded random values in the KV type,
+ * standing in for the keys and values of an earlier prompt. */
 void ic_forward_fill_kv(ic_forward *f, size_t n_pos);
 
 /* One decode step of sequence 0 for token at position pos (< ctx_cap; else NULL): writes K/V at pos

@@ -30,6 +30,7 @@
 typedef struct ic_run_opts {
     const char *model_spec;
     int dtype;                           /* -1: the default (q8_0, or the GGUF's) */
+    ic_dtype kv_dtype;                   /* --kv-dtype: the KV cache's type (default f16) */
     int threads;                         /* 0: one per physical core */
     size_t thread_list[IC_RUN_MAX_LIST]; /* --threads LIST: one pass per count */
     int n_thread_list;

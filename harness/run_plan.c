@@ -66,7 +66,13 @@ static int plan_model(ic_run_plan *p) {
     }
     ic_level_cap(&p->cap, err, sizeof err);
     p->cap_set = ic_isa_env() != NULL;
-    if (ic_kset_select(&p->ks, p->m.dtype, ic_cpu()->features, p->cap, err, sizeof err)) {
+    if (ic_attn_check_kv(p->o.kv_dtype, p->m.head_dim, err, sizeof err)) {
+        ic_error("--kv-dtype %s with --model %s: %s", ic_dtype_name(p->o.kv_dtype), p->o.model_spec,
+                 err);
+        return IC_EXIT_USAGE;
+    }
+    if (ic_kset_select(&p->ks, p->m.dtype, p->o.kv_dtype, ic_cpu()->features, p->cap, err,
+                       sizeof err)) {
         ic_error("%s", err);
         return IC_EXIT_FAIL;
     }
@@ -88,7 +94,8 @@ static void plan_config(ic_run_plan *p) {
                              .max_rows = prefill > max_batch ? prefill : max_batch,
                              .batch_seqs = max_batch,
                              .batch_ctx_cap = o->n_batches ? max_ctx + 1 : 1,
-                             .seed = o->seed};
+                             .seed = o->seed,
+                             .kv_dtype = o->kv_dtype};
 }
 
 static int plan_given_layers(ic_run_plan *p, ic_fwd_config *cfg) {

@@ -217,6 +217,19 @@ const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_l
     return best;
 }
 
+const ic_kernel *ic_select_layout(ic_op op, ic_dtype wtype, ic_layout layout, uint64_t features,
+                                  ic_level cap) {
+    const ic_kernel *best = NULL;
+    for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++) {
+        const ic_kernel *k = &g_table[i];
+        if (!key_matches(k, op, wtype) || k->layout != layout ||
+            !ic_kernel_usable(k, features, cap))
+            continue;
+        if (best == NULL || ranks_above(k, best)) best = k;
+    }
+    return best;
+}
+
 ic_level ic_best_level(uint64_t features) {
     ic_level best = IC_LVL_REF;
     for (size_t i = 0; i < sizeof g_table / sizeof g_table[0]; i++) {

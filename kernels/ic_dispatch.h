@@ -138,6 +138,11 @@ const char *ic_kernel_why_unusable(const ic_kernel *k, uint64_t features, ic_lev
  * reference set covers. Untyped ops ignore wtype. */
 const ic_kernel *ic_select_for(ic_op op, ic_dtype wtype, uint64_t features, ic_level cap);
 
+/* As ic_select_for, among the variants that read weights in `layout` only; NULL when none is
+ * usable. A forward pass picks its GEMV and GEMM of one layout with it. */
+const ic_kernel *ic_select_layout(ic_op op, ic_dtype wtype, ic_layout layout, uint64_t features,
+                                  ic_level cap);
+
 /* The highest level of any variant of this architecture that a CPU with these features can run,
  * IC_ISA aside: what selection reaches with no cap. IC_LVL_REF on a CPU with none of them. */
 ic_level ic_best_level(uint64_t features);

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 /* The forward pass on tiny shapes: every kernel set the host can run gives the logits of the
  * reference set (IC_ISA=ref) within tolerance; prefill (GEMM path) agrees with token-by-token
- * decode (GEMV path); batched decode agrees with single decode; thread count changes nothing. */
+ * decode (GEMV path); batched decode agrees with single decode; thread count changes nothing. The
+ * same for each KV-cache type, and a pass with an f16, bf16 or q8_0 cache agrees with the f32
+ * cache's within what the type's rounding allows. */
 #include "forward.h"
 #include "ic_config.h"
 #include "ic_test.h"
@@ -9,13 +11,14 @@
 #include <math.h>
 #include <string.h>
 
-static ic_model tiny(ic_dtype t, int moe) {
+/* head_dim 16, or 32 where a q8_0 cache (blocks of 32) needs it. */
+static ic_model tiny(ic_dtype t, int moe, size_t head_dim) {
     ic_model m = {.name = "tiny",
                   .n_layer = 2,
                   .d_model = 64,
                   .n_head = 4,
                   .n_head_kv = 2,
-                  .head_dim = 16,
+                  .head_dim = (uint32_t)head_dim,
                   .d_ff = 96,
                   .n_vocab = 100,
                   .rope_theta = 10000,
@@ -53,7 +56,8 @@ static int make(pass *p, const ic_model *m, const ic_kset *ks, int threads, int 
                          .batch_seqs = 3,
                          .batch_ctx_cap = 8,
                          .seed = 42,
-                         .use_blas = blas};
+                         .use_blas = blas,
+                         .kv_dtype = ks->attention->wtype};
     if (ic_pool_create(&p->pool, threads, IC_BIND_NONE, err, sizeof err)) {
         CHECK(0, "pool: %s", err);
         return -1;
@@ -79,13 +83,15 @@ static void decode5(pass *p, float *out) {
     if (lg) memcpy(out, lg, 100 * sizeof(float));
 }
 
-static void test_dtype(ic_dtype t, int moe) {
-    const char *tn = ic_dtype_name(t);
+/* Weight type t, KV-cache type kv. */
+static void test_dtype(ic_dtype t, int moe, ic_dtype kv) {
+    char tn[32];
+    snprintf(tn, sizeof tn, "%s kv %s", ic_dtype_name(t), ic_dtype_name(kv));
     char err[512];
-    ic_model m = tiny(t, moe);
+    ic_model m = tiny(t, moe, kv == IC_DT_Q8_0 ? 32 : 16);
     CHECK(ic_model_validate(&m, err, sizeof err) == 0, "%s", err);
     ic_kset ref;
-    if (ic_kset_select(&ref, t, 0, IC_LVL_REF, err, sizeof err)) {
+    if (ic_kset_select(&ref, t, kv, 0, IC_LVL_REF, err, sizeof err)) {
         CHECK(0, "%s", err);
         return;
     }
@@ -140,7 +146,7 @@ static void test_dtype(ic_dtype t, int moe) {
     for (int lv = IC_LVL_REF + 1; lv < IC_LVL_COUNT; lv++) {
         if (!ic_level_is_native((ic_level)lv)) continue;
         ic_kset ks;
-        if (ic_kset_select(&ks, t, cpu->features, (ic_level)lv, err, sizeof err)) continue;
+        if (ic_kset_select(&ks, t, kv, cpu->features, (ic_level)lv, err, sizeof err)) continue;
         if (memcmp(&ks, &prev, sizeof ks) == 0) continue;
         prev = ks;
         sets++;
@@ -183,10 +189,12 @@ static void test_describe(void) {
             if (!ic_dtype_is_weight((ic_dtype)t) || !ic_level_is_native((ic_level)lv)) continue;
             ic_kset ks;
             char err[256], names[512];
-            if (ic_kset_select(&ks, (ic_dtype)t, all, (ic_level)lv, err, sizeof err)) continue;
+            if (ic_kset_select(&ks, (ic_dtype)t, IC_DT_F16, all, (ic_level)lv, err, sizeof err))
+                continue;
             ic_kset_describe(&ks, names, sizeof names);
-            const ic_kernel *used[] = {ks.gemv,      ks.gemm,    ks.quant_gemv, ks.quant_gemm,
-                                       ks.attention, ks.rmsnorm, ks.rope,       ks.swiglu};
+            const ic_kernel *used[] = {ks.gemv,       ks.gemm,      ks.quant_gemv,
+                                       ks.quant_gemm, ks.attention, ks.kv_quant,
+                                       ks.rmsnorm,    ks.rope,      ks.swiglu};
             int ok = 1;
             for (size_t i = 0; i < sizeof used / sizeof used[0] && ok; i++) {
                 /* whole names only: "quantize_q8_0_ref" must not match inside a longer one */
@@ -204,17 +212,72 @@ static void test_describe(void) {
     /* the case that printed quantize_q8_0_ref twice */
     ic_kset ks;
     char err[256], names[512];
-    CHECK(ic_kset_select(&ks, IC_DT_Q8_0, 0, IC_LVL_REF, err, sizeof err) == 0, "%s", err);
+    CHECK(ic_kset_select(&ks, IC_DT_Q8_0, IC_DT_F16, 0, IC_LVL_REF, err, sizeof err) == 0, "%s",
+          err);
     ic_kset_describe(&ks, names, sizeof names);
     CHECK(ks.quant_gemv == ks.quant_gemm &&
-              strcmp(names, "gemv_q8_0_ref, gemm_q8_0_ref, quantize_q8_0_ref, attention_f32_ref, "
-                            "rmsnorm_ref, rope_ref, swiglu_ref") == 0,
-          "q8_0 ref set: '%s'", names);
+              strcmp(names, "gemv_q8_0_ref, gemm_q8_0_ref, quantize_q8_0_ref, attention_f16_ref, "
+                            "quantize_f16_ref, rmsnorm_ref, rope_ref, swiglu_ref") == 0,
+          "q8_0 ref set with an f16 cache: '%s'", names);
+    /* a q8_0 cache's quantizer is the activations' one: named once */
+    CHECK(ic_kset_select(&ks, IC_DT_Q8_0, IC_DT_Q8_0, 0, IC_LVL_REF, err, sizeof err) == 0, "%s",
+          err);
+    ic_kset_describe(&ks, names, sizeof names);
+    CHECK(strcmp(names, "gemv_q8_0_ref, gemm_q8_0_ref, quantize_q8_0_ref, attention_q8_0_ref, "
+                        "rmsnorm_ref, rope_ref, swiglu_ref") == 0,
+          "q8_0 ref set with a q8_0 cache: '%s'", names);
+    CHECK(ic_kset_select(&ks, IC_DT_Q8_0, IC_DT_Q4_0, 0, IC_LVL_REF, err, sizeof err) == -1 &&
+              strstr(err, "q4_0 is not a KV-cache type"),
+          "q4_0 cache accepted: %s", err);
+}
+
+/* Logits at position 5 after decoding six tokens into empty caches of type kv with the reference
+ * set: the caches hold only what the pass appended (converted at append). f32 weights: with
+ * quantized activations any small change can flip a q8_0 code, a step of 1/127 of its block. */
+static int kv_logits(ic_dtype kv, float *out) {
+    char err[512];
+    ic_model m = tiny(IC_DT_F32, 0, 32);
+    ic_kset ks;
+    if (ic_kset_select(&ks, IC_DT_F32, kv, 0, IC_LVL_REF, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        return -1;
+    }
+    pass p;
+    if (make(&p, &m, &ks, 2, 0)) return -1;
+    const uint32_t toks[6] = {3, 14, 15, 92, 65, 35};
+    const float *lg = NULL;
+    for (size_t i = 0; i < 6; i++) lg = ic_forward_decode(p.f, toks[i], i);
+    if (lg) memcpy(out, lg, 100 * sizeof(float));
+    drop(&p);
+    return lg ? 0 : -1;
+}
+
+/* The same tokens through caches of each type: f16 keeps 11 bits of each value, bf16 8 and q8_0
+ * about 7 of its block's largest, so the logits move by about that much relative to the f32
+ * cache's (here 1.4e-4, 1.0e-3 and 2.4e-3), and not at all for f32 itself. */
+static void test_kv_types(void) {
+    float f32[100], got[100];
+    if (kv_logits(IC_DT_F32, f32)) return;
+    const struct {
+        ic_dtype kv;
+        double tol;
+    } cases[] = {{IC_DT_F32, 0}, {IC_DT_F16, 6e-4}, {IC_DT_BF16, 4e-3}, {IC_DT_Q8_0, 8e-3}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (kv_logits(cases[c].kv, got)) continue;
+        const double d = rel_diff(got, f32, 100);
+        CHECK(d <= cases[c].tol, "kv %s: logits differ from the f32 cache's by %g > %g",
+              ic_dtype_name(cases[c].kv), d, cases[c].tol);
+        if (cases[c].kv != IC_DT_F32)
+            CHECK(d > 0, "kv %s: logits identical to the f32 cache's (not converted?)",
+                  ic_dtype_name(cases[c].kv));
+        printf("test_forward: kv %s: rel diff from the f32 cache %.2e\n",
+               ic_dtype_name(cases[c].kv), d);
+    }
 }
 
 static void test_bytes(void) {
     char err[512];
-    ic_model m = tiny(IC_DT_Q8_0, 0);
+    ic_model m = tiny(IC_DT_Q8_0, 0, 16);
     ic_fwd_config cfg = {.model = &m,
                          .n_layer_run = 2,
                          .ctx_cap = 16,
@@ -227,6 +290,24 @@ static void test_bytes(void) {
     /* KV: 2 layers * 2 * 32 floats * 4 bytes * (16 + 2 * 8) positions = 16384 */
     CHECK(b.kv_cache == 16384, "kv %llu", (unsigned long long)b.kv_cache);
     CHECK(b.weights >= 2 * ic_model_layer_bytes(&m) + ic_model_nonlayer_bytes(&m), "weights");
+    /* the KV bytes follow the cache's type: 2 bytes a value for f16 and bf16 */
+    cfg.kv_dtype = IC_DT_F16;
+    CHECK(ic_forward_bytes(&cfg, 2, &b, err, sizeof err) == 0 && b.kv_cache == 8192, "f16 kv %llu",
+          (unsigned long long)b.kv_cache);
+    cfg.kv_dtype = IC_DT_BF16;
+    CHECK(ic_forward_bytes(&cfg, 2, &b, err, sizeof err) == 0 && b.kv_cache == 8192, "bf16 kv %llu",
+          (unsigned long long)b.kv_cache);
+    /* q8_0: 34 bytes a block of 32, and head_dim 16 holds no whole block */
+    cfg.kv_dtype = IC_DT_Q8_0;
+    CHECK(ic_forward_bytes(&cfg, 2, &b, err, sizeof err) == -1 && strstr(err, "head_dim 16"),
+          "q8_0 cache of head_dim 16 accepted: %s", err);
+    ic_model m32 = tiny(IC_DT_Q8_0, 0, 32);
+    cfg.model = &m32;
+    /* 2 layers * 2 * 64 values / 32 * 34 bytes * 32 positions = 8704 */
+    CHECK(ic_forward_bytes(&cfg, 2, &b, err, sizeof err) == 0 && b.kv_cache == 8704,
+          "q8_0 kv %llu: %s", (unsigned long long)b.kv_cache, err);
+    cfg.model = &m;
+    cfg.kv_dtype = IC_DT_F32;
     cfg.n_layer_run = 3;
     CHECK(ic_forward_bytes(&cfg, 2, &b, err, sizeof err) == -1, "more layers than the model");
 }
@@ -238,9 +319,17 @@ int main(void) {
         return 1;
     }
     for (int t = 0; t < IC_DT_COUNT; t++)
-        if (ic_dtype_is_weight((ic_dtype)t)) test_dtype((ic_dtype)t, 0);
-    test_dtype(IC_DT_Q8_0, 1);
-    test_dtype(IC_DT_Q4_0, 1);
+        if (ic_dtype_is_weight((ic_dtype)t)) test_dtype((ic_dtype)t, 0, IC_DT_F32);
+    test_dtype(IC_DT_Q8_0, 1, IC_DT_F32);
+    test_dtype(IC_DT_Q4_0, 1, IC_DT_F32);
+    /* each cache type, with q8_0 and bf16 weights */
+    const ic_dtype kvs[] = {IC_DT_F16, IC_DT_BF16, IC_DT_Q8_0};
+    for (size_t i = 0; i < sizeof kvs / sizeof kvs[0]; i++) {
+        test_dtype(IC_DT_Q8_0, 0, kvs[i]);
+        test_dtype(IC_DT_BF16, 0, kvs[i]);
+    }
+    test_dtype(IC_DT_Q4_0, 1, IC_DT_F16);
+    test_kv_types();
     test_describe();
     test_bytes();
     return ic_test_finish("test_forward");

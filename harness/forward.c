@@ -47,6 +47,14 @@ int ic_kset_select(ic_kset *ks, ic_dtype wtype, ic_dtype kvtype, uint64_t featur
     ks->swiglu = ic_select_for(IC_OP_SWIGLU, IC_DT_F32, features, cap);
     ks->attention = ic_select_for(IC_OP_ATTENTION, kvtype, features, cap);
     ks->kv_quant = ic_select_for(IC_OP_QUANTIZE, kvtype, features, cap);
+    if (ks->gemv && ks->gemm && ks->gemv->layout != ks->gemm->layout) {
+        /* one copy of the weights: the GEMV reads the GEMM's layout, else the GEMM the GEMV's */
+        const ic_kernel *v = ic_select_layout(IC_OP_GEMV, wtype, ks->gemm->layout, features, cap);
+        if (v)
+            ks->gemv = v;
+        else
+            ks->gemm = ic_select_layout(IC_OP_GEMM, wtype, ks->gemv->layout, features, cap);
+    }
     if (ks->gemv) ks->quant_gemv = ic_select_for(IC_OP_QUANTIZE, ks->gemv->atype, features, cap);
     if (ks->gemm) ks->quant_gemm = ic_select_for(IC_OP_QUANTIZE, ks->gemm->atype, features, cap);
     const ic_kernel *all[] = {ks->gemv,     ks->gemm,      ks->quant_gemv, ks->quant_gemm,
@@ -93,12 +101,14 @@ struct ic_forward {
     ic_kset ks;
     ic_pool *pool;
     int nthreads;
+    ic_layout wl; /* the weight matrices' layout: the GEMV's and GEMM's (ic_kset_select) */
     size_t d, qd, kvd, ff, vocab, n_exp, n_exp_slots;
     size_t qkv_rows;
     /* weights */
     unsigned char *arena;
     size_t arena_bytes, kv_bytes;
     void *embed, *lm_head;
+    ic_layout embed_layout; /* the LM head's when tied, else rows */
     float *out_norm;
     layer_w *layers;
     void **expert_ptrs;
@@ -143,10 +153,11 @@ static size_t align64(size_t n) {
     return (n + 63) & ~(size_t)63;
 }
 
-/* Sizes of the weight arena go through the saturating helpers: the shape was capped by
- * ic_model_validate, and these keep a shape that slipped past it from wrapping silently. */
-static uint64_t mat_bytes(ic_dtype t, uint64_t rows, uint64_t k) {
-    return ic_size_mul(rows, ic_row_bytes(t, (size_t)k));
+/* A weight matrix's bytes in the pass's layout. Sizes of the weight arena go through the
+ * saturating helpers: the shape was capped by ic_model_validate, and these keep a shape that
+ * slipped past it from wrapping silently. */
+static uint64_t wmat_bytes(const ic_forward *f, uint64_t rows, uint64_t k) {
+    return ic_layout_bytes(f->wl, f->m.dtype, (size_t)rows, (size_t)k);
 }
 
 static size_t atype_row_max(const ic_kset *ks, size_t k) {
@@ -174,8 +185,14 @@ static int layout(const ic_fwd_config *cfg, int nthreads, ic_fwd_bytes *b, char 
                  (unsigned long long)IC_MODEL_MAX_BYTES);
         return -1;
     }
-    uint64_t layer = ic_model_layer_bytes(m) + 64 * 8; /* alignment slack per matrix */
-    b->weights = cfg->n_layer_run * layer + ic_model_nonlayer_bytes(m) + 64 * 4;
+    /* alignment slack per matrix, and the zero rows that fill a matrix's last 16-row panel */
+    const uint64_t widest_row = d > ff ? (d > qd ? d : qd) : (ff > qd ? ff : qd);
+    const uint64_t pad =
+        ic_size_add(ic_size_mul(IC_PANEL_ROWS, ic_row_bytes(m->dtype, widest_row)), 128);
+    const uint64_t per_layer = 2 + 2 * (uint64_t)(m->n_expert ? m->n_expert : 1);
+    uint64_t layer = ic_size_add(ic_model_layer_bytes(m), ic_size_mul(per_layer, pad));
+    b->weights = ic_size_add(ic_size_mul(cfg->n_layer_run, layer),
+                             ic_size_add(ic_model_nonlayer_bytes(m), ic_size_mul(3, pad)));
     /* KV: sequence 0 holds ctx_cap positions, the others batch_ctx_cap. Doubles avoid overflow
      * on absurd requests; the caller compares with memory anyway. */
     if (ic_attn_check_kv(cfg->kv_dtype, m->head_dim, err, errlen)) return -1;
@@ -275,19 +292,43 @@ typedef struct {
     size_t rows, k;
     float a;
     uint64_t seed, id;
+    ic_layout layout; /* IC_LAYOUT_ROWS (0) unless named */
 } fill_task;
+
+/* A panel-layout matrix is filled a panel at a time: its rows, the same values as the row layout
+ * holds, into a worker's buffer, then packed into place. */
+static void fill_panels(const fill_task *ft, int tid, int nt) {
+    const size_t rb = ic_row_bytes(ft->t, ft->k);
+    const size_t panels = (ft->rows + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
+    unsigned char *rows = malloc(IC_PANEL_ROWS * rb);
+    size_t b, e;
+    ic_split_range(panels, 1, tid, nt, &b, &e);
+    for (size_t p = b; p < e && rows; p++) {
+        const size_t r0 = p * IC_PANEL_ROWS;
+        const size_t n = ft->rows - r0 < IC_PANEL_ROWS ? ft->rows - r0 : IC_PANEL_ROWS;
+        for (size_t i = 0; i < n; i++)
+            fill_row(rows + i * rb, ft->t, ft->k, ft->a, ft->seed, ft->id, r0 + i);
+        ic_layout_pack(ft->layout, ft->t, rows, ft->w, ft->k, r0, n);
+    }
+    free(rows); /* NULL: out of memory at start-up; the matrix keeps the arena's zeros */
+}
 
 static void fill_run(void *ctx, int tid, int nt) {
     const fill_task *ft = ctx;
+    if (ft->layout != IC_LAYOUT_ROWS) {
+        fill_panels(ft, tid, nt);
+        return;
+    }
     size_t b, e, rb = ic_row_bytes(ft->t, ft->k);
     ic_split_range(ft->rows, 1, tid, nt, &b, &e);
     for (size_t r = b; r < e; r++)
         fill_row((unsigned char *)ft->w + r * rb, ft->t, ft->k, ft->a, ft->seed, ft->id, r);
 }
 
-static void fill_matrix(ic_forward *f, void *w, ic_dtype t, size_t rows, size_t k, float a,
-                        uint64_t id) {
-    fill_task ft = {w, t, rows, k, a, f->cfg.seed, id};
+/* A weight matrix in layout l. */
+static void fill_matrix(ic_forward *f, void *w, ic_dtype t, ic_layout l, size_t rows, size_t k,
+                        float a, uint64_t id) {
+    fill_task ft = {w, t, rows, k, a, f->cfg.seed, id, l};
     ic_pool_run(f->pool, fill_run, &ft);
 }
 
@@ -365,16 +406,20 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->qkv_rows = f->qd + 2 * f->kvd;
     const ic_dtype t = m->dtype;
     const uint32_t L = cfg->n_layer_run;
+    f->wl = ks->gemm->layout;
+    /* the embedding table is read by the LM head only when tied; else it keeps ggml's rows */
+    const ic_layout el = m->tied_embeddings ? f->wl : IC_LAYOUT_ROWS;
 
     /* Weights: one arena, each matrix 64-byte aligned; never more than the plan's figure. */
-    uint64_t table = ic_size_align64(mat_bytes(t, f->vocab, f->d));
-    uint64_t wbytes = ic_size_mul(table, m->tied_embeddings ? 1 : 2);
+    uint64_t wbytes = ic_size_align64(ic_layout_bytes(el, t, f->vocab, f->d));
+    if (!m->tied_embeddings)
+        wbytes = ic_size_add(wbytes, ic_size_align64(ic_layout_bytes(f->wl, t, f->vocab, f->d)));
     wbytes = ic_size_add(wbytes, align64(f->d * sizeof(float)));
-    uint64_t expert = ic_size_add(ic_size_align64(mat_bytes(t, 2 * f->ff, f->d)),
-                                  ic_size_align64(mat_bytes(t, f->d, f->ff)));
+    uint64_t expert = ic_size_add(ic_size_align64(wmat_bytes(f, 2 * f->ff, f->d)),
+                                  ic_size_align64(wmat_bytes(f, f->d, f->ff)));
     uint64_t layer = 2 * align64(f->d * sizeof(float));
-    layer = ic_size_add(layer, ic_size_align64(mat_bytes(t, f->qkv_rows, f->d)));
-    layer = ic_size_add(layer, ic_size_align64(mat_bytes(t, f->d, f->qd)));
+    layer = ic_size_add(layer, ic_size_align64(wmat_bytes(f, f->qkv_rows, f->d)));
+    layer = ic_size_add(layer, ic_size_align64(wmat_bytes(f, f->d, f->qd)));
     layer = ic_size_add(layer, ic_size_align64(ic_size_mul3(f->n_exp, f->d, sizeof(float))));
     layer = ic_size_add(layer, ic_size_mul(f->n_exp_slots, expert));
     wbytes = ic_size_add(wbytes, ic_size_mul(L, layer));
@@ -390,13 +435,14 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     f->expert_ptrs = calloc((size_t)L * 2 * f->n_exp_slots, sizeof(void *));
     if (f->arena == NULL || f->layers == NULL || f->expert_ptrs == NULL) goto oom;
     size_t used = 0;
-    f->embed = take(f, &used, mat_bytes(t, f->vocab, f->d));
-    f->lm_head = m->tied_embeddings ? f->embed : take(f, &used, mat_bytes(t, f->vocab, f->d));
+    f->embed_layout = el;
+    f->embed = take(f, &used, ic_layout_bytes(el, t, f->vocab, f->d));
+    f->lm_head = m->tied_embeddings ? f->embed : take(f, &used, wmat_bytes(f, f->vocab, f->d));
     f->out_norm = take(f, &used, f->d * sizeof(float));
     const float a_d = 1.0f / sqrtf((float)f->d), a_q = 1.0f / sqrtf((float)f->qd),
                 a_ff = 1.0f / sqrtf((float)f->ff);
-    fill_matrix(f, f->embed, t, f->vocab, f->d, 1.0f, 1);
-    if (!m->tied_embeddings) fill_matrix(f, f->lm_head, t, f->vocab, f->d, a_d, 2);
+    fill_matrix(f, f->embed, t, el, f->vocab, f->d, 1.0f, 1);
+    if (!m->tied_embeddings) fill_matrix(f, f->lm_head, t, f->wl, f->vocab, f->d, a_d, 2);
     for (size_t j = 0; j < f->d; j++) f->out_norm[j] = 1.0f;
     for (uint32_t l = 0; l < L; l++) {
         layer_w *w = &f->layers[l];
@@ -404,19 +450,20 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
         w->attn_norm = take(f, &used, f->d * sizeof(float));
         w->ffn_norm = take(f, &used, f->d * sizeof(float));
         for (size_t j = 0; j < f->d; j++) w->attn_norm[j] = w->ffn_norm[j] = 1.0f;
-        w->wqkv = take(f, &used, mat_bytes(t, f->qkv_rows, f->d));
-        w->wo = take(f, &used, mat_bytes(t, f->d, f->qd));
+        w->wqkv = take(f, &used, wmat_bytes(f, f->qkv_rows, f->d));
+        w->wo = take(f, &used, wmat_bytes(f, f->d, f->qd));
         w->router = f->n_exp ? take(f, &used, f->n_exp * f->d * sizeof(float)) : NULL;
-        fill_matrix(f, w->wqkv, t, f->qkv_rows, f->d, a_d, id + 1);
-        fill_matrix(f, w->wo, t, f->d, f->qd, a_q, id + 2);
-        if (w->router) fill_matrix(f, w->router, IC_DT_F32, f->n_exp, f->d, a_d, id + 3);
+        fill_matrix(f, w->wqkv, t, f->wl, f->qkv_rows, f->d, a_d, id + 1);
+        fill_matrix(f, w->wo, t, f->wl, f->d, f->qd, a_q, id + 2);
+        if (w->router)
+            fill_matrix(f, w->router, IC_DT_F32, IC_LAYOUT_ROWS, f->n_exp, f->d, a_d, id + 3);
         w->w_gu = f->expert_ptrs + (size_t)l * 2 * f->n_exp_slots;
         w->w_down = w->w_gu + f->n_exp_slots;
         for (size_t e = 0; e < f->n_exp_slots; e++) {
-            w->w_gu[e] = take(f, &used, mat_bytes(t, 2 * f->ff, f->d));
-            w->w_down[e] = take(f, &used, mat_bytes(t, f->d, f->ff));
-            fill_matrix(f, w->w_gu[e], t, 2 * f->ff, f->d, a_d, id + 10 + 2 * e);
-            fill_matrix(f, w->w_down[e], t, f->d, f->ff, a_ff, id + 11 + 2 * e);
+            w->w_gu[e] = take(f, &used, wmat_bytes(f, 2 * f->ff, f->d));
+            w->w_down[e] = take(f, &used, wmat_bytes(f, f->d, f->ff));
+            fill_matrix(f, w->w_gu[e], t, f->wl, 2 * f->ff, f->d, a_d, id + 10 + 2 * e);
+            fill_matrix(f, w->w_down[e], t, f->wl, f->d, f->ff, a_ff, id + 11 + 2 * e);
         }
     }
 
@@ -774,9 +821,15 @@ static void run_layers(ic_forward *f, size_t n, int prefill, size_t pos, size_t 
 static void embed_rows(ic_forward *f, const uint32_t *tokens, size_t n) {
     OP_BEGIN();
     size_t rb = ic_row_bytes(f->m.dtype, f->d);
-    for (size_t t = 0; t < n; t++)
-        f->ks.embed->fn.dequantize((const unsigned char *)f->embed + (tokens[t] % f->vocab) * rb,
-                                   f->x + t * f->d, f->d);
+    for (size_t t = 0; t < n; t++) {
+        const size_t r = tokens[t] % f->vocab;
+        const void *row = (const unsigned char *)f->embed + r * rb;
+        if (f->embed_layout != IC_LAYOUT_ROWS) { /* a tied table in panels: the row back first */
+            ic_layout_unpack_row(f->embed_layout, f->m.dtype, f->embed, f->d, r, f->xq);
+            row = f->xq;
+        }
+        f->ks.embed->fn.dequantize(row, f->x + t * f->d, f->d);
+    }
     OP_END(EMBED);
 }
 

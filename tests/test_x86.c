@@ -73,6 +73,12 @@ static void check(const ic_kernel *kern, size_t m, size_t k, size_t n, ic_test_r
     for (size_t t = 0; t < n; t++) quant(kern->atype, xf + t * k, x + t * arow, k);
     for (size_t r = 0; r < m; r++) dequant(kern->wtype, w + r * wrow, wf + r * k, k);
     for (size_t t = 0; t < n; t++) dequant(kern->atype, x + t * arow, xf + t * k, k);
+    if (kern->layout != IC_LAYOUT_ROWS) { /* a panel variant reads its weights packed */
+        unsigned char *packed = malloc(ic_layout_bytes(kern->layout, kern->wtype, m, k));
+        ic_layout_pack_all(kern->layout, kern->wtype, w, packed, m, k);
+        free(w);
+        w = packed;
+    }
     for (int entry = 0; entry < ENTRY_COUNT; entry++) {
         if (!entry_applies(kern, entry, n)) continue;
         for (size_t i = 0; i < n * m; i++) y[i] = NAN;
@@ -109,7 +115,7 @@ static void test_long_paths(void) {
         if (!ic_kernel_usable(kern, ic_cpu()->features, IC_LVL_COUNT) || kern->level == IC_LVL_REF)
             continue;
         if (kern->op == IC_OP_GEMV) {
-            if (strstr(kern->name, "_avx512vnni") &&
+            if (strstr(kern->name, "_avx512vnni") && kern->layout == IC_LAYOUT_ROWS &&
                 (kern->wtype == IC_DT_Q8_0 || kern->wtype == IC_DT_Q4_0))
                 CHECK(kern->gemv_runs != NULL && kern->gemv_tokens != NULL,
                       "%s has its four-runs and token-batch entries", kern->name);
@@ -172,11 +178,11 @@ static void test_caps(void) {
         {IC_LVL_AVX512, IC_OP_GEMV, IC_DT_Q8_0, IC_F_AVXVNNI | IC_F_AVX512BW, "gemv_q8_0_avxvnni"},
         {IC_LVL_AVX512, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BW | IC_F_AVX512VL, "gemv_bf16_avx512"},
         {IC_LVL_AVX512VNNI, IC_OP_GEMV, IC_DT_Q8_0, IC_F_AVX512VNNI | IC_F_AVX512BW,
-         "gemv_q8_0_avx512vnni"},
+         "gemv_q8_0_p16_avx512vnni"},
         {IC_LVL_AVX512VNNI, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BW, "gemv_bf16_avx512"},
-        {IC_LVL_AVX512BF16, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BF16, "gemv_bf16_avx512bf16"},
-        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_avx512vnni"},
-        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16, "gemm_bf16_avx512bf16"},
+        {IC_LVL_AVX512BF16, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BF16, "gemv_bf16_p16_avx512bf16"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_p16_avx512vnni"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16, "gemm_bf16_p16_avx512bf16"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if ((cases[i].needs & ~have) != 0) {

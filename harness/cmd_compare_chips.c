@@ -19,6 +19,8 @@
 static const char g_usage[] =
     "usage: infercost compare-chips RESULT.json... --model M --dtype D [options]\n"
     "  --model M, --dtype D  compare results of this model and weight type only (required)\n"
+    "  --kv-dtype T        rank results whose KV cache was T only (a result without one ran an\n"
+    "                      f32 cache); default: the first matching result's, the others skipped\n"
     "  --project           add modeled rows for catalog instances without a result: CPUs from\n"
     "                      the results' decode efficiency, accelerators from accel.h's model\n"
     "                      (never the CPU's efficiency); ranked apart from measured rows\n"
@@ -69,6 +71,8 @@ static double decode_efficiency(const ic_result *r, const ic_measurement *m) {
 
 typedef struct cc_opts {
     const char *model, *dtype;
+    int kv_given;
+    ic_dtype kv; /* --kv-dtype */
     int project;
     int together, every_type;
     long top; /* 0: no cap */
@@ -83,6 +87,9 @@ typedef struct ranking {
     size_t n, cap;
     size_t matched, modeled, no_fit, no_facts, accel_modeled, folded, over_top;
     int accel_class_seen[IC_ACCEL_CLASS_COUNT];
+    int kv_set; /* kv is the one KV-cache type ranked: --kv-dtype, or the first match's */
+    ic_dtype kv;
+    size_t kv_skipped;
     const ic_result *ref;
     const ic_measurement *ref_m;
     double eff;
@@ -120,6 +127,20 @@ static int add_result(const cc_opts *o, const ic_catalog *cat, const ic_host_id 
         snprintf(why, sizeof why, "model %s %s, not %s %s", r->model.name,
                  ic_dtype_name(r->model.dtype), o->model, o->dtype);
         skipped(r->path, why);
+        return 0;
+    }
+    if (!k->kv_set) {
+        k->kv = r->kv_dtype;
+        k->kv_set = 1;
+    }
+    if (r->kv_dtype != k->kv) {
+        /* The KV type changes what decode reads: figures of two types are not one ranking. */
+        char why[200];
+        snprintf(why, sizeof why, "KV cache %s, not %s (%s)", ic_dtype_name(r->kv_dtype),
+                 ic_dtype_name(k->kv),
+                 o->kv_given ? "--kv-dtype" : "the first matching result's; --kv-dtype picks");
+        skipped(r->path, why);
+        k->kv_skipped++;
         return 0;
     }
     k->matched++;
@@ -335,10 +356,10 @@ static json_t *ranking_json(const cc_opts *o, const ranking *k) {
                       w->price.date, "from", w->from, "warning",
                       w->warning[0] ? json_string(w->warning) : json_null()));
     }
-    json_t *j =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "command", "compare-chips", "model",
-                  o->model, "dtype", o->dtype, "region", o->price.region, "pricing",
-                  ic_pricing_name(o->price.pricing), "ranked_together", o->together, "rows", rows);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "command", "compare-chips",
+                          "model", o->model, "dtype", o->dtype, "kv_dtype", ic_dtype_name(k->kv),
+                          "region", o->price.region, "pricing", ic_pricing_name(o->price.pricing),
+                          "ranked_together", o->together, "rows", rows);
     if (o->project) {
         json_t *a = json_object();
         for (int c = 0; c < IC_ACCEL_CLASS_COUNT; c++)
@@ -448,7 +469,8 @@ static void report(const cc_opts *o, const ic_catalog *cat, const ranking *k) {
     }
     const char *b = o->format == IC_FMT_MD ? "- " : "";
     if (o->format != IC_FMT_CSV) {
-        printf("%smodel %s, dtype %s; decode %s; region %s, pricing %s\n", b, o->model, o->dtype,
+        printf("%smodel %s, dtype %s, KV cache %s; decode %s; region %s, pricing %s\n", b, o->model,
+               o->dtype, ic_dtype_name(k->kv),
                o->price.tpot_ms > 0 ? "at the cheapest batch meeting the latency target"
                                     : "at batch 1",
                o->price.region, ic_pricing_name(o->price.pricing));
@@ -473,6 +495,7 @@ static void report(const cc_opts *o, const ic_catalog *cat, const ranking *k) {
 static int parse_args(int argc, char **argv, cc_opts *o) {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"dtype", required_argument, 0, 'd'},
+                                         {"kv-dtype", required_argument, 0, 'K'},
                                          {"project", no_argument, 0, 'P'},
                                          {"rank-together", no_argument, 0, 'T'},
                                          {"every-type", no_argument, 0, 'E'},
@@ -501,6 +524,11 @@ static int parse_args(int argc, char **argv, cc_opts *o) {
             break;
         case 'd':
             o->dtype = optarg;
+            break;
+        case 'K':
+            if (ic_dtype_parse_kv(optarg, &o->kv, err, sizeof err))
+                return ic_usage_error("compare-chips", g_usage, "--kv-dtype '%s': %s", optarg, err);
+            o->kv_given = 1;
             break;
         case 'P':
             o->project = 1;
@@ -558,7 +586,7 @@ int ic_cmd_compare_chips(int argc, char **argv) {
     ic_host_identify(&here);
     int nres = argc - optind, loaded = 0;
     ic_result *res = calloc((size_t)nres, sizeof *res);
-    ranking k = {0};
+    ranking k = {.kv_set = o.kv_given, .kv = o.kv};
     if (!res) rc = IC_EXIT_FAIL;
     for (int i = 0; res && rc == 0 && i < nres; i++) {
         rc = ic_result_read(&res[i], argv[optind + i], err, sizeof err);
@@ -574,7 +602,9 @@ int ic_cmd_compare_chips(int argc, char **argv) {
         if (rc) ic_error("%s", err);
     }
     if (rc == 0 && k.matched == 0) {
-        ic_error("no result file is for model %s dtype %s", o.model, o.dtype);
+        ic_error("no result file is for model %s dtype %s%s%s", o.model, o.dtype,
+                 k.kv_skipped ? " with a KV cache of " : "",
+                 k.kv_skipped ? ic_dtype_name(k.kv) : "");
         rc = IC_EXIT_USAGE;
     }
     if (rc == 0 && o.project) rc = project(&o, &cat, &k);

@@ -155,8 +155,8 @@ static void print_result_lines(const cost_opts *o, const priced_result *pr, cons
     ic_result_measured_on(r, where, sizeof where);
     ic_priced_describe(&pr->priced, price, sizeof price);
     fprintf(out, "%sresult     %s\n", b, r->path);
-    fprintf(out, "%smodel      %s %s; created %s\n", b, r->model.name,
-            ic_dtype_name(r->model.dtype), r->created_utc);
+    fprintf(out, "%smodel      %s %s, KV cache %s; created %s\n", b, r->model.name,
+            ic_dtype_name(r->model.dtype), ic_dtype_name(r->kv_dtype), r->created_utc);
     fprintf(out, "%smeasured   on %s; %s\n", b, where,
             ic_result_on_host(r, here) ? "this host"
                                        : "another machine (or no machine id): figures imported");
@@ -218,13 +218,14 @@ static json_t *result_json(const priced_result *pr, const ic_host_id *here) {
                             "provenance", ic_provenance_name(pv), "label", how, "shortened_from",
                             m->shortened_from > 0 ? json_integer(m->shortened_from) : json_null()));
     }
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:b, s:{s:f, s:s, s:s, s:s, s:s, s:s}, s:s, s:o}", "result", r->path,
-        "model", r->model.name, "dtype", ic_dtype_name(r->model.dtype), "measured_on", where,
-        "on_this_host", ic_result_on_host(r, here), "price", "usd_per_hour",
-        pr->priced.price.usd_per_hour, "priced_as", pr->priced.price.instance_type, "description",
-        price, "source", pr->priced.price.source, "date", pr->priced.price.date, "basis",
-        pr->priced.basis, "picked", pr->pick_note, "figures", figs);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:f, s:s, s:s, s:s, s:s, s:s}, s:s, s:o}",
+                     "result", r->path, "model", r->model.name, "dtype",
+                     ic_dtype_name(r->model.dtype), "kv_dtype", ic_dtype_name(r->kv_dtype),
+                     "measured_on", where, "on_this_host", ic_result_on_host(r, here), "price",
+                     "usd_per_hour", pr->priced.price.usd_per_hour, "priced_as",
+                     pr->priced.price.instance_type, "description", price, "source",
+                     pr->priced.price.source, "date", pr->priced.price.date, "basis",
+                     pr->priced.basis, "picked", pr->pick_note, "figures", figs);
 }
 
 /* ---- the command ---- */

@@ -64,11 +64,11 @@ static void legend(source *s) {
     char as[48];
     snprintf(as, sizeof as, "%s", s->priced.price.instance_type);
     if (ic_priced_elsewhere(r->host.instance_type, &s->priced))
-        snprintf(s->label, sizeof s->label, "%.63s %s (%.47s as %.47s)", r->model.name,
-                 ic_dtype_name(r->model.dtype), where, as);
+        snprintf(s->label, sizeof s->label, "%.63s %s kv %s (%.47s as %.47s)", r->model.name,
+                 ic_dtype_name(r->model.dtype), ic_dtype_name(r->kv_dtype), where, as);
     else
-        snprintf(s->label, sizeof s->label, "%.63s %s (%.47s)", r->model.name,
-                 ic_dtype_name(r->model.dtype), where);
+        snprintf(s->label, sizeof s->label, "%.63s %s kv %s (%.47s)", r->model.name,
+                 ic_dtype_name(r->model.dtype), ic_dtype_name(r->kv_dtype), where);
     /* gnuplot strings are single-quoted in the scripts: no quote may end them early */
     for (char *c = s->label; *c; c++)
         if (*c == '\'' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';

@@ -22,12 +22,14 @@ int ic_metric_parse(const char *s, ic_metric *out) {
     return 0;
 }
 
-void ic_fig_name(const ic_measurement *m, int env_threads, char *out, size_t len) {
+void ic_fig_name(const ic_measurement *m, int env_threads, ic_dtype kv, char *out, size_t len) {
     int n = snprintf(out, len, "%s/ctx:%ld/n:%ld%s", ic_meas_kind_name(m->kind), m->context,
                      m->batch, m->baseline ? "/openblas" : "");
     /* A --threads sweep has a figure per thread count: name them apart. */
     if (m->threads > 0 && m->threads != env_threads && n > 0 && (size_t)n < len)
-        snprintf(out + n, len - (size_t)n, "/threads:%d", m->threads);
+        n += snprintf(out + n, len - (size_t)n, "/threads:%d", m->threads);
+    if (kv != IC_DT_F32 && n > 0 && (size_t)n < len)
+        snprintf(out + n, len - (size_t)n, "/kv:%s", ic_dtype_name(kv));
 }
 
 static ic_fig *add_fig(ic_figset *s) {
@@ -78,7 +80,7 @@ static int from_result(const ic_result *r, ic_metric metric, ic_figset *s, char 
         const ic_measurement *m = &r->meas[i];
         ic_fig *f = add_fig(s);
         if (f == NULL) return ic_fail(err, errlen, 1, "out of memory");
-        ic_fig_name(m, r->threads, f->name, sizeof f->name);
+        ic_fig_name(m, r->threads, r->kv_dtype, f->name, sizeof f->name);
         f->higher_is_better = 1;
         f->paired_gbs = ic_median(m->paired_read_gbs, (size_t)m->n_paired);
         if (!(f->paired_gbs > 0)) f->paired_gbs = 0;

@@ -57,7 +57,10 @@ const ic_fig *ic_figset_find(const ic_figset *s, const char *name);
 void ic_figset_free(ic_figset *s);
 
 /* A result measurement's name in a figure set: "<kind>/ctx:<C>/n:<B>", "/openblas" for the
- * OpenBLAS baseline, "/threads:<T>" when it ran on other than the record's env.threads. */
-void ic_fig_name(const ic_measurement *m, int env_threads, char *out, size_t len);
+ * OpenBLAS baseline, "/threads:<T>" when it ran on other than the record's env.threads, "/kv:<T>"
+ * when the record's KV cache (kv) was not f32. The KV type is part of the name so that a figure
+ * never matches one measured with another cache type; f32 adds nothing, so records made before
+ * the type was recorded (all f32) keep their names and still match f32 ones. */
+void ic_fig_name(const ic_measurement *m, int env_threads, ic_dtype kv, char *out, size_t len);
 
 #endif

@@ -453,8 +453,11 @@ uint64_t ic_model_expert_bytes(const ic_model *m) {
     return ffn_bytes(m);
 }
 
-uint64_t ic_model_kv_bytes(const ic_model *m, uint64_t ctx) {
-    return ic_size_mul3(ic_size_mul(m->n_layer, 2 * sizeof(float)), ctx, kv_dim(m));
+uint64_t ic_model_kv_bytes(const ic_model *m, ic_dtype kv, uint64_t ctx) {
+    if (m->head_dim == 0 || ic_row_bytes(kv, m->head_dim) == 0) return 0;
+    /* a position's row: n_head_kv heads of head_dim values, each head whole blocks */
+    const uint64_t row = ic_size_mul(m->n_head_kv, ic_row_bytes(kv, m->head_dim));
+    return ic_size_mul3(ic_size_mul(m->n_layer, 2), ctx, row);
 }
 
 /* Matrix multiply-adds of one token through one layer, excluding attention over the cache. */

@@ -82,8 +82,10 @@ uint64_t ic_model_weight_bytes_per_token(const ic_model *m);
 /* Bytes of one expert's FFN (gate, up, down) as stored; the dense FFN for a dense model. */
 uint64_t ic_model_expert_bytes(const ic_model *m);
 
-/* Bytes of the f32 KV cache read by one decode step over ctx cached positions (all layers). */
-uint64_t ic_model_kv_bytes(const ic_model *m, uint64_t ctx);
+/* Bytes of a KV cache of type kv (f32, f16, bf16: 4, 2, 2 bytes a value; q8_0: 34 bytes a block of
+ * 32) read by one decode step over ctx cached positions (all layers). 0 when kv cannot hold a
+ * head of m (q8_0 and a head_dim that is not a multiple of 32). */
+uint64_t ic_model_kv_bytes(const ic_model *m, ic_dtype kv, uint64_t ctx);
 
 /* FLOP of one decode step at context position ctx (attending over ctx + 1 positions): 2 per
  * multiply-add of every matrix the token uses, plus QK^T and AV. Elementwise ops are not counted.

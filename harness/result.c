@@ -203,16 +203,16 @@ static json_t *env_json(const ic_result *r) {
 
 static json_t *model_json(const ic_result *r) {
     const ic_model *m = &r->model;
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:b, s:i, "
-                     "s:i, s:f, s:f}",
-                     "name", m->name, "source", m->source, "dtype", ic_dtype_name(m->dtype),
-                     "n_layer", (int)m->n_layer, "n_layer_run", (int)r->n_layer_run, "d_model",
-                     (int)m->d_model, "n_head", (int)m->n_head, "n_head_kv", (int)m->n_head_kv,
-                     "head_dim", (int)m->head_dim, "d_ff", (int)m->d_ff, "n_vocab", (int)m->n_vocab,
-                     "rope_theta", m->rope_theta, "norm_eps", m->norm_eps, "tied_embeddings",
-                     m->tied_embeddings, "n_expert", (int)m->n_expert, "n_expert_used",
-                     (int)m->n_expert_used, "weight_bytes_per_token", r->weight_bytes_per_token,
-                     "flop_per_token", r->flop_per_token);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:b, "
+        "s:i, s:i, s:f, s:f}",
+        "name", m->name, "source", m->source, "dtype", ic_dtype_name(m->dtype), "kv_dtype",
+        ic_dtype_name(r->kv_dtype), "n_layer", (int)m->n_layer, "n_layer_run", (int)r->n_layer_run,
+        "d_model", (int)m->d_model, "n_head", (int)m->n_head, "n_head_kv", (int)m->n_head_kv,
+        "head_dim", (int)m->head_dim, "d_ff", (int)m->d_ff, "n_vocab", (int)m->n_vocab,
+        "rope_theta", m->rope_theta, "norm_eps", m->norm_eps, "tied_embeddings", m->tied_embeddings,
+        "n_expert", (int)m->n_expert, "n_expert_used", (int)m->n_expert_used,
+        "weight_bytes_per_token", r->weight_bytes_per_token, "flop_per_token", r->flop_per_token);
 }
 
 static json_t *probes_json(const ic_result *r) {
@@ -483,6 +483,14 @@ static int read_model(const rd *c, json_t *jm, ic_result *r) {
         return 2;
     char why[160];
     if (ic_dtype_parse_weight(dtype, &m->dtype, why, sizeof why)) return bad(c, "model.dtype", why);
+    /* Records made before the KV type was recorded ran with an f32 cache. */
+    r->kv_dtype = IC_DT_F32;
+    if (json_object_get(jm, "kv_dtype") != NULL) {
+        char kv[16];
+        if (get_str(c, jm, "kv_dtype", "model.kv_dtype", 0, kv, sizeof kv)) return 2;
+        if (ic_dtype_parse_kv(kv, &r->kv_dtype, why, sizeof why))
+            return bad(c, "model.kv_dtype", why);
+    }
     if (get_u32(c, jm, "n_layer", "model.n_layer", IC_MODEL_MAX_LAYERS, &m->n_layer) ||
         get_u32(c, jm, "n_layer_run", "model.n_layer_run", IC_MODEL_MAX_LAYERS, &r->n_layer_run) ||
         get_u32(c, jm, "d_model", "model.d_model", IC_MODEL_MAX_DIM, &m->d_model) ||

@@ -133,6 +133,7 @@ typedef struct ic_result {
     int device_count;
     /* model */
     ic_model model;
+    ic_dtype kv_dtype; /* the KV cache's type (model.kv_dtype); f32 for a record without it */
     uint32_t n_layer_run;
     double weight_bytes_per_token, flop_per_token;
     /* probes */

@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-ic_roof ic_roofline(const ic_model *m, ic_meas_kind kind, long context, long batch, double read_gbs,
-                    double peak_gops) {
+ic_roof ic_roofline(const ic_model *m, ic_dtype kv_type, ic_meas_kind kind, long context,
+                    long batch, double read_gbs, double peak_gops) {
     ic_roof r = {0};
     const double n = batch > 0 ? (double)batch : 1.0;
     const double weights = (double)ic_model_weight_bytes_per_token(m);
@@ -22,7 +22,7 @@ ic_roof ic_roofline(const ic_model *m, ic_meas_kind kind, long context, long bat
         if (used > m->n_expert) used = m->n_expert;
         wbytes += m->n_layer * (used - m->n_expert_used) * (double)ic_model_expert_bytes(m);
     }
-    const double kv = (double)ic_model_kv_bytes(m, (uint64_t)context + 1);
+    const double kv = (double)ic_model_kv_bytes(m, kv_type, (uint64_t)context + 1);
     r.bytes_per_token = (wbytes + seqs * kv) / seqs;
     r.flop_per_token = ic_model_flop_per_token(m, (uint64_t)context);
     const double mem = read_gbs > 0 ? read_gbs * 1e9 / r.bytes_per_token : 0;

@@ -20,9 +20,10 @@ typedef struct ic_roof {
 /* The bound of one figure: kind, the context before the token (decode), the batch (sequences for
  * batch decode, prompt tokens for prefill), the read bandwidth in GB/s and the arithmetic peak in
  * G(FL)OP/s. A batch step reads the weights once (with experts: the union of the experts its
- * sequences pick, at most n_expert) and every sequence's KV cache. */
-ic_roof ic_roofline(const ic_model *m, ic_meas_kind kind, long context, long batch, double read_gbs,
-                    double peak_gops);
+ * sequences pick, at most n_expert) and every sequence's KV cache, counted in the cache's type kv
+ * (ic_model_kv_bytes). */
+ic_roof ic_roofline(const ic_model *m, ic_dtype kv, ic_meas_kind kind, long context, long batch,
+                    double read_gbs, double peak_gops);
 
 /* tok_per_s / bound, or NAN without a bound. */
 double ic_roof_efficiency(double tok_per_s, double bound_tok_per_s);

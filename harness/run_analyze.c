@@ -54,6 +54,7 @@ static void fill_env(const ic_run_plan *p, ic_result *r) {
     const char *papi = ic_counters_library_version();
     snprintf(r->lib_papi, sizeof r->lib_papi, "%s", papi ? papi : "");
     r->model = p->m;
+    r->kv_dtype = p->cfg.kv_dtype;
     r->n_layer_run = p->k_run;
     r->weight_bytes_per_token = (double)ic_model_weight_bytes_per_token(&p->m);
     r->flop_per_token = ic_model_flop_per_token(&p->m, 0);
@@ -62,7 +63,7 @@ static void fill_env(const ic_run_plan *p, ic_result *r) {
 /* The decode figures' bound uses the best read this run saw: the standalone probe or a pass
  * beside the repetitions, whichever was higher, so a machine that got faster after the probe
  * does not show more than 100%. */
-static void fill_bound(const ic_run_data *d, const ic_run_meas *x, const ic_model *m,
+static void fill_bound(const ic_run_data *d, const ic_run_meas *x, const ic_model *m, ic_dtype kv,
                        ic_measurement *e) {
     double probe = d->read_bw.available ? d->read_bw.value : 0;
     double peak = d->peak.available ? d->peak.value : 0;
@@ -77,7 +78,7 @@ static void fill_bound(const ic_run_data *d, const ic_run_meas *x, const ic_mode
                                "repetitions"
                              : "standalone probe (probes.read_bw_gbs)");
     }
-    ic_roof roof = ic_roofline(m, e->kind, e->context, e->batch, read, peak);
+    ic_roof roof = ic_roofline(m, kv, e->kind, e->context, e->batch, read, peak);
     e->bytes_per_token = roof.bytes_per_token;
     e->flop_per_token = roof.flop_per_token;
     e->have_bound = roof.bound_tok_per_s > 0;
@@ -112,7 +113,7 @@ static void fill_measurement(const ic_run_plan *p, const ic_run_data *d, const i
     for (int j = 0; j < x->n_samples; j++) e->samples_ms[j] = x->samples_ns[j] / 1e6;
     e->median_ms = x->median_ns / 1e6;
     e->stddev_ms = x->stddev_ns / 1e6;
-    fill_bound(d, x, &p->m, e);
+    fill_bound(d, x, &p->m, p->cfg.kv_dtype, e);
     if (x->kind != IC_MEAS_PREFILL && x->n_steps > 0 && x->median_ns > 0) {
         /* Per-step latencies of the timed repetitions, scaled like the median for a slice. */
         double scale = step_ns / x->median_ns / 1e6;

@@ -67,6 +67,12 @@ static int plan(dev_run *d) {
     ic_run_opts *o = &d->o;
     char err[1024];
     int dtype = o->dtype >= 0 ? o->dtype : (int)IC_DT_BF16;
+    if (o->kv_dtype != IC_DT_F16) {
+        ic_error("run --device %s keeps its KV cache in f16 (kernels/offload/%s); --kv-dtype %s "
+                 "is for the CPU forward pass",
+                 d->b->name, d->b->name, ic_dtype_name(o->kv_dtype));
+        return IC_EXIT_USAGE;
+    }
     if (ic_model_load(o->model_spec, dtype, &d->m, err, sizeof err)) {
         ic_error("%s", err);
         return IC_EXIT_USAGE;
@@ -266,6 +272,7 @@ static int analyze(const dev_run *d, ic_result *r) {
     snprintf(r->bind, sizeof r->bind, "none");
     ic_host_identify(&r->host);
     r->model = d->m;
+    r->kv_dtype = IC_DT_F16; /* the device's cache (step_bytes counts it so) */
     r->n_layer_run = d->m.n_layer;
     r->weight_bytes_per_token = (double)ic_model_weight_bytes_per_token(&d->m);
     r->flop_per_token = ic_model_flop_per_token(&d->m, 0);
@@ -335,8 +342,8 @@ static void report(const dev_run *d, ic_result *r, const ic_catalog *cat) {
     char desc[400];
     ic_model_describe(&d->m, desc, sizeof desc);
     if (d->o.format != IC_FMT_CSV) {
-        printf("%smeasured on %s (%s, %s); %s\n", b, d->info.device, d->b->label, d->info.runtime,
-               desc);
+        printf("%smeasured on %s (%s, %s); %s; KV cache f16\n", b, d->info.device, d->b->label,
+               d->info.runtime, desc);
         printf("%sceilings, measured here: device read %.0f GB/s, bf16 GEMM %.0f TFLOP/s\n", b,
                d->read_gbs, d->peak_tflops);
         if (ch)

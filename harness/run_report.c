@@ -59,6 +59,8 @@ static void print_header(const ic_run_plan *p, const ic_run_data *d, const ic_re
          r->host.machine_id[0] ? r->host.machine_id
                                : "unavailable: no /etc/machine-id or DMI uuid");
     line(l, "kernels: %s", r->kernels);
+    line(l, "KV cache: %s (--kv-dtype), %.4g bytes a value; every figure below ran with it",
+         ic_dtype_name(r->kv_dtype), (double)ic_row_bytes(r->kv_dtype, IC_QK) / (double)IC_QK);
     if (d->read_bw.available)
         line(l, "read bandwidth: %.1f GB/s (measured on this host: %s, %d threads; %s)",
              d->read_bw.value, d->read_bw.loop, p->nthreads, d->read_bw.note);
@@ -275,9 +277,11 @@ static void print_notes(const ic_run_plan *p, const ic_run_data *d, const ic_res
          "the timed repetitions)",
          slice ? "extrapolated from a slice of the layers" : "measured on this host",
          p->o.repetitions);
-    line(l, "GB/tok: modeled bytes read per token: the weights once per forward pass, shared by "
-            "the tokens it produces (n for prefill and batch decode), plus each sequence's KV "
-            "cache at ctx");
+    line(l,
+         "GB/tok: modeled bytes read per token: the weights once per forward pass, shared by the "
+         "tokens it produces (n for prefill and batch decode), plus each sequence's KV cache at "
+         "ctx, in its type (%s)",
+         ic_dtype_name(r->kv_dtype));
     line(l,
          "bound: modeled = measured read bandwidth / GB/tok for decode, measured peak %s / FLOP "
          "per token for prefill%s",

@@ -101,7 +101,7 @@ for k in d["kernels"]:
         chosen[key] = k["name"]
     if not k["available"]:
         assert k["why"], k
-assert ("gemv", "q8_0") in chosen and ("attention", None) in chosen, chosen
+assert ("gemv", "q8_0") in chosen and ("attention", "f16") in chosen, chosen
 for dep in ("benchmark", "hwloc", "papi", "openblas", "sqlite3"):
     v = d["dependencies"][dep]
     assert v == "available" or v.startswith("unavailable: "), v

@@ -35,6 +35,14 @@ expect 2 "bad price" -- "$bin" run --usd-per-hour -3
 has "$tmp/err" "--usd-per-hour '-3'" "bad price named"
 expect 2 "stray argument" -- "$bin" run extra
 has "$tmp/err" "unexpected argument 'extra'" "stray argument named"
+expect 2 "bad kv dtype" -- "$bin" run --kv-dtype q4_0
+has "$tmp/err" "--kv-dtype 'q4_0': expected a KV-cache type: f16, bf16, f32 or q8_0" "bad kv dtype named"
+expect 2 "f16 weights" -- "$bin" run --dtype f16
+has "$tmp/err" "--dtype 'f16': f16 is a KV-cache type \(--kv-dtype\), not a weight type" "f16 as weights refused"
+# a q8_0 cache holds each head in blocks of 32: head_dim 16 (64 / 4) is refused before anything runs
+echo '{"name": "hd16", "n_layer": 1, "d_model": 64, "n_head": 4, "d_ff": 128, "n_vocab": 50, "rope_theta": 1e4}' >"$tmp/hd16.json"
+expect 2 "q8_0 cache, head_dim 16" -- "$bin" run --quick --model "$tmp/hd16.json" --kv-dtype q8_0
+has "$tmp/err" "--kv-dtype q8_0 with --model .*hd16.json: a q8_0 KV cache stores each head in blocks of 32 values; head_dim 16 is not a multiple" "q8_0 with head_dim 16 refused"
 expect 2 "bad bind" -- "$bin" run --bind everywhere
 has "$tmp/err" "--bind 'everywhere'" "bad bind named"
 expect 2 "--blas needs f32" -- "$bin" run --model "$tiny" --blas
@@ -95,6 +103,9 @@ has "$tmp/run.txt" "measured on this host \(Google Benchmark, median of 2 repeti
 has "$tmp/run.txt" "price given on the command line, \\\$2.5000/h" "price labelled"
 has "$tmp/run.txt" "^decode op share at ctx 8 \(measured" "op share"
 has "$tmp/run.txt" "^read bandwidth: ([0-9.]+ GB/s \(measured|unavailable: )" "read bandwidth labelled"
+has "$tmp/run.txt" "^KV cache: f16 \(--kv-dtype\), 2 bytes a value; every figure below ran with it" "default KV cache f16 stated"
+has "$tmp/run.txt" "^GB/tok: .*KV cache at ctx, in its type \(f16\)" "GB/tok counts the f16 cache"
+has "$tmp/run.txt" "^kernels: .*attention_f16_" "an f16 attention variant ran"
 has "$tmp/run.txt" "^note: no read passes beside the repetitions: [0-9]+ MiB of weights could sit in the" "tiny weights: no paired passes, said why"
 if [ -s "$tmp/err" ]; then bad "stderr should be quiet off a terminal: $(head -c 300 "$tmp/err")"; else ok; fi
 python3 - "$tmp/r.json" <<'PY' && ok || bad "result file content"
@@ -102,6 +113,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema"] == "infercost-result" and d["schema_version"] == 2
 assert d["model"]["name"] == "tiny" and d["model"]["n_layer_run"] == 2
+assert d["model"]["kv_dtype"] == "f16", d["model"]
 assert d["env"]["threads"] == 1 and d["env"]["cpu"]["vendor"]
 kinds = [(m["kind"], m["context"], m["batch"]) for m in d["measurements"]]
 assert ("prefill", 0, 8) in kinds and ("decode", 8, 1) in kinds and ("batch_decode", 8, 3) in kinds, kinds
@@ -112,6 +124,26 @@ for m in d["measurements"]:
     if m["kind"] == "decode":
         assert abs(sum(m["op_share"].values()) - 1) < 1e-6, m["op_share"]
 assert d["pricing"]["usd_per_hour"] == 2.5 and "command line" in d["pricing"]["source"]
+PY
+
+# --kv-dtype: each type runs, is stated and recorded, and its GB/tok follows the type: at ctx 32
+# the tiny shape's cache (2 layers, 2 KV heads of 32) adds 2 x 2 x 33 x 64 values a token, f32
+# 4 bytes each, f16 and bf16 2, q8_0 34 per 32.
+for kv in f32 bf16 q8_0; do
+  expect 0 "run --kv-dtype $kv" -- "$bin" run "${fast[@]}" --prefill 0 --kv-dtype $kv --json "$tmp/kv-$kv.json"
+  has "$tmp/out" "^KV cache: $kv \(--kv-dtype\)" "KV cache $kv stated"
+  has "$tmp/out" "^kernels: .*attention_${kv}_" "attention over a $kv cache ran"
+done
+python3 - "$tmp" <<'PY' && ok || bad "KV type recorded and counted in GB/tok"
+import json, sys
+t = sys.argv[1]
+def dec32(kv):
+    d = json.load(open("%s/kv-%s.json" % (t, kv)))
+    assert d["model"]["kv_dtype"] == kv, d["model"]
+    return next(m for m in d["measurements"] if m["kind"] == "decode" and m["context"] == 32)["bytes_per_token"]
+f32, bf16, q8 = dec32("f32"), dec32("bf16"), dec32("q8_0")
+vals = 2 * 2 * 33 * 64
+assert abs((f32 - bf16) - vals * 2) < 1e-6 and abs((f32 - q8) - vals * (4 - 34 / 32)) < 1e-6, (f32, bf16, q8)
 PY
 
 # --benchmark_* flags pass through: Google Benchmark's own JSON, with the run's context.

@@ -89,7 +89,13 @@ static void test_llama_8b_counts(void) {
           (unsigned long long)ic_model_weight_bytes_per_token(&f));
     /* KV cache read at context 4096: 32 layers * 2 (K, V) * 4096 * 8 heads * 128 * 4 bytes
      *   = 2^5 * 2 * 2^12 * 2^12 = 1,073,741,824 */
-    CHECK(ic_model_kv_bytes(&m, 4096) == 1073741824ull, "kv bytes");
+    CHECK(ic_model_kv_bytes(&m, IC_DT_F32, 4096) == 1073741824ull, "kv bytes");
+    /* f16 and bf16: half of that; q8_0: each head's 128 values are 4 blocks of 34 bytes, so
+     *   2^5 * 2 * 2^12 * 8 * 136 = 285,212,672 */
+    CHECK(ic_model_kv_bytes(&m, IC_DT_F16, 4096) == 536870912ull, "f16 kv bytes");
+    CHECK(ic_model_kv_bytes(&m, IC_DT_BF16, 4096) == 536870912ull, "bf16 kv bytes");
+    CHECK(ic_model_kv_bytes(&m, IC_DT_Q8_0, 4096) == 285212672ull, "q8_0 kv bytes %llu",
+          (unsigned long long)ic_model_kv_bytes(&m, IC_DT_Q8_0, 4096));
     /* Stored weights: untied, so embedding + LM head are two 558,170,112-byte tables. */
     CHECK(ic_model_nonlayer_bytes(&m) == 2ull * 558170112 + 16384, "non-layer bytes");
 }

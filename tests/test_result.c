@@ -67,6 +67,7 @@ static void full_record(ic_result *r) {
     snprintf(m->name, sizeof m->name, "llama-3.2-1b");
     snprintf(m->source, sizeof m->source, "preset");
     m->dtype = IC_DT_Q4_0;
+    r->kv_dtype = IC_DT_BF16;
     m->n_layer = 16;
     m->d_model = 2048;
     m->n_head = 32;
@@ -177,6 +178,7 @@ static void compare_records(const ic_result *a, const ic_result *b) {
     SAME_STR(model.name);
     SAME_STR(model.source);
     SAME_NUM(model.dtype);
+    SAME_NUM(kv_dtype);
     SAME_NUM(model.n_layer);
     SAME_NUM(model.d_model);
     SAME_NUM(model.n_head);
@@ -303,6 +305,21 @@ static void test_read_errors(void) {
     json_dump_file(j, path, 0);
     CHECK(ic_result_read(&r, path, err, sizeof err) == 2 && strstr(err, "control characters"),
           "control characters refused: %s", err);
+    /* The KV type: a KV type only; a weight type that is no KV type, or f16 as weights, is
+     * refused with the field named. */
+    json_object_set_new(json_object_get(j, "env"), "host", json_string("host"));
+    json_t *jm = json_object_get(j, "model");
+    json_object_set_new(jm, "kv_dtype", json_string("q4_0"));
+    json_dump_file(j, path, 0);
+    CHECK(ic_result_read(&r, path, err, sizeof err) == 2 && strstr(err, "model.kv_dtype") &&
+              strstr(err, "f16, bf16, f32 or q8_0"),
+          "a q4_0 KV cache is refused: %s", err);
+    json_object_set_new(jm, "kv_dtype", json_string("f16"));
+    json_object_set_new(jm, "dtype", json_string("f16"));
+    json_dump_file(j, path, 0);
+    CHECK(ic_result_read(&r, path, err, sizeof err) == 2 && strstr(err, "model.dtype") &&
+              strstr(err, "not a weight type"),
+          "f16 weights are refused: %s", err);
     json_decref(j);
     CHECK(ic_result_read(&r, g_tmp, err, sizeof err) == 2 && strstr(err, "not a regular file"),
           "a directory: %s", err);
@@ -349,7 +366,8 @@ static void test_schema1(void) {
     if (rc == 0) ic_result_free(&r);
     snprintf(path, sizeof path, "%s/../../results/llama-3.2-1b-q8_0-epyc-turin-vm-2t.json", g_data);
     rc = ic_result_read(&r, path, err, sizeof err);
-    CHECK(rc == 0 && r.n_meas >= 3 && r.read_bw.available, "the committed baseline reads: %s", err);
+    CHECK(rc == 0 && r.n_meas >= 3 && r.read_bw.available && r.kv_dtype == IC_DT_F32,
+          "the committed baseline reads, as an f32 cache (it has no model.kv_dtype): %s", err);
     if (rc == 0) ic_result_free(&r);
 }
 
@@ -602,34 +620,54 @@ static void test_roofline(void) {
     CHECK(ic_model_validate(&m, err, sizeof err) == 0, "hand shape: %s", err);
     CHECK(ic_model_weight_bytes_per_token(&m) == 174080, "weights per token %llu",
           (unsigned long long)ic_model_weight_bytes_per_token(&m));
-    ic_roof r = ic_roofline(&m, IC_MEAS_DECODE, 0, 1, 100, 1000);
+    ic_roof r = ic_roofline(&m, IC_DT_F32, IC_MEAS_DECODE, 0, 1, 100, 1000);
     CHECK(r.bytes_per_token == 174336 && strcmp(r.limit, "memory") == 0, "decode bytes %g",
           r.bytes_per_token);
     CHECK(near(r.bound_tok_per_s, 100e9 / 174336.0, 1e-12), "decode bound %g", r.bound_tok_per_s);
     /* 2 x 36864 + attention 2 x 2 x 64 x 1 + LM head 2 x 6400 = 86784 FLOP */
     CHECK(r.flop_per_token == 86784, "decode flop %g", r.flop_per_token);
     /* Prefill of 4: 2 x 36864 x 4 + 4 x 64 x (1 + 2 + 3 + 4) + 12800 = 310272 FLOP, / 4 tokens. */
-    r = ic_roofline(&m, IC_MEAS_PREFILL, 0, 4, 100, 1000);
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_PREFILL, 0, 4, 100, 1000);
     CHECK(r.flop_per_token == 77568 && r.bytes_per_token == 43520 &&
               strcmp(r.limit, "compute") == 0,
           "prefill flop %g bytes %g", r.flop_per_token, r.bytes_per_token);
     CHECK(near(r.bound_tok_per_s, 1e12 / 77568.0, 1e-12), "prefill bound %g", r.bound_tok_per_s);
     /* Batch of 2: the weights once, two KV caches; memory-bound at these ceilings. */
-    r = ic_roofline(&m, IC_MEAS_BATCH_DECODE, 0, 2, 100, 1000);
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_BATCH_DECODE, 0, 2, 100, 1000);
     CHECK(r.bytes_per_token == (174080 + 2 * 256) / 2.0 && strcmp(r.limit, "memory") == 0,
           "batch bytes %g", r.bytes_per_token);
     /* With a slow peak the batch is compute-bound. */
-    r = ic_roofline(&m, IC_MEAS_BATCH_DECODE, 0, 2, 100, 0.001);
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_BATCH_DECODE, 0, 2, 100, 0.001);
     CHECK(strcmp(r.limit, "compute") == 0 && near(r.bound_tok_per_s, 1e6 / 86784.0, 1e-12),
           "compute-bound batch %g", r.bound_tok_per_s);
-    r = ic_roofline(&m, IC_MEAS_DECODE, 0, 1, 0, 0);
+    /* The KV cache in its type, at context 3 (4 positions, 1 layer, K and V, one KV head of 32):
+     * f32 4 x 2 x 32 x 4 = 1024 bytes, f16 and bf16 512, q8_0 4 x 2 x 34 = 272. */
+    const struct {
+        ic_dtype kv;
+        double bytes;
+    } kvs[] = {{IC_DT_F32, 174080 + 1024},
+               {IC_DT_F16, 174080 + 512},
+               {IC_DT_BF16, 174080 + 512},
+               {IC_DT_Q8_0, 174080 + 272}};
+    for (size_t i = 0; i < sizeof kvs / sizeof kvs[0]; i++) {
+        r = ic_roofline(&m, kvs[i].kv, IC_MEAS_DECODE, 3, 1, 100, 0);
+        CHECK(r.bytes_per_token == kvs[i].bytes &&
+                  near(r.bound_tok_per_s, 100e9 / kvs[i].bytes, 1e-12),
+              "decode at ctx 3 with a %s cache: %g bytes, want %g", ic_dtype_name(kvs[i].kv),
+              r.bytes_per_token, kvs[i].bytes);
+        /* a batch of 2 reads two caches */
+        r = ic_roofline(&m, kvs[i].kv, IC_MEAS_BATCH_DECODE, 3, 2, 100, 0);
+        CHECK(r.bytes_per_token == (174080 + 2 * (kvs[i].bytes - 174080)) / 2,
+              "batch of 2 with a %s cache: %g bytes", ic_dtype_name(kvs[i].kv), r.bytes_per_token);
+    }
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_DECODE, 0, 1, 0, 0);
     CHECK(r.bound_tok_per_s == 0 && isnan(ic_roof_efficiency(10, 0)), "no ceiling, no bound");
     CHECK(ic_roof_efficiency(50, 100) == 0.5, "efficiency");
     /* MoE: a batch's sequences read at most n_expert experts between them. */
     m.n_expert = 4;
     m.n_expert_used = 2;
-    double one = ic_roofline(&m, IC_MEAS_DECODE, 0, 1, 100, 0).bytes_per_token;
-    double b8 = ic_roofline(&m, IC_MEAS_BATCH_DECODE, 0, 8, 100, 0).bytes_per_token * 8;
+    double one = ic_roofline(&m, IC_DT_F32, IC_MEAS_DECODE, 0, 1, 100, 0).bytes_per_token;
+    double b8 = ic_roofline(&m, IC_DT_F32, IC_MEAS_BATCH_DECODE, 0, 8, 100, 0).bytes_per_token * 8;
     double all = (double)ic_model_weight_bytes_per_token(&m) +
                  2.0 * (double)ic_model_expert_bytes(&m) + 8 * 256.0;
     CHECK(near(b8, all, 1e-12) && one < b8, "MoE batch reads every expert once: %g vs %g", b8, all);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     if (ic_model_validate(&m, err, sizeof err) != 0) return 0;
     IC_FUZZ_CHECK(ic_model_total_bytes(&m) <= IC_MODEL_MAX_BYTES);
-    (void)ic_model_kv_bytes(&m, 1 << 20);
+    (void)ic_model_kv_bytes(&m, IC_DT_F16, 1 << 20);
     (void)ic_model_flop_per_token(&m, 4096);
     (void)ic_model_prefill_flop(&m, 4096);
     char desc[512];

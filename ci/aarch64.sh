@@ -3,8 +3,9 @@
 # aarch64-linux-gnu-gcc (static, so qemu needs no sysroot), then runs them under qemu-aarch64 on
 # every CPU model below. In each it prints the SVE vector length, the Graviton generation
 # `infercost list` infers, and the variants the tests checked, and it FAILS when a variant that
-# the model's features allow was not checked. Then IC_ISA capping with IC_DEBUG, and the
-# instruction counts per output element (ci/arm_insn_count.py) against ci/arm_insn_baseline.tsv.
+# the model's features allow was not checked. Then IC_ISA capping with IC_DEBUG, the choice between
+# NEON and SVE at 128 and 256 bits, and the instruction counts per output element
+# (ci/arm_insn_count.py) against ci/arm_insn_baseline.tsv, with what dispatch picks at each length.
 #
 # The cross build turns the optional dependencies (benchmark, hwloc, PAPI, OpenBLAS, CUDA, Neuron)
 # OFF; jansson, which the harness needs, comes from Debian's arm64 multiarch package
@@ -141,6 +142,28 @@ if grep -q 'gemv q8_0 -> gemv_q8_0_dotprod' "$tmp/n1.err" &&
   echo "ok: capped at sve, Neoverse N1 gets the dotprod variant, and the log says why"
 else
   echo "FAIL: IC_ISA=sve on neoverse-n1 did not choose gemv_q8_0_dotprod with the reasons logged" >&2
+  fail=1
+fi
+
+# The vector length decides between NEON and SVE (kernels/list_arm.inc): the same CPU model at 128
+# bits keeps gemv_f32_neon, saying the SVE variant misses sve_vl256, and at 256 bits takes SVE.
+echo
+echo "== vector-length choice: -cpu max at 128 and at 256 bits"
+IC_DEBUG=1 qemu-aarch64 -cpu max,sve-default-vector-length=16 "$ic" list --json >"$tmp/vl128.json" 2>"$tmp/vl128.err"
+IC_DEBUG=1 qemu-aarch64 -cpu max,sve-default-vector-length=32 "$ic" list --json >"$tmp/vl256.json" 2>"$tmp/vl256.err"
+grep -A3 -E '^infercost: gemv f32' "$tmp/vl128.err"
+grep -E '^infercost: gemv f32' "$tmp/vl256.err"
+python3 -c '
+import json, sys
+for f in sys.argv[1:]:
+    chosen = sorted(k["name"] for k in json.load(open(f))["kernels"] if k["chosen"] and k["isa"] != "ref")
+    print("   %s: %s" % ("128-bit" if "vl128" in f else "256-bit", " ".join(chosen)))' "$tmp/vl128.json" "$tmp/vl256.json"
+if grep -q 'gemv f32 -> gemv_f32_neon' "$tmp/vl128.err" &&
+   grep -q 'passed over gemv_f32_sve: missing sve_vl256' "$tmp/vl128.err" &&
+   grep -q 'gemv f32 -> gemv_f32_sve' "$tmp/vl256.err"; then
+  echo "ok: 128 bits keeps gemv_f32_neon (missing sve_vl256), 256 bits takes gemv_f32_sve"
+else
+  echo "FAIL: the GEMV f32 choice did not follow the vector length (128: neon, 256: sve)" >&2
   fail=1
 fi
 

@@ -9,8 +9,15 @@ the reference GEMV, libm's pow/cos/sin in RoPE's angles, the softmax that attent
 driver's own set-up (filling inputs) calls none of those. The count is exact for this binary and
 shape, so a change in an inner loop shows as a changed number.
 
+Then what dispatch picks under -cpu max (dotprod, i8mm, bf16, SVE2: a Neoverse V2 / Graviton4) at
+each vector length, from `infercost list --json` there, against the fewest instructions of a NEON-
+family variant (neon, dotprod, i8mm, bf16) of the same op and type: the vector-length-aware choice
+of kernels/list_arm.inc must never pick a variant that executes more than that, and its count
+should fall as the vector grows (a rise is reported, not failed).
+
 usage: arm_insn_count.py BUILD_DIR [--baseline FILE] [--write-baseline FILE]
-Exit 0, or 1 when a variant executes more than 5% above its baseline (or fails to run).
+Exit 0, or 1 when a variant executes more than 5% above its baseline (or fails to run), or when
+dispatch picks a variant that executes more than the best NEON-family one.
 """
 import json
 import os
@@ -19,7 +26,9 @@ import subprocess
 import sys
 import tempfile
 
-VLS = (16, 32, 64)  # SVE vector length in bytes: 128-bit (Graviton4), 256-bit (Graviton3), 512
+# SVE vector lengths in bytes: 128-bit (Graviton4), 256-bit (Graviton3), 512 (A64FX), and the
+# longer ones the architecture allows, where the quantized kernels put several blocks per vector.
+VLS = (16, 32, 64, 128, 256)
 
 
 def symbols(binary):
@@ -91,6 +100,61 @@ def count(driver, name, ranges, cpu):
         return total, int(m.group(1)), m.group(2)
 
 
+NEON_FAMILY = ("neon", "dotprod", "i8mm", "bf16")
+
+
+def listing(infercost, vl):
+    out = subprocess.run(["qemu-aarch64", "-cpu", "max,sve-default-vector-length=%d" % vl,
+                          infercost, "list", "--json"], check=True, capture_output=True,
+                         text=True).stdout
+    return [k for k in json.loads(out)["kernels"] if k["op"] != "dequantize"]
+
+
+def dispatch_check(infercost, kernels, counts):
+    """Prints, per op and type, the best NEON-family count and what dispatch picks at each vector
+    length with its count; returns how many picks execute more than the best NEON variant."""
+    key = lambda k: (k["op"], k.get("type", "-"))
+    neon = {}
+    for k in kernels:
+        if k["isa"] in NEON_FAMILY:
+            c = counts[k["name"]][0]
+            if key(k) not in neon or c < neon[key(k)][1]:
+                neon[key(k)] = (k["name"], c)
+    picks = {}
+    for i, vl in enumerate(VLS):
+        for k in listing(infercost, vl):
+            if k["chosen"]:
+                per = counts[k["name"]]
+                picks.setdefault(key(k), []).append((k["name"], per[i] if len(per) > 1 else per[0]))
+    print()
+    print("what dispatch picks under -cpu max at each vector length, instructions per output "
+          "element, against the best NEON-family variant")
+    print("%-16s %-18s %s" % ("op type", "best NEON-family", "  ".join(
+        "%-18s" % ("VL%d" % (8 * v)) for v in VLS)))
+    worse, rises = 0, []
+    for kk in sorted(picks):
+        if kk not in neon:
+            continue
+        nname, nc = neon[kk]
+        cells, notes, prev = [], [], None
+        for i, (name, c) in enumerate(picks[kk]):
+            mark = ""
+            if c > nc:
+                mark, worse = "!", worse + 1
+                notes.append("%s at VL%d executes more than %s" % (name, 8 * VLS[i], nname))
+            if prev is not None and c > prev:
+                rises.append("%s %s: %.2f at VL%d after %.2f" % (kk[0], kk[1], c, 8 * VLS[i], prev))
+            prev = c
+            cells.append("%-18s" % ("%s %.2f%s" % (name.split("_")[-1], c, mark)))
+        print("%-16s %-18s %s" % ("%s %s" % kk, "%s %.2f" % (nname.split("_")[-1], nc),
+                                  "  ".join(cells)))
+        for n in notes:
+            print("  FAIL: " + n)
+    for r in rises:
+        print("  note: the pick's count rises with the vector length: " + r)
+    return worse
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -102,10 +166,8 @@ def main():
     if "--write-baseline" in args:
         write = args[args.index("--write-baseline") + 1]
     driver = os.path.join(build, "tests", "insn_driver")
-    listing = subprocess.run(["qemu-aarch64", "-cpu", "max", os.path.join(build, "harness",
-                              "infercost"), "list", "--json"], check=True, capture_output=True,
-                             text=True).stdout
-    kernels = [k for k in json.loads(listing)["kernels"] if k["op"] != "dequantize"]
+    infercost = os.path.join(build, "harness", "infercost")
+    kernels = listing(infercost, VLS[0])
     syms = symbols(driver)
     graph = call_graph(driver)
     rows, failed = [], 0
@@ -129,10 +191,11 @@ def main():
                 base[p[0]] = [float(v) for v in p[2:] if v.strip() not in ("", "-")]
     print("instructions executed per output element, counted under qemu-aarch64 7.2 (-cpu max), "
           "the variant and what it calls")
-    print("%-26s %-20s %12s %12s %12s  %s" % ("variant", "shape", "VL128", "VL256", "VL512",
-                                              "vs baseline"))
+    print("%-26s %-20s %s  %s" % ("variant", "shape",
+                                   " ".join("%10s" % ("VL%d" % (8 * v)) for v in VLS),
+                                   "vs baseline"))
     for name, shape, per in rows:
-        cells = ["%12.2f" % v for v in per] + ["%12s" % "-"] * (len(VLS) - len(per))
+        cells = ["%10.2f" % v for v in per] + ["%10s" % "-"] * (len(VLS) - len(per))
         note = ""
         if name in base:
             worst = max(v / b - 1.0 if b > 0 else 0.0 for v, b in zip(per, base[name]))
@@ -143,10 +206,12 @@ def main():
         elif base:
             note = "new"
         print("%-26s %-20s %s  %s" % (name, shape, " ".join(cells), note))
+    failed += dispatch_check(infercost, kernels, {name: per for name, _, per in rows})
     if write:
         tmp = write + ".tmp"
         with open(tmp, "w") as f:
-            f.write("# variant\tshape\tinsns/output at VL128\tVL256\tVL512 (ci/arm_insn_count.py)\n")
+            f.write("# variant\tshape\tinsns/output at %s (ci/arm_insn_count.py)\n"
+                    % "\t".join("VL%d" % (8 * v) for v in VLS))
             for name, shape, per in rows:
                 f.write("\t".join([name, shape] + ["%.2f" % v for v in per]) + "\n")
         os.replace(tmp, write)

@@ -131,6 +131,7 @@ static void detect(ic_cpu_info *c) {
     if (f & IC_F_SVE) {
         int vl = prctl(PR_SVE_GET_VL);
         if (vl > 0) c->sve_vl_bytes = (size_t)(vl & 0xffff);
+        if (c->sve_vl_bytes >= 32) f |= IC_F_SVE_VL256;
     }
     c->features = f;
 }

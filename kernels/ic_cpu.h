@@ -13,7 +13,10 @@
 #endif
 
 /* One bit per feature. A bit is set only when the CPU has the feature and the OS enabled it
- * (XGETBV on x86; the AMX tile permission granted by arch_prctl). */
+ * (XGETBV on x86; the AMX tile permission granted by arch_prctl). sve_vl256 is synthetic: SVE with
+ * a vector of at least 256 bits (cpu.c sets it from the vector length). Every SVE variant is
+ * correct at any length; the bit only lets the list keep an SVE variant from being chosen where
+ * it executes more instructions than the NEON variants (at 128 bits), see kernels/list_arm.inc. */
 #define IC_FEATURE_LIST(X)                                                                         \
     X(SSE42, "sse4.2")                                                                             \
     X(AVX2, "avx2")                                                                                \
@@ -33,7 +36,8 @@
     X(I8MM, "i8mm")                                                                                \
     X(BF16, "bf16")                                                                                \
     X(SVE, "sve")                                                                                  \
-    X(SVE2, "sve2")
+    X(SVE2, "sve2")                                                                                \
+    X(SVE_VL256, "sve_vl256")
 
 enum {
 #define IC_X(id, str) IC_FEATURE_BIT_##id,
@@ -45,6 +49,16 @@ enum {
 #define IC_X(id, str) static const uint64_t IC_F_##id = 1ull << IC_FEATURE_BIT_##id;
 IC_FEATURE_LIST(IC_X)
 #undef IC_X
+
+/* The synthetic vector-length bits: they say where a variant pays off, not what it needs to run. */
+static const uint64_t IC_F_SVE_VL_BITS = 1ull << IC_FEATURE_BIT_SVE_VL256;
+
+/* features with every vector-length bit added where SVE is present: the mask under which a
+ * variant runs correctly, for tests and counters that run every variant the CPU can execute, the
+ * ones dispatch passes over at this vector length included. */
+static inline uint64_t ic_features_runnable(uint64_t features) {
+    return (features & IC_F_SVE) ? features | IC_F_SVE_VL_BITS : features;
+}
 
 /* ISA levels in increasing order of preference. IC_ISA=<name> caps selection at a level; a
  * variant's level is the highest ISA it needs. Levels of the other architecture never match. */

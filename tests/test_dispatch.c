@@ -67,7 +67,9 @@ static void test_no_ties(void) {
 }
 
 /* What selection chose for these masks before the explicit priority replaced "the later in the
- * list on a tie": the priority must keep every one (the Arm SVE cases are the ties it breaks). */
+ * list on a tie": the priority must keep every one (the Arm SVE cases are the ties it breaks; they
+ * have a 256-bit vector where the list asks for one, and the svei8mm GEMMs rank below the sve
+ * ones since those execute fewer instructions, kernels/list_arm.inc). */
 static void test_pinned_choices(void) {
 #if defined(IC_ARCH_X86)
     const uint64_t a2 = IC_F_AVX2 | IC_F_FMA | IC_F_F16C,
@@ -95,7 +97,7 @@ static void test_pinned_choices(void) {
         {a5, IC_OP_ATTENTION, IC_DT_F16, "attention_f16_avx512"},
     };
 #elif defined(IC_ARCH_ARM)
-    const uint64_t n = IC_F_ASIMD, sve = n | IC_F_SVE,
+    const uint64_t n = IC_F_ASIMD, sve = n | IC_F_SVE, vl = IC_F_SVE_VL256,
                    all = n | IC_F_DOTPROD | IC_F_I8MM | IC_F_BF16 | IC_F_SVE;
     const struct {
         uint64_t mask;
@@ -107,12 +109,12 @@ static void test_pinned_choices(void) {
         {n | IC_F_DOTPROD | IC_F_I8MM | IC_F_BF16, IC_OP_GEMM, IC_DT_Q8_0, "gemm_q8_0_i8mm"},
         {n | IC_F_DOTPROD | IC_F_I8MM | IC_F_BF16, IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_bf16"},
         {sve, IC_OP_GEMM, IC_DT_Q8_0, "gemm_q8_0_sve"},
-        {sve, IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_sve"},
-        {all, IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_svebf16"},
+        {sve | vl, IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_sve"},
+        {all | vl, IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_svebf16"},
         {all, IC_OP_GEMM, IC_DT_BF16, "gemm_bf16_svebf16"},
-        {all, IC_OP_GEMM, IC_DT_Q8_0, "gemm_q8_0_svei8mm"},
-        {all, IC_OP_GEMM, IC_DT_Q4_0, "gemm_q4_0_svei8mm"},
-        {sve | IC_F_SVE2, IC_OP_RMSNORM, IC_DT_F32, "rmsnorm_sve2"},
+        {all, IC_OP_GEMM, IC_DT_Q8_0, "gemm_q8_0_sve"},
+        {all, IC_OP_GEMM, IC_DT_Q4_0, "gemm_q4_0_sve"},
+        {sve | IC_F_SVE2 | vl, IC_OP_RMSNORM, IC_DT_F32, "rmsnorm_sve2"},
     };
 #else
     const struct {
@@ -127,6 +129,65 @@ static void test_pinned_choices(void) {
         CHECK(k && strcmp(k->name, cases[i].want) == 0, "mask %llx: want %s, chose %s",
               (unsigned long long)cases[i].mask, cases[i].want, k ? k->name : "(null)");
     }
+}
+
+/* The vector-length-aware choice (kernels/list_arm.inc): with the features of a Neoverse V2
+ * (Graviton4), a 128-bit vector keeps the NEON variant wherever SVE executes more instructions
+ * there, and the same CPU with a 256-bit vector takes SVE for every op; the passed-over SVE variant
+ * says why. On the CPU this runs on, the sve_vl256 bit matches the vector length. */
+static void test_vector_length(void) {
+#if defined(IC_ARCH_ARM)
+    const uint64_t v128 = IC_F_ASIMD | IC_F_DOTPROD | IC_F_I8MM | IC_F_BF16 | IC_F_SVE | IC_F_SVE2,
+                   v256 = v128 | IC_F_SVE_VL256;
+    const struct {
+        ic_op op;
+        ic_dtype t;
+        const char *at128, *at256;
+    } cases[] = {
+        {IC_OP_GEMV, IC_DT_F32, "gemv_f32_neon", "gemv_f32_sve"},
+        {IC_OP_GEMV, IC_DT_BF16, "gemv_bf16_bf16", "gemv_bf16_svebf16"},
+        {IC_OP_GEMV, IC_DT_Q8_0, "gemv_q8_0_sve", "gemv_q8_0_sve"},
+        {IC_OP_GEMV, IC_DT_Q4_0, "gemv_q4_0_sve", "gemv_q4_0_sve"},
+        {IC_OP_GEMM, IC_DT_F32, "gemm_f32_neon", "gemm_f32_sve"},
+        {IC_OP_GEMM, IC_DT_BF16, "gemm_bf16_svebf16", "gemm_bf16_svebf16"},
+        {IC_OP_GEMM, IC_DT_Q8_0, "gemm_q8_0_sve", "gemm_q8_0_sve"},
+        {IC_OP_GEMM, IC_DT_Q4_0, "gemm_q4_0_sve", "gemm_q4_0_sve"},
+        {IC_OP_QUANTIZE, IC_DT_Q8_0, "quantize_q8_0_neon", "quantize_q8_0_sve"},
+        {IC_OP_RMSNORM, IC_DT_F32, "rmsnorm_neon", "rmsnorm_sve2"},
+        {IC_OP_ROPE, IC_DT_F32, "rope_neon", "rope_sve"},
+        {IC_OP_SOFTMAX, IC_DT_F32, "softmax_sve", "softmax_sve"},
+        {IC_OP_SWIGLU, IC_DT_F32, "swiglu_sve", "swiglu_sve"},
+        {IC_OP_ATTENTION, IC_DT_F32, "attention_f32_neon", "attention_f32_sve"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const ic_kernel *k128 = ic_select_for(cases[i].op, cases[i].t, v128, IC_LVL_COUNT),
+                        *k256 = ic_select_for(cases[i].op, cases[i].t, v256, IC_LVL_COUNT);
+        CHECK(k128 && strcmp(k128->name, cases[i].at128) == 0, "128-bit: want %s, chose %s",
+              cases[i].at128, k128 ? k128->name : "(null)");
+        CHECK(k256 && strcmp(k256->name, cases[i].at256) == 0, "256-bit: want %s, chose %s",
+              cases[i].at256, k256 ? k256->name : "(null)");
+    }
+    char buf[160];
+    const char *why = ic_kernel_why_unusable(ic_kernel_by_name("gemv_f32_sve"), v128, IC_LVL_COUNT,
+                                             buf, sizeof buf);
+    CHECK(why && strcmp(why, "missing sve_vl256") == 0, "gemv_f32_sve at 128 bits: %s",
+          why ? why : "(null)");
+    CHECK(ic_kernel_why_unusable(ic_kernel_by_name("gemv_f32_sve"), v256, IC_LVL_COUNT, buf,
+                                 sizeof buf) == NULL,
+          "gemv_f32_sve unusable at 256 bits");
+    /* passed over, not broken: every variant runs where SVE is, whatever its length */
+    CHECK(ic_features_runnable(v128) == v256, "runnable features at 128 bits");
+    CHECK(ic_features_runnable(IC_F_ASIMD) == IC_F_ASIMD, "runnable features without SVE");
+    const ic_cpu_info *cpu = ic_cpu();
+    if (cpu->features & IC_F_SVE)
+        CHECK(((cpu->features & IC_F_SVE_VL256) != 0) == (cpu->sve_vl_bytes >= 32),
+              "sve_vl256 %s at %zu-bit SVE", cpu->features & IC_F_SVE_VL256 ? "set" : "unset",
+              cpu->sve_vl_bytes * 8);
+    else
+        CHECK((cpu->features & IC_F_SVE_VL256) == 0, "sve_vl256 without SVE");
+#else
+    CHECK((ic_cpu()->features & IC_F_SVE_VL_BITS) == 0, "a vector-length bit off Arm");
+#endif
 }
 
 /* The lowest level of this architecture above ref. */
@@ -267,6 +328,7 @@ int main(int argc, char **argv) {
         test_fake_masks();
         test_no_ties();
         test_pinned_choices();
+        test_vector_length();
         test_why_unusable();
         test_records();
         test_best_level();

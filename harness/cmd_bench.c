@@ -36,7 +36,7 @@ static const char g_usage[] =
     "                  --benchmark_format=console|json|csv, --benchmark_out=FILE,\n"
     "                  --benchmark_repetitions=N, --benchmark_min_time=S (default here 0.1) ...\n"
     "Every figure is measured on this host. Names: gemv/<type>/<isa>/m:M/k:K/threads:T,\n"
-    "gemm/<type>/<isa>/m:M/k:K/n:N/threads:T, blas/sgemv/..., attention/<isa>/ctx:C/...,\n"
+    "gemm/<type>/<isa>/m:M/k:K/n:N/threads:T, blas/sgemv/..., attention/<kv>/<isa>/ctx:C/...,\n"
     "probe/read_bw/<loop>/..., probe/peak_<type>/<loop>/...\n";
 
 #if !IC_HAVE_BENCHMARK
@@ -245,11 +245,15 @@ static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, ic_layout 
 }
 
 /* Attention over n_pos cached positions: q, k cache (w), v cache (aux), out (y), scratch. */
-static int wl_attention(size_t n_pos, char *err, size_t errlen) {
-    if (g_wl.valid && g_wl.kind == B_ATTN && g_wl.n == n_pos) return 0;
+/* A decode step's KV caches of n_pos positions in the KV type kvt (random keys scaled by 0.1 so
+ * that the softmax is not one-hot), the query, and the outputs and scratch of every worker. */
+static int wl_attention(ic_dtype kvt, size_t n_pos, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.kind == B_ATTN && g_wl.wtype == kvt && g_wl.n == n_pos) return 0;
     wl_free();
     size_t kv = (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM, q = (size_t)ATTN_HEADS * ATTN_HEAD_DIM;
-    g_wl.w_bytes = g_wl.aux_bytes = n_pos * kv * sizeof(float);
+    const size_t rb = ic_row_bytes(kvt, kv);
+    const ic_kernel *conv = ic_select(IC_OP_QUANTIZE, kvt);
+    g_wl.w_bytes = g_wl.aux_bytes = n_pos * rb;
     g_wl.w = ic_big_alloc(g_wl.w_bytes);
     g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
     g_wl.x = malloc(q * sizeof(float));
@@ -258,19 +262,26 @@ static int wl_attention(size_t n_pos, char *err, size_t errlen) {
         malloc((size_t)g_b.threads * ic_attn_scratch_floats(ATTN_HEADS, n_pos) * sizeof(float));
     g_wl.part = malloc(IC_ATTN_SPANS_MAX * q * sizeof(float));
     g_wl.lse = malloc(IC_ATTN_SPANS_MAX * ATTN_HEADS * sizeof(float));
-    if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch || !g_wl.part || !g_wl.lse) {
+    float *row = malloc(2 * kv * sizeof(float));
+    if (!g_wl.w || !g_wl.aux || !g_wl.x || !g_wl.y || !g_wl.scratch || !g_wl.part || !g_wl.lse ||
+        !row || !conv) {
         snprintf(err, errlen, "skipped: out of memory for a KV cache of %zu positions", n_pos);
+        free(row);
         wl_free();
         return -1;
     }
-    float *kc = g_wl.w, *vc = g_wl.aux, *qv = g_wl.x;
-    for (size_t i = 0; i < n_pos * kv; i++) {
-        kc[i] = rnd() * 0.1f;
-        vc[i] = rnd();
+    unsigned char *kc = g_wl.w, *vc = (unsigned char *)g_wl.aux;
+    float *qv = g_wl.x;
+    for (size_t p = 0; p < n_pos; p++) {
+        for (size_t i = 0; i < kv; i++) row[i] = rnd() * 0.1f, row[kv + i] = rnd();
+        conv->fn.quantize(row, kc + p * rb, kv);
+        conv->fn.quantize(row + kv, vc + p * rb, kv);
     }
+    free(row);
     for (size_t i = 0; i < q; i++) qv[i] = rnd();
     g_wl.valid = 1;
     g_wl.kind = B_ATTN;
+    g_wl.wtype = kvt;
     g_wl.n = n_pos;
     return 0;
 }
@@ -358,9 +369,10 @@ static void attn_task(void *arg, int tid, int nt) {
     const ic_attn_unit u =
         ic_attn_decode_unit(it->n, ATTN_HEADS, ATTN_KV_HEADS, (size_t)nt, (size_t)tid);
     if (u.pos_begin >= u.pos_end || u.head_begin >= u.head_end) return;
-    const size_t b = u.pos_begin;
+    const size_t b = u.pos_begin, rb = ic_row_bytes(it->wtype, kvd);
     ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, u.pos_end - b, kvd};
-    it->kern->fn.attention(g_wl.x, (const float *)g_wl.w + b * kvd, g_wl.aux + b * kvd,
+    it->kern->fn.attention(g_wl.x, (const unsigned char *)g_wl.w + b * rb,
+                           (const unsigned char *)g_wl.aux + b * rb,
                            u.spans == 1 ? g_wl.y : g_wl.part + u.span * q,
                            u.spans == 1 ? NULL : g_wl.lse + u.span * ATTN_HEADS,
                            g_wl.scratch + (size_t)tid * ic_attn_scratch_floats(ATTN_HEADS, g_wl.n),
@@ -479,7 +491,7 @@ static int prepare_workload(const bench_item *it, char *err, size_t errlen) {
         return wl_matrix(it->kind, it->wtype, it->atype, matrix_layout(it), it->m, it->k, it->n,
                          err, errlen);
     case B_ATTN:
-        return wl_attention(it->n, err, errlen);
+        return wl_attention(it->wtype, it->n, err, errlen);
     case B_RMSNORM:
     case B_ROPE:
     case B_SOFTMAX:
@@ -544,7 +556,9 @@ static int time_pool_op(ic_bench_state *st, const bench_item *it, loop_work *w) 
 #endif
     case B_ATTN: {
         IC_WALL_LOOP(w->wall, attn_step(&tc));
-        double kvb = 2.0 * (double)it->n * ATTN_KV_HEADS * ATTN_HEAD_DIM * 4.0;
+        /* both caches in their type, read once; the query and output in f32 */
+        double kvb = 2.0 * (double)it->n *
+                     (double)ic_row_bytes(it->wtype, (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM);
         w->bytes = kvb + 2.0 * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
         w->flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n; /* q.k and p.v */
         w->tokens = 1;
@@ -809,10 +823,13 @@ static int collect_gemm(const ic_kernel *table, size_t nk, int T) {
 static int collect_attention(const ic_kernel *table, size_t nk, int T) {
     char name[96];
     for (size_t c = 0; c < sizeof g_attn_ctx / sizeof g_attn_ctx[0]; c++)
-        for (size_t i = 0; i < nk; i++) {
-            const ic_kernel *k = &table[i];
-            if (k->op != IC_OP_ATTENTION || !ic_level_is_native(k->level)) continue;
-            bench_item p = {.kern = k, .n = g_attn_ctx[c]};
+        for (size_t i = 0; i < nk * IC_DT_COUNT; i++) {
+            /* type by type, so that each context's caches are built once per KV type */
+            const ic_kernel *k = &table[i % nk];
+            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) ||
+                !ic_level_is_native(k->level))
+                continue;
+            bench_item p = {.kern = k, .wtype = k->wtype, .atype = IC_DT_F32, .n = g_attn_ctx[c]};
             p.skip = kernel_skip(k, &p);
             argset a = {0};
             arg_add(&a, "ctx", (int64_t)p.n);
@@ -820,7 +837,7 @@ static int collect_attention(const ic_kernel *table, size_t nk, int T) {
             arg_add(&a, "kv_heads", ATTN_KV_HEADS);
             arg_add(&a, "head_dim", ATTN_HEAD_DIM);
             arg_add(&a, "threads", T);
-            snprintf(name, sizeof name, "attention/%s", k->isa);
+            snprintf(name, sizeof name, "attention/%s/%s", ic_dtype_name(k->wtype), k->isa);
             if (add(B_ATTN, name, a, p)) return -1;
         }
     return 0;

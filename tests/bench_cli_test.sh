@@ -56,7 +56,7 @@ expect 0 "list tests" -- "$bin" bench --benchmark_list_tests
 cp "$tmp/out" "$tmp/names"
 for pat in '^gemv/q8_0/ref/m:4096/k:14336/threads:[0-9]+$' '^gemv/f32/ref/m:128256/k:4096/threads:[0-9]+$' \
            '^gemm/q4_0/ref/m:4096/k:4096/n:512/threads:[0-9]+$' '^blas/sgemv/m:14336/k:4096/threads:[0-9]+$' \
-           '^blas/sgemm/m:4096/k:4096/n:8/threads:[0-9]+$' '^attention/ref/ctx:32768/heads:32/kv_heads:8/head_dim:128/threads:[0-9]+$' \
+           '^blas/sgemm/m:4096/k:4096/n:8/threads:[0-9]+$' '^attention/f16/ref/ctx:32768/heads:32/kv_heads:8/head_dim:128/threads:[0-9]+$' '^attention/q8_0/ref/ctx:4096/heads:32/kv_heads:8/head_dim:128/threads:[0-9]+$' \
            '^rmsnorm/ref/n:4096/threads:1$' '^quantize/q8_0/ref/n:4096/threads:1$' '^probe/read_bw/read_[a-z0-9]+/threads:[0-9]+$' \
            '^probe/peak_f32/fma_f32_ref/threads:[0-9]+$' '^probe/stream_triad/c/threads:[0-9]+$'; do
   has "$tmp/names" "$pat" "benchmark list"

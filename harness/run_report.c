@@ -114,10 +114,13 @@ static void add_row(const ic_run_plan *p, const ic_result *r, const ic_measureme
     fmt_num(tps, sizeof tps, e->tok_per_s, e->tok_per_s < 10 ? 2 : 1);
     tok_range(e, rng, sizeof rng);
     fmt_num(mss, sizeof mss, e->ms_per_token, 2);
-    if (e->kind == IC_MEAS_PREFILL)
-        fmt_num(ttft, sizeof ttft, e->ms_per_token * (double)e->batch, 1);
-    else
+    if (e->kind == IC_MEAS_PREFILL) {
+        /* a small model's prompt takes microseconds: three decimals below 1 ms, not "0.0" */
+        double ms = e->ms_per_token * (double)e->batch;
+        fmt_num(ttft, sizeof ttft, ms, ms < 1 ? 3 : 1);
+    } else {
         snprintf(ttft, sizeof ttft, "-");
+    }
     if (e->bytes_per_token > 0)
         snprintf(gb, sizeof gb, "%.4g", e->bytes_per_token / 1e9);
     else

@@ -82,7 +82,7 @@ wbytes = {"f32": 4.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 abytes = {"f32": 4.0, "bf16": 4.0, "q8_0": 34 / 32, "q4_0": 34 / 32}
 m, k = 4096, 14336
 for b in d["benchmarks"]:
-    mt = re.match(r"^gemv/(f32|bf16|q8_0|q4_0)/([a-z0-9]+)/m:4096/k:14336/threads:2$", b["name"])
+    mt = re.match(r"^gemv/(f32|bf16|q8_0|q4_0)/(p16_)?([a-z0-9]+)/m:4096/k:14336/threads:2$", b["name"])
     assert mt, "irregular name " + b["name"]
     if b.get("error_occurred"):
         assert b["error_message"].startswith("skipped: "), b["error_message"]
@@ -92,8 +92,15 @@ for b in d["benchmarks"]:
     flop = b["flop_per_second"] / b["tokens_per_second"]
     assert abs(flop / (2 * m * k) - 1) < 1e-6, (b["name"], flop)
     t = mt.group(1)
-    # the AVX-512 BF16 variants read bf16 activations (their atype is bf16, not f32)
-    ab = 2.0 if t == "bf16" and mt.group(2) == "avx512bf16" else abytes[t]
+    # the AVX-512 BF16 variants read bf16 activations (their atype is bf16, not f32); the panel
+    # (p16_) q8_0/q4_0 variants read q8_0s (40-byte blocks). At m = 4096 and k = 14336 the panels
+    # have no padding, so the weight bytes are the row-major ones.
+    if t == "bf16" and mt.group(3) == "avx512bf16":
+        ab = 2.0
+    elif mt.group(2) and t in ("q8_0", "q4_0"):
+        ab = 40 / 32
+    else:
+        ab = abytes[t]
     want = m * k * wbytes[t] + k * ab + 4 * m
     got = b["bytes_per_second"] / b["tokens_per_second"]
     assert abs(got / want - 1) < 1e-6, (b["name"], got, want)

@@ -123,7 +123,7 @@ has "$tmp/err" "IC_ISA: unknown ISA level 'bogus'; valid: ref" "IC_ISA=bogus lis
 expect 0 "IC_DEBUG" -- env IC_DEBUG=1 "$bin" list
 has "$tmp/err" "^infercost: gemv q8_0 -> gemv_q8_0_" "IC_DEBUG logs the choice"
 expect 0 "IC_DEBUG, IC_ISA unset" -- env -u IC_ISA IC_DEBUG=1 "$bin" list
-has "$tmp/err" "^infercost: gemv q8_0 -> gemv_q8_0_[a-z0-9]+ \(level [a-z0-9]+, IC_ISA cap none\)$" "IC_DEBUG: no cap is none"
+has "$tmp/err" "^infercost: gemv q8_0 -> gemv_q8_0_[a-z0-9_]+ \(level [a-z0-9]+, IC_ISA cap none\)$" "IC_DEBUG: no cap is none"
 expect 0 "IC_DEBUG under IC_ISA=ref" -- env IC_DEBUG=1 IC_ISA=ref "$bin" list
 if [ "$(uname -m)" = x86_64 ]; then
   has "$tmp/err" "passed over gemv_q8_0_avx2: above the IC_ISA cap ref" "IC_DEBUG says why, as list does"

@@ -100,6 +100,7 @@ static void opts(ic_run_opts *o, const char *catalog, const char *json) {
     memset(o, 0, sizeof *o);
     o->model_spec = "llama-3.2-1b";
     o->dtype = -1;
+    o->kv_dtype = IC_DT_F16; /* run's default; a device keeps no other */
     o->contexts[0] = 128;
     o->n_contexts = 1;
     o->batches[0] = 1;
@@ -176,6 +177,16 @@ static void failing_run(const char *catalog, const char *path) {
     g_fail_decode = 0;
 }
 
+/* The device keeps its KV cache in f16: another --kv-dtype is a usage error, not a silent f16. */
+static void kv_not_f16(const char *catalog, const char *path) {
+    ic_run_opts o;
+    opts(&o, catalog, path);
+    o.kv_dtype = IC_DT_F32;
+    fprintf(stderr, "test_run_device: the next error is expected:\n");
+    CHECK(ic_run_device(&o, &g_test_ops) == IC_EXIT_USAGE, "--kv-dtype f32 on a device: exit 2");
+    CHECK(access(path, F_OK) != 0, "and writes no result");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: test_run_device PLATFORMS_DIR\n");
@@ -185,6 +196,7 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/failed.json", dir);
     failing_run(argv[1], path);
+    kv_not_f16(argv[1], path);
     snprintf(path, sizeof path, "%s/r.json", dir);
     good_run(argv[1], path);
     unlink(path);

@@ -7,13 +7,15 @@
 #include <string.h>
 
 /* Element types of weights, activations and the KV cache. Quantized types are the ggml block
- * formats. f16 (IEEE half) is a KV-cache type only: no weight matrix is stored in it. */
+ * formats. f16 (IEEE half) is a KV-cache type only: no weight matrix is stored in it. q8_0s is an
+ * activation type only: q8_0 with what the panel GEMMs need of each block precomputed. */
 typedef enum ic_dtype {
     IC_DT_F32 = 0,
     IC_DT_BF16,
     IC_DT_Q8_0,
     IC_DT_Q4_0,
     IC_DT_F16,
+    IC_DT_Q8_0S,
     IC_DT_COUNT
 } ic_dtype;
 
@@ -33,6 +35,16 @@ typedef struct ic_block_q4_0 {
     uint8_t qs[IC_QK / 2];
 } ic_block_q4_0;
 
+/* q8_0s: a q8_0 block (the same quants, the same fp16-rounded scale) for the panel GEMV and GEMM
+ * (ic_layout.h): the scale widened to f32 and ds = d * sum(qs), so that a block's correction
+ * for the kernels' unsigned weights costs no pass over the activations per call. The quants come
+ * first and the block is 40 bytes, so each 4-byte word a kernel broadcasts is aligned. */
+typedef struct ic_block_q8_0s {
+    int8_t qs[IC_QK];
+    float d, ds;
+} ic_block_q8_0s;
+
+_Static_assert(sizeof(ic_block_q8_0s) == 40, "q8_0s block: 32 quants and two floats");
 _Static_assert(sizeof(ic_block_q8_0) == 34, "q8_0 block must match ggml's 34-byte layout");
 _Static_assert(sizeof(ic_block_q4_0) == 18, "q4_0 block must match ggml's 18-byte layout");
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const g_names[IC_DT_COUNT] = {"f32", "bf16", "q8_0", "q4_0", "f16"};
+static const char *const g_names[IC_DT_COUNT] = {"f32", "bf16", "q8_0", "q4_0", "f16", "q8_0s"};
 
 const char *ic_dtype_name(ic_dtype t) {
     return (t >= 0 && t < IC_DT_COUNT) ? g_names[t] : NULL;
@@ -56,7 +56,7 @@ int ic_dtype_is_kv(ic_dtype t) {
 }
 
 size_t ic_dtype_block(ic_dtype t) {
-    return (t == IC_DT_Q8_0 || t == IC_DT_Q4_0) ? IC_QK : 1;
+    return (t == IC_DT_Q8_0 || t == IC_DT_Q4_0 || t == IC_DT_Q8_0S) ? IC_QK : 1;
 }
 
 size_t ic_row_bytes(ic_dtype t, size_t k) {
@@ -70,6 +70,8 @@ size_t ic_row_bytes(ic_dtype t, size_t k) {
         return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q8_0);
     case IC_DT_Q4_0:
         return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q4_0);
+    case IC_DT_Q8_0S:
+        return k % IC_QK ? 0 : k / IC_QK * sizeof(ic_block_q8_0s);
     default:
         return 0;
     }

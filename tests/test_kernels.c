@@ -175,15 +175,16 @@ static void test_roundtrip(const ic_kernel *table, size_t count, uint64_t featur
             float amax = 0;
             for (size_t j = b; j < b + bl; j++) amax = fmaxf(amax, fabsf(x[j]));
             for (size_t j = b; j < b + bl; j++) {
-                /* q8_0: half a step (amax/254) plus the fp16 scale's rounding (2^-11 relative);
+                /* q8_0 and q8_0s (the same quants and fp16-rounded scale): half a step (amax/254)
+                 * plus the fp16 scale's rounding (2^-11 relative);
                  * q4_0: a full step (amax/8: the top of the range clamps) plus the same;
                  * bf16: half an ulp, 2^-8 relative; f16: half an ulp, 2^-11 relative, or
                  * half the smallest subnormal step (2^-25) below 2^-14; f32: exact. */
-                double bound = t == IC_DT_Q8_0   ? amax / 254.0 + amax * 0x1p-10
-                               : t == IC_DT_Q4_0 ? amax / 8.0 + amax * 0x1p-10
-                               : t == IC_DT_BF16 ? fabs(x[j]) * 0x1p-8
-                               : t == IC_DT_F16  ? fabs(x[j]) * 0x1p-11 + 0x1p-25
-                                                 : 0.0;
+                double bound = t == IC_DT_Q8_0 || t == IC_DT_Q8_0S ? amax / 254.0 + amax * 0x1p-10
+                               : t == IC_DT_Q4_0                   ? amax / 8.0 + amax * 0x1p-10
+                               : t == IC_DT_BF16                   ? fabs(x[j]) * 0x1p-8
+                               : t == IC_DT_F16                    ? fabs(x[j]) * 0x1p-11 + 0x1p-25
+                                                                   : 0.0;
                 if (!(fabs((double)back[j] - x[j]) <= bound)) {
                     CHECK(0, "%s round trip x[%zu]=%g back %g bound %g", kq->name, j, x[j], back[j],
                           bound);
@@ -262,6 +263,30 @@ static void test_layout(void) {
             }
 }
 
+/* q8_0s holds q8_0's quants and scale, and ds = d * sum(q) as the panel kernels need it. */
+static void test_q8_0s(void) {
+    ic_test_rng rng = {11};
+    const size_t k = 96;
+    float x[96];
+    for (size_t i = 0; i < k; i++) x[i] = ic_test_uniform(&rng) * (i < 32 ? 1e-3f : 30.0f);
+    ic_block_q8_0 q[3];
+    ic_block_q8_0s s[3];
+    quant(IC_DT_Q8_0, x, q, k);
+    quant(IC_DT_Q8_0S, x, s, k);
+    for (int b = 0; b < 3; b++) {
+        int32_t sum = 0, same = 1;
+        for (int j = 0; j < IC_QK; j++) {
+            same &= s[b].qs[j] == q[b].qs[j];
+            sum += s[b].qs[j];
+        }
+        CHECK(same, "q8_0s block %d: quants differ from q8_0's", b);
+        CHECK(s[b].d == ic_fp16_to_f32(q[b].d), "q8_0s block %d: scale %g, q8_0 %g", b, s[b].d,
+              ic_fp16_to_f32(q[b].d));
+        CHECK(s[b].ds == s[b].d * (float)sum, "q8_0s block %d: ds %g, d*sum %g", b, s[b].ds,
+              s[b].d * (float)sum);
+    }
+}
+
 int main(void) {
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
@@ -269,6 +294,7 @@ int main(void) {
     uint64_t features = ic_features_runnable(ic_cpu()->features);
     test_block_errors();
     test_layout();
+    test_q8_0s();
     test_roundtrip(table, count, features);
     test_matmuls(table, count, features);
     return ic_test_finish("test_kernels");

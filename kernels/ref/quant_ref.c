@@ -1,4 +1,5 @@
-/* Reference quantize/dequantize for f32, bf16, q8_0, q4_0 and f16, following ggml's formulas. */
+/* Reference quantize/dequantize for f32, bf16, q8_0, q4_0, f16 and q8_0s, following ggml's
+ * formulas. */
 #include "../ic_dispatch.h"
 
 #include <assert.h>
@@ -54,6 +55,28 @@ void ic_dequantize_q8_0_ref(const void *x, float *y, size_t k) {
         float d = ic_fp16_to_f32(b[i].d);
         for (int j = 0; j < IC_QK; j++) y[i * IC_QK + j] = d * (float)b[i].qs[j];
     }
+}
+
+/* q8_0 (the reference's own rounding, so the quants and scale are q8_0's), d widened, and
+ * ds = d * sum(q). */
+void ic_quantize_q8_0s_ref(const float *x, void *y, size_t k) {
+    assert(k % IC_QK == 0);
+    ic_block_q8_0s *b = y;
+    for (size_t i = 0; i < k / IC_QK; i++) {
+        ic_block_q8_0 q;
+        ic_quantize_q8_0_ref(x + i * IC_QK, &q, IC_QK);
+        int32_t sum = 0;
+        for (int j = 0; j < IC_QK; j++) sum += b[i].qs[j] = q.qs[j];
+        b[i].d = ic_fp16_to_f32(q.d);
+        b[i].ds = b[i].d * (float)sum;
+    }
+}
+
+void ic_dequantize_q8_0s_ref(const void *x, float *y, size_t k) {
+    assert(k % IC_QK == 0);
+    const ic_block_q8_0s *b = x;
+    for (size_t i = 0; i < k / IC_QK; i++)
+        for (int j = 0; j < IC_QK; j++) y[i * IC_QK + j] = b[i].d * (float)b[i].qs[j];
 }
 
 /* The value of largest magnitude maps to -8: d = max / -8, q = clamp(x / d + 8.5, 0, 15). */

@@ -9,8 +9,10 @@
  * by one convert, one multiply (row scales x the token's scale) and one FMA.
  *
  * vpdpbusd multiplies unsigned (the vector) by signed (the broadcast) bytes. q8_0 weights are
- * stored as q + 128; the exact correction -128 * sum(x) of each (token, block) starts its
- * accumulator. q4_0 nibbles are unsigned already, and -8 * sum(x) starts it.
+ * stored as q + 128, and each (token, block) adds the correction -128 * dx * sum(x) on the float
+ * side; q4_0 nibbles are unsigned already, and the correction is -8 * dx * sum(x). The
+ * activations come as q8_0s (ic_types.h), whose blocks carry dx * sum(x), computed once when the
+ * activation row is quantized, not once per call (a piece of a decode GEMV is a call).
  *
  * Blocking: for many tokens, k is walked in chunks sized from the L1 and L2 that hwloc reports
  * (chunks()): a tile's chunk of weights stays in L1 while every token of the chunk passes over
@@ -33,13 +35,11 @@
 #define CORR    128
 #endif
 
-#define SMALL_N  8    /* up to this many tokens: one pass over k */
-#define KC_SMALL 1024 /* blocks per pass then (k up to 32768) */
-#define KC_MAX   64   /* most blocks per chunk for more tokens */
-#define TC_MAX   128  /* most tokens per chunk for more tokens */
-#define TILE_T   4    /* most tokens per register tile */
-#define TILE_P   4    /* most panels per register tile */
-#define XC_MAX   (TC_MAX * KC_MAX > SMALL_N * KC_SMALL ? TC_MAX * KC_MAX : SMALL_N * KC_SMALL)
+#define SMALL_N 8   /* up to this many tokens: one pass over k */
+#define KC_MAX  64  /* most blocks per chunk for more tokens */
+#define TC_MAX  128 /* most tokens per chunk for more tokens */
+#define TILE_T  4   /* most tokens per register tile */
+#define TILE_P  4   /* most panels per register tile */
 
 /* The chunks for many tokens, from the caches hwloc reports (ic_cpu_l1d_bytes, ic_cpu_l2_bytes):
  * a tile's panels' chunk of weights takes half of L1 (48 KiB: 22 blocks of 2 q8_0 panels), the
@@ -47,51 +47,25 @@
 static void chunks(int np, size_t *kc, size_t *tc) {
     size_t k = ic_cpu_l1d_bytes() / 2 / ((size_t)np * (QBYTES + 2 * IC_PANEL_ROWS));
     k = k < 4 ? 4 : k > KC_MAX ? KC_MAX : k;
-    size_t t = ic_cpu_l2_bytes() / 4 / (k * sizeof(ic_block_q8_0));
+    size_t t = ic_cpu_l2_bytes() / 4 / (k * sizeof(ic_block_q8_0s));
     t = t < TILE_T ? TILE_T : t > TC_MAX ? TC_MAX : t / TILE_T * TILE_T;
     *kc = k;
     *tc = t;
 }
 
-/* A (token, block)'s scale and its correction times the scale: the block's sum is
- * dw * (dx * acc + cx) with cx = dx * (-CORR * sum(x)), one FMA on the token's side. */
-typedef struct {
-    float cx, dx;
-} xconst;
-
-/* sum(x) of one block: the bytes as x + 128 summed by vpsadbw, less 32 * 128. */
-static inline int32_t block_sum(const ic_block_q8_0 *b) {
-    const __m256i v =
-        _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), _mm256_set1_epi8((char)0x80));
-    const __m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
-    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    return (int32_t)(_mm_cvtsi128_si64(h) + _mm_extract_epi64(h, 1)) - 32 * 128;
-}
-
-static void prep(const ic_block_q8_0 *x, size_t nb, size_t t0, size_t tn, size_t b0, size_t kb,
-                 xconst *xc) {
-    for (size_t t = 0; t < tn; t++)
-        for (size_t b = 0; b < kb; b++) {
-            const ic_block_q8_0 *blk = x + (t0 + t) * nb + b0 + b;
-            const float dx = ic_x86_fp16(blk->d);
-            xc[t * kb + b].dx = dx;
-            xc[t * kb + b].cx = dx * (float)(-CORR * block_sum(blk));
-        }
-}
-
-static inline __m512i bcast(const ic_block_q8_0 *b, int at) {
+static inline __m512i bcast(const ic_block_q8_0s *b, int at) {
     int32_t v;
     memcpy(&v, b->qs + at, 4);
     return _mm512_set1_epi32(v);
 }
 
 /* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
- * 0's first block of the chunk, tokens nb blocks apart; xc: kb entries per token) over kb blocks,
- * into f[p][t]. */
+ * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, into f[p][t]. A block's
+ * sum is dw * (dx * acc + cx), cx = -CORR * dx * sum(x) from the activation block (q8_0s). */
 static inline __attribute__((always_inline)) void tile(const unsigned char *wq, const uint16_t *wd,
-                                                       size_t stride, const ic_block_q8_0 *x,
-                                                       size_t nb, const xconst *xc, size_t kb,
-                                                       int NP, int T, __m512 f[TILE_P][TILE_T]) {
+                                                       size_t stride, const ic_block_q8_0s *x,
+                                                       size_t nb, size_t kb, int NP, int T,
+                                                       __m512 f[TILE_P][TILE_T]) {
     for (size_t b = 0; b < kb; b++) {
         __m512i acc[TILE_P][TILE_T];
 #pragma GCC unroll 4
@@ -114,7 +88,7 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
             }
 #pragma GCC unroll 8
             for (int t = 0; t < T; t++) {
-                const ic_block_q8_0 *xb = x + (size_t)t * nb + b;
+                const ic_block_q8_0s *xb = x + (size_t)t * nb + b;
                 const __m512i lo_x = bcast(xb, 4 * j);
 #if IC_P16_Q4
                 const __m512i hi_x = bcast(xb, 16 + 4 * j);
@@ -134,9 +108,10 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
                 _mm256_loadu_si256((const __m256i *)(wd + p * stride / 2 + b * IC_PANEL_ROWS)));
 #pragma GCC unroll 8
             for (int t = 0; t < T; t++) {
-                const xconst c = xc[t * kb + b];
-                const __m512 u = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]),
-                                                 _mm512_set1_ps(c.dx), _mm512_set1_ps(c.cx));
+                const ic_block_q8_0s *xb = x + (size_t)t * nb + b;
+                const __m512 u =
+                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]), _mm512_set1_ps(xb->d),
+                                    _mm512_set1_ps(-(float)CORR * xb->ds));
                 f[p][t] = _mm512_fmadd_ps(u, dw, f[p][t]);
             }
         }
@@ -163,7 +138,7 @@ static inline void store_tile(float *y, size_t ldy, size_t p0, int NP, int T, si
 
 #define TILE_CASE(NP_, T_)                                                                         \
     case (NP_)*16 + (T_):                                                                          \
-        tile(wq, wd, stride, x, nb, xc, kb, NP_, T_, f);                                           \
+        tile(wq, wd, stride, x, nb, kb, NP_, T_, f);                                               \
         break;
 #define TILE_ROW(NP_)                                                                              \
     TILE_CASE(NP_, 1)                                                                              \
@@ -172,7 +147,7 @@ static inline void store_tile(float *y, size_t ldy, size_t p0, int NP, int T, si
     TILE_CASE(NP_, 4)
 
 static void run_tile(const unsigned char *wq, const uint16_t *wd, size_t stride,
-                     const ic_block_q8_0 *x, size_t nb, const xconst *xc, size_t kb, int np, int T,
+                     const ic_block_q8_0s *x, size_t nb, size_t kb, int np, int T,
                      __m512 f[TILE_P][TILE_T]) {
     switch (np * 16 + T) {
         TILE_ROW(1)
@@ -203,16 +178,14 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
     const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
     int NPm, NTm;
     tile_shape(n, &NPm, &NTm);
-    size_t kc = KC_SMALL, tc = SMALL_N;
+    size_t kc = nb, tc = SMALL_N;
     if (n > SMALL_N) chunks(NPm, &kc, &tc);
-    const ic_block_q8_0 *xb = x;
+    const ic_block_q8_0s *xb = x;
     const unsigned char *wb = w;
-    xconst xc[XC_MAX];
     for (size_t b0 = 0; b0 < nb; b0 += kc) {
         const size_t kb = nb - b0 < kc ? nb - b0 : kc;
         for (size_t t0 = 0; t0 < n; t0 += tc) {
             const size_t tn = n - t0 < tc ? n - t0 : tc;
-            prep(xb, nb, t0, tn, b0, kb, xc);
             for (size_t p = p0; p < p1; p += (size_t)NPm) {
                 const int np = p1 - p < (size_t)NPm ? (int)(p1 - p) : NPm;
                 const unsigned char *wq = wb + p * stride + b0 * QBYTES;
@@ -223,8 +196,7 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
                     __m512 f[TILE_P][TILE_T];
                     for (int i = 0; i < TILE_P; i++)
                         for (int j = 0; j < TILE_T; j++) f[i][j] = _mm512_setzero_ps();
-                    run_tile(wq, wd, stride, xb + (t0 + t) * nb + b0, nb, xc + t * kb, kb, np, T,
-                             f);
+                    run_tile(wq, wd, stride, xb + (t0 + t) * nb + b0, nb, kb, np, T, f);
                     store_tile(y + (t0 + t) * ldy, ldy, p, np, T, r0, r1, b0 == 0, f);
                 }
             }

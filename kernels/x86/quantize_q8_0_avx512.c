@@ -9,16 +9,6 @@
 
 #include <assert.h>
 
-/* roundf: truncate, then step away from zero when the dropped fraction is at least one half. */
-static inline __m512i round_away(__m512 v) {
-    __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
-    __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-    __m512 step = _mm512_or_ps(_mm512_set1_ps(1.0f),
-                               _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))));
-    return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step));
-}
-
 void ic_quantize_q8_0_avx512(const float *x, void *y, size_t k) {
     assert(x != NULL && y != NULL && k % IC_QK == 0);
     ic_block_q8_0 *b = y;
@@ -29,8 +19,8 @@ void ic_quantize_q8_0_avx512(const float *x, void *y, size_t k) {
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = ic_f32_to_fp16(d);
         __m512 s = _mm512_set1_ps(id);
-        __m128i q0 = _mm512_cvtsepi32_epi8(round_away(_mm512_mul_ps(v0, s)));
-        __m128i q1 = _mm512_cvtsepi32_epi8(round_away(_mm512_mul_ps(v1, s)));
+        __m128i q0 = _mm512_cvtsepi32_epi8(ic_x86_round_away(_mm512_mul_ps(v0, s)));
+        __m128i q1 = _mm512_cvtsepi32_epi8(ic_x86_round_away(_mm512_mul_ps(v1, s)));
         _mm_storeu_si128((__m128i *)b[i].qs, q0);
         _mm_storeu_si128((__m128i *)(b[i].qs + 16), q1);
     }

@@ -109,6 +109,15 @@ static inline __m128 ic_x86_hsum512_x4(__m512 a0, __m512 a1, __m512 a2, __m512 a
     __m256 b3 = _mm256_add_ps(_mm512_castps512_ps256(a3), ic_x86_hi256(a3));
     return ic_x86_hsum256_x4(b0, b1, b2, b3);
 }
+/* roundf: truncate, then step away from zero when the dropped fraction is at least one half. */
+static inline __m512i ic_x86_round_away(__m512 v) {
+    __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+    __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    __m512 step = _mm512_or_ps(_mm512_set1_ps(1.0f),
+                               _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))));
+    return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step));
+}
 #endif
 
 #endif

@@ -21,7 +21,7 @@ uint64_t ic_cuda_row_bytes(ic_dtype t, uint64_t k) {
 /* The type's name; kernels/types.c has the same table, but this library does not link the kernel
  * library (the kernel library links it). */
 static const char *dtype_name(ic_dtype t) {
-    static const char *const names[IC_DT_COUNT] = {"f32", "bf16", "q8_0", "q4_0", "f16"};
+    static const char *const names[IC_DT_COUNT] = {"f32", "bf16", "q8_0", "q4_0", "f16", "q8_0s"};
     return t >= 0 && t < IC_DT_COUNT ? names[t] : "(invalid)";
 }
 

@@ -65,23 +65,29 @@ double ic_probe_fma_f32_avx2(uint64_t iters, double *ops_per_iter) {
 }
 
 double ic_probe_dot_int8_avx2(uint64_t iters, double *ops_per_iter) {
+    /* Chains that start apart, held in registers by the empty asm, and a product per step (the
+     * input opaque before each), as in an AVX2 int8 kernel: equal chains on equal inputs are
+     * merged by the compiler into one, and the loop then times one latency-bound chain while
+     * counting eight (tests/probe_chains_test.py). */
     __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
-    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
-            c7 = c0;
+    __m256i c0 = _mm256_set1_epi32(0), c1 = _mm256_set1_epi32(1), c2 = _mm256_set1_epi32(2),
+            c3 = _mm256_set1_epi32(3), c4 = _mm256_set1_epi32(4), c5 = _mm256_set1_epi32(5),
+            c6 = _mm256_set1_epi32(6), c7 = _mm256_set1_epi32(7);
     for (uint64_t i = 0; i < iters; i++) {
-        /* Opaque inputs: without this the compiler hoists the loop-invariant products. */
-        __asm__ volatile("" : "+x"(a), "+x"(b));
-#define IC_STEP(c) c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones))
+#define IC_STEP(c)                                                                                 \
+    __asm__ volatile("" : "+x"(a));                                                                \
+    c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones))
         IC_STEP(c0);
         IC_STEP(c1);
         IC_STEP(c2);
         IC_STEP(c3);
-        __asm__ volatile("" : "+x"(a), "+x"(b));
         IC_STEP(c4);
         IC_STEP(c5);
         IC_STEP(c6);
         IC_STEP(c7);
 #undef IC_STEP
+        __asm__(""
+                : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7));
     }
     *ops_per_iter = 8.0 * 32 * 2;
     __m256i s =

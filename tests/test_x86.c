@@ -147,6 +147,14 @@ static void test_long_paths(void) {
             for (size_t n = 1; n <= 9; n++) check(kern, 13, 32 * 272, n, &rng);
             for (size_t n = 2; n <= 6; n += 4) check(kern, 6, 32 * 528, n, &rng);
             check(kern, 7, 32 * 48, 16, &rng);
+            /* the panel GEMMs' k chunks come from L2 (a 1 MiB L2 holds a 14336-column row in
+             * one): the smallest L2 ic_cpu_set_caches takes makes several k chunks at k = 4352,
+             * each adding into y; past 512 tokens, a second token chunk */
+            const size_t l1 = ic_cpu_l1d_bytes(), l2 = ic_cpu_l2_bytes();
+            ic_cpu_set_caches(8 * 1024, 64 * 1024);
+            check(kern, 6, 32 * 136, 20, &rng);
+            check(kern, 5, 1024, 520, &rng);
+            ic_cpu_set_caches(l1, l2);
         }
     }
 }

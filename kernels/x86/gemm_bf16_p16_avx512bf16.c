@@ -5,8 +5,8 @@
  * are bf16 (atype BF16), as in the bf16 GEMV.
  *
  * Blocking as the q8_0/q4_0 panel kernels (p16_q_avx512vnni_body.h): for many tokens, k in
- * chunks sized from hwloc's L1 and L2 (a panel pair's chunk stays in L1 while the chunk's tokens
- * pass over it); for up to SMALL_N tokens one pass over k. */
+ * chunks sized from hwloc's L2 (a panel pair's chunk stays in L2 while the chunk's tokens pass
+ * over it); for up to SMALL_N tokens one pass over k. */
 #ifndef __AVX512BF16__
 #error "gemm_bf16_p16_avx512bf16.c needs AVX-512 BF16 (-mavx512bf16)"
 #endif
@@ -20,15 +20,17 @@
 #define SMALL_N 8
 #define TILE_T  6
 
-/* The chunks for many tokens, from the caches hwloc reports: a panel pair's chunk of weights
- * takes half of L1 (48 KiB: 192 column pairs), the chunk's tokens a quarter of L2. */
-static void chunks(size_t *kc, size_t *tc) {
-    size_t k = ic_cpu_l1d_bytes() / 2 / (2 * 64);
+/* The chunks for many tokens: a panel pair's chunk of weights takes half of the L2 that hwloc
+ * reports (1 MiB: 4096 column pairs), in chunks of equal length, so that y, which each chunk
+ * adds into once more, is passed over as few times as L2 allows (chunks sized for L1, 192 pairs,
+ * made 37 passes at 14336 columns); the token chunk is at most TC_MAX, a multiple of the tile. */
+#define TC_MAX 510
+static void chunks(size_t pairs, size_t *kc, size_t *tc) {
+    size_t k = ic_cpu_l2_bytes() / 2 / (2 * 64);
     k = k < 16 ? 16 : k;
-    size_t t = ic_cpu_l2_bytes() / 4 / (k * 4);
-    t = t < TILE_T ? TILE_T : t > 192 ? 192 : t / TILE_T * TILE_T;
-    *kc = k;
-    *tc = t;
+    const size_t parts = (pairs + k - 1) / k;
+    *kc = (pairs + parts - 1) / parts;
+    *tc = TC_MAX;
 }
 
 /* Token row x's column pair c; an odd k's last pair is (x[k - 1], 0), never read past the row. */
@@ -113,7 +115,7 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
     const size_t pairs = (k + 1) / 2, stride = ic_layout_stride(IC_LAYOUT_PANEL16, IC_DT_BF16, k);
     const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
     size_t kc = pairs, tc = SMALL_N;
-    if (n > SMALL_N) chunks(&kc, &tc);
+    if (n > SMALL_N) chunks(pairs, &kc, &tc);
     const uint16_t *xb = x;
     const unsigned char *wb = w;
     for (size_t c0 = 0; c0 < pairs; c0 += kc) {

@@ -12,16 +12,6 @@
 void ic_quantize_q8_0_avx512(const float *x, void *y, size_t k) {
     assert(x != NULL && y != NULL && k % IC_QK == 0);
     ic_block_q8_0 *b = y;
-    for (size_t i = 0; i < k / IC_QK; i++) {
-        __m512 v0 = _mm512_loadu_ps(x + i * IC_QK), v1 = _mm512_loadu_ps(x + i * IC_QK + 16);
-        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-        float d = amax / 127.0f;
-        float id = d != 0.0f ? 1.0f / d : 0.0f;
-        b[i].d = ic_f32_to_fp16(d);
-        __m512 s = _mm512_set1_ps(id);
-        __m128i q0 = _mm512_cvtsepi32_epi8(ic_x86_round_away(_mm512_mul_ps(v0, s)));
-        __m128i q1 = _mm512_cvtsepi32_epi8(ic_x86_round_away(_mm512_mul_ps(v1, s)));
-        _mm_storeu_si128((__m128i *)b[i].qs, q0);
-        _mm_storeu_si128((__m128i *)(b[i].qs + 16), q1);
-    }
+    for (size_t i = 0; i < k / IC_QK; i++)
+        b[i].d = ic_f32_to_fp16(ic_x86_q8_block(x + i * IC_QK, b[i].qs, NULL));
 }

@@ -118,6 +118,23 @@ static inline __m512i ic_x86_round_away(__m512 v) {
                                _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN))));
     return _mm512_cvttps_epi32(_mm512_mask_add_ps(t, up, t, step));
 }
+
+/* One q8_0 block of 32 floats at x, as the reference quantizes it: the 32 quants into qs, the
+ * block's scale returned before its fp16 rounding, and (sum not NULL) the quants' sum, exact in
+ * int32 since each is in [-127, 127]. The q8_0 and q8_0s quantizers share it. */
+static inline float ic_x86_q8_block(const float *x, int8_t *qs, int32_t *sum) {
+    __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+    float d = amax / 127.0f;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    __m512 s = _mm512_set1_ps(id);
+    __m512i i0 = ic_x86_round_away(_mm512_mul_ps(v0, s));
+    __m512i i1 = ic_x86_round_away(_mm512_mul_ps(v1, s));
+    _mm_storeu_si128((__m128i *)qs, _mm512_cvtsepi32_epi8(i0));
+    _mm_storeu_si128((__m128i *)(qs + 16), _mm512_cvtsepi32_epi8(i1));
+    if (sum != NULL) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+    return d;
+}
 #endif
 
 #endif

@@ -147,6 +147,9 @@ static void test_long_paths(void) {
             for (size_t n = 1; n <= 9; n++) check(kern, 13, 32 * 272, n, &rng);
             for (size_t n = 2; n <= 6; n += 4) check(kern, 6, 32 * 528, n, &rng);
             check(kern, 7, 32 * 48, 16, &rng);
+            /* AMX: two whole 16-token tiles and 3 tokens past them (to the VNNI kernel), an odd
+             * block count (the last block alone), rows cut inside a panel */
+            check(kern, 37, 32 * 45, 35, &rng);
             /* the panel GEMMs' k chunks come from L2 (a 1 MiB L2 holds a 14336-column row in
              * one): the smallest L2 ic_cpu_set_caches takes makes several k chunks at k = 4352,
              * each adding into y; past 512 tokens, a second token chunk */
@@ -189,7 +192,9 @@ static void test_caps(void) {
          "gemv_q8_0_p16_avx512vnni"},
         {IC_LVL_AVX512VNNI, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BW, "gemv_bf16_avx512"},
         {IC_LVL_AVX512BF16, IC_OP_GEMV, IC_DT_BF16, IC_F_AVX512BF16, "gemv_bf16_p16_avx512bf16"},
-        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_p16_avx512vnni"},
+        {IC_LVL_AVX512BF16, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_p16_avx512vnni"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI | IC_F_AMX_TILE | IC_F_AMX_INT8,
+         "gemm_q8_0_p16_amx"},
         {IC_LVL_AMX, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16, "gemm_bf16_p16_avx512bf16"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

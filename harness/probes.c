@@ -34,6 +34,8 @@ static const ic_probe_loop g_loops[] = {
 #if defined(IC_ARCH_X86)
     {"dot_bf16_avx512bf16", "avx512bf16", IC_PROBE_BF16, IC_LVL_AVX512BF16,
      IC_F_AVX512F | IC_F_AVX512BF16, NULL, ic_probe_dot_bf16_avx512bf16},
+    {"dot_int8_amx", "amx", IC_PROBE_INT8, IC_LVL_AMX, IC_F_AMX_TILE | IC_F_AMX_INT8, NULL,
+     ic_probe_dot_int8_amx},
     {"dot_int8_avx512vnni", "avx512vnni", IC_PROBE_INT8, IC_LVL_AVX512VNNI,
      IC_F_AVX512F | IC_F_AVX512VNNI, NULL, ic_probe_dot_int8_avx512vnni},
     {"dot_int8_avxvnni", "avxvnni", IC_PROBE_INT8, IC_LVL_AVXVNNI, IC_F_AVX2 | IC_F_AVXVNNI, NULL,

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "ic_cpu.h"
+#include "ic_probe.h"
 #include "ic_test.h"
 #include "probes.h"
 #include "topology.h"
@@ -31,9 +33,26 @@ static void check_read_loops(void) {
     }
 }
 
+/* The AMX loop multiplies for real: four tiles of 3 x -2 over 64 bytes, 10 times, add up to
+ * 4 x 10 x -384 (a loop that skipped its tile multiplies would return 0). */
+static void check_amx_loop(void) {
+#if defined(__x86_64__)
+    if ((ic_cpu()->features & (IC_F_AMX_TILE | IC_F_AMX_INT8)) != (IC_F_AMX_TILE | IC_F_AMX_INT8)) {
+        printf("  dot_int8_amx: unavailable: %s\n",
+               ic_cpu()->amx_note[0] ? ic_cpu()->amx_note : "this CPU has no AMX-INT8");
+        return;
+    }
+    double ops = 0;
+    const double got = ic_probe_dot_int8_amx(10, &ops);
+    CHECK(got == 4 * 10 * -384.0 && ops == 4.0 * 16 * 16 * 64 * 2, "amx loop: %g, %g ops", got,
+          ops);
+#endif
+}
+
 int main(void) {
     char err[256];
     check_read_loops();
+    check_amx_loop();
     ic_pool *pool = NULL;
     int nt = ic_default_threads();
     CHECK(ic_pool_create(&pool, nt, IC_BIND_NONE, err, sizeof err) == 0, "%s", err);

@@ -1,0 +1,53 @@
+/* AMX-INT8 probe loop: tdpbusd on full tiles, 16 x 16 x 64 u8 x s8 products per instruction.
+ * Four accumulator tiles (every pair of two A and two B tiles) so that each tile multiply waits
+ * on its own chain only. Needs the tile permission the CPU detection asks for (kernels/cpu.c). */
+#if !defined(__AMX_INT8__)
+#error "probe_amx.c needs -mamx-tile -mamx-int8 (cmake/isa.cmake gives it by the file name)"
+#endif
+#include <immintrin.h>
+#include <string.h>
+
+#include "ic_probe.h"
+
+/* Palette 1, all eight tiles 16 rows of 64 bytes; through asm with a memory operand, since GCC
+ * 12 takes the builtin's pointer as unread and drops the stores that fill the configuration. */
+static void configure(void) {
+    struct {
+        unsigned char palette, start_row, reserved[14];
+        unsigned short colsb[16];
+        unsigned char rows[16];
+    } c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int i = 0; i < 8; i++) c.colsb[i] = 64, c.rows[i] = 16;
+    __asm__ volatile("ldtilecfg %0" : : "m"(c));
+}
+
+double ic_probe_dot_int8_amx(uint64_t iters, double *ops_per_iter) {
+    signed char a[16][64], b[16][64];
+    int acc[4][16][16];
+    memset(a, 3, sizeof a);
+    memset(b, -2, sizeof b);
+    configure();
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_loadd(4, a, 64);
+    _tile_loadd(5, a, 64);
+    _tile_loadd(6, b, 64);
+    _tile_loadd(7, b, 64);
+    for (uint64_t i = 0; i < iters; i++) {
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+        _tile_dpbusd(2, 5, 6);
+        _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, acc[0], 64);
+    _tile_stored(1, acc[1], 64);
+    _tile_stored(2, acc[2], 64);
+    _tile_stored(3, acc[3], 64);
+    _tile_release();
+    *ops_per_iter = 4.0 * 16 * 16 * 64 * 2;
+    return (double)acc[0][0][0] + acc[1][5][7] + acc[2][15][15] + acc[3][9][1];
+}

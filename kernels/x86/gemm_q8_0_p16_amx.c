@@ -19,7 +19,7 @@
  * (ic_cpu_l2_bytes). Within a chunk every panel of the range passes once, and each panel's
  * weights stay in L2 while the chunk's token groups go over them. Tokens past the last whole
  * group of 16 go to the VNNI panel kernel. */
-#ifndef __AMX_INT8__
+#if !defined(__AMX_INT8__) && !defined(__AMXINT8__) /* GCC, clang */
 #error "gemm_q8_0_p16_amx.c needs AMX-INT8 (-mamx-tile -mamx-int8)"
 #endif
 

@@ -1,7 +1,7 @@
 /* AMX-INT8 probe loop: tdpbusd on full tiles, 16 x 16 x 64 u8 x s8 products per instruction.
  * Four accumulator tiles (every pair of two A and two B tiles) so that each tile multiply waits
  * on its own chain only. Needs the tile permission the CPU detection asks for (kernels/cpu.c). */
-#if !defined(__AMX_INT8__)
+#if !defined(__AMX_INT8__) && !defined(__AMXINT8__) /* GCC, clang */
 #error "probe_amx.c needs -mamx-tile -mamx-int8 (cmake/isa.cmake gives it by the file name)"
 #endif
 #include <immintrin.h>

@@ -32,6 +32,8 @@ static const ic_probe_loop g_loops[] = {
 #endif
     {"fma_f32_ref", "ref", IC_PROBE_F32, IC_LVL_REF, 0, NULL, ic_probe_fma_f32_ref},
 #if defined(IC_ARCH_X86)
+    {"dot_bf16_amx", "amx", IC_PROBE_BF16, IC_LVL_AMX, IC_F_AMX_TILE | IC_F_AMX_BF16, NULL,
+     ic_probe_dot_bf16_amx},
     {"dot_bf16_avx512bf16", "avx512bf16", IC_PROBE_BF16, IC_LVL_AVX512BF16,
      IC_F_AVX512F | IC_F_AVX512BF16, NULL, ic_probe_dot_bf16_avx512bf16},
     {"dot_int8_amx", "amx", IC_PROBE_INT8, IC_LVL_AMX, IC_F_AMX_TILE | IC_F_AMX_INT8, NULL,

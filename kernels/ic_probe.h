@@ -32,6 +32,7 @@ ic_probe_peak_fn ic_probe_dot_int8_avx512vnni; /* kernels/x86/probe_avx512vnni.c
 ic_probe_peak_fn ic_probe_dot_int8_avxvnni;    /* kernels/x86/probe_avxvnni.c: vpdpbusd ymm (VEX) */
 ic_probe_peak_fn ic_probe_dot_bf16_avx512bf16; /* kernels/x86/probe_avx512bf16.c: vdpbf16ps zmm */
 ic_probe_peak_fn ic_probe_dot_int8_amx;        /* kernels/x86/probe_amx.c: tdpbusd tiles */
+ic_probe_peak_fn ic_probe_dot_bf16_amx;        /* kernels/x86/probe_amx.c: tdpbf16ps tiles */
 #endif
 
 #endif

@@ -28,6 +28,7 @@ PROBES = {
     "ic_probe_dot_int8_avx512vnni": (16, "vpdpbusd", []),
     "ic_probe_dot_bf16_avx512bf16": (16, "vdpbf16ps", []),
     "ic_probe_dot_int8_amx": (4, "tdpbusd", []),
+    "ic_probe_dot_bf16_amx": (4, "tdpbf16ps", []),
 }
 
 LINE = re.compile(r"^\s*([0-9a-f]+):\s+(?:\{vex\}\s+)?(\S+)\s*(.*)$")

@@ -33,8 +33,8 @@ static void check_read_loops(void) {
     }
 }
 
-/* The AMX loop multiplies for real: four tiles of 3 x -2 over 64 bytes, 10 times, add up to
- * 4 x 10 x -384 (a loop that skipped its tile multiplies would return 0). */
+/* The AMX loops multiply for real: int8, four tiles of 3 x -2 over 64 bytes, 10 times, add up to
+ * 4 x 10 x -384 (a loop that skipped its tile multiplies would return 0); bf16 likewise. */
 static void check_amx_loop(void) {
 #if defined(__x86_64__)
     if ((ic_cpu()->features & (IC_F_AMX_TILE | IC_F_AMX_INT8)) != (IC_F_AMX_TILE | IC_F_AMX_INT8)) {
@@ -45,6 +45,14 @@ static void check_amx_loop(void) {
     double ops = 0;
     const double got = ic_probe_dot_int8_amx(10, &ops);
     CHECK(got == 4 * 10 * -384.0 && ops == 4.0 * 16 * 16 * 64 * 2, "amx loop: %g, %g ops", got,
+          ops);
+    if (!(ic_cpu()->features & IC_F_AMX_BF16)) {
+        printf("  dot_bf16_amx: unavailable: this CPU has no AMX-BF16\n");
+        return;
+    }
+    /* bf16: 1.0 x -2^-7 over 32 columns, 10 times, in four tiles: 4 x 10 x -0.25 (exact) */
+    const double bf = ic_probe_dot_bf16_amx(10, &ops);
+    CHECK(bf == 4 * 10 * -0.25 && ops == 4.0 * 16 * 16 * 32 * 2, "amx bf16 loop: %g, %g ops", bf,
           ops);
 #endif
 }

@@ -1,8 +1,12 @@
-/* AMX-INT8 probe loop: tdpbusd on full tiles, 16 x 16 x 64 u8 x s8 products per instruction.
- * Four accumulator tiles (every pair of two A and two B tiles) so that each tile multiply waits
- * on its own chain only. Needs the tile permission the CPU detection asks for (kernels/cpu.c). */
+/* AMX probe loops: tdpbusd (16 x 16 x 64 u8 x s8 products) and tdpbf16ps (16 x 16 x 32 bf16
+ * products into f32) on full tiles. Four accumulator tiles (every pair of two A and two B tiles)
+ * so that each tile multiply waits on its own chain only. Needs the tile permission the CPU
+ * detection asks for (kernels/cpu.c). */
 #if !defined(__AMX_INT8__) && !defined(__AMXINT8__) /* GCC, clang */
 #error "probe_amx.c needs -mamx-tile -mamx-int8 (cmake/isa.cmake gives it by the file name)"
+#endif
+#if !defined(__AMX_BF16__) && !defined(__AMXBF16__)
+#error "probe_amx.c needs -mamx-bf16 (cmake/isa.cmake gives it by the file name)"
 #endif
 #include <immintrin.h>
 #include <string.h>
@@ -49,5 +53,34 @@ double ic_probe_dot_int8_amx(uint64_t iters, double *ops_per_iter) {
     _tile_stored(3, acc[3], 64);
     _tile_release();
     *ops_per_iter = 4.0 * 16 * 16 * 64 * 2;
+    return (double)acc[0][0][0] + acc[1][5][7] + acc[2][15][15] + acc[3][9][1];
+}
+
+double ic_probe_dot_bf16_amx(uint64_t iters, double *ops_per_iter) {
+    unsigned short a[16][32], b[16][32];
+    float acc[4][16][16];
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 32; j++) a[i][j] = 0x3f80, b[i][j] = 0xbc00; /* 1.0, -2^-7 */
+    configure();
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_loadd(4, a, 64);
+    _tile_loadd(5, a, 64);
+    _tile_loadd(6, b, 64);
+    _tile_loadd(7, b, 64);
+    for (uint64_t i = 0; i < iters; i++) {
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, acc[0], 64);
+    _tile_stored(1, acc[1], 64);
+    _tile_stored(2, acc[2], 64);
+    _tile_stored(3, acc[3], 64);
+    _tile_release();
+    *ops_per_iter = 4.0 * 16 * 16 * 32 * 2;
     return (double)acc[0][0][0] + acc[1][5][7] + acc[2][15][15] + acc[3][9][1];
 }

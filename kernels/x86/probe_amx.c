@@ -27,31 +27,39 @@ static void configure(void) {
     __asm__ volatile("ldtilecfg %0" : : "m"(c));
 }
 
+/* The loop both probes share: A tiles from a, B tiles from b (16 rows of 64 bytes each), the
+ * tile multiply DP into four accumulators iters times, the accumulators into acc, and the sum of
+ * four of their elements from different tiles. */
+#define TILE_LOOP(DP, a, b, acc, iters)                                                            \
+    do {                                                                                           \
+        configure();                                                                               \
+        _tile_zero(0);                                                                             \
+        _tile_zero(1);                                                                             \
+        _tile_zero(2);                                                                             \
+        _tile_zero(3);                                                                             \
+        _tile_loadd(4, a, 64);                                                                     \
+        _tile_loadd(5, a, 64);                                                                     \
+        _tile_loadd(6, b, 64);                                                                     \
+        _tile_loadd(7, b, 64);                                                                     \
+        for (uint64_t i_ = 0; i_ < (iters); i_++) {                                                \
+            DP(0, 4, 6);                                                                           \
+            DP(1, 4, 7);                                                                           \
+            DP(2, 5, 6);                                                                           \
+            DP(3, 5, 7);                                                                           \
+        }                                                                                          \
+        _tile_stored(0, acc[0], 64);                                                               \
+        _tile_stored(1, acc[1], 64);                                                               \
+        _tile_stored(2, acc[2], 64);                                                               \
+        _tile_stored(3, acc[3], 64);                                                               \
+        _tile_release();                                                                           \
+    } while (0)
+
 double ic_probe_dot_int8_amx(uint64_t iters, double *ops_per_iter) {
     signed char a[16][64], b[16][64];
     int acc[4][16][16];
     memset(a, 3, sizeof a);
     memset(b, -2, sizeof b);
-    configure();
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    _tile_loadd(4, a, 64);
-    _tile_loadd(5, a, 64);
-    _tile_loadd(6, b, 64);
-    _tile_loadd(7, b, 64);
-    for (uint64_t i = 0; i < iters; i++) {
-        _tile_dpbusd(0, 4, 6);
-        _tile_dpbusd(1, 4, 7);
-        _tile_dpbusd(2, 5, 6);
-        _tile_dpbusd(3, 5, 7);
-    }
-    _tile_stored(0, acc[0], 64);
-    _tile_stored(1, acc[1], 64);
-    _tile_stored(2, acc[2], 64);
-    _tile_stored(3, acc[3], 64);
-    _tile_release();
+    TILE_LOOP(_tile_dpbusd, a, b, acc, iters);
     *ops_per_iter = 4.0 * 16 * 16 * 64 * 2;
     return (double)acc[0][0][0] + acc[1][5][7] + acc[2][15][15] + acc[3][9][1];
 }
@@ -61,26 +69,7 @@ double ic_probe_dot_bf16_amx(uint64_t iters, double *ops_per_iter) {
     float acc[4][16][16];
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < 32; j++) a[i][j] = 0x3f80, b[i][j] = 0xbc00; /* 1.0, -2^-7 */
-    configure();
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    _tile_loadd(4, a, 64);
-    _tile_loadd(5, a, 64);
-    _tile_loadd(6, b, 64);
-    _tile_loadd(7, b, 64);
-    for (uint64_t i = 0; i < iters; i++) {
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-    }
-    _tile_stored(0, acc[0], 64);
-    _tile_stored(1, acc[1], 64);
-    _tile_stored(2, acc[2], 64);
-    _tile_stored(3, acc[3], 64);
-    _tile_release();
+    TILE_LOOP(_tile_dpbf16ps, a, b, acc, iters);
     *ops_per_iter = 4.0 * 16 * 16 * 32 * 2;
     return (double)acc[0][0][0] + acc[1][5][7] + acc[2][15][15] + acc[3][9][1];
 }

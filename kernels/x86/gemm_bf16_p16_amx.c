@@ -22,6 +22,7 @@
 #include "../ic_cpu.h"
 #include "../ic_dispatch.h"
 #include "../ic_layout.h"
+#include "amx_util.h"
 
 #include <assert.h>
 #include <immintrin.h>
@@ -38,20 +39,6 @@
 #define T_B0  6 /* weights of panels p, p + 1 */
 #define T_B1  7
 
-/* Palette 1, all eight tiles 16 rows of 64 bytes; through asm with a memory operand, since GCC
- * 12 takes the builtin's pointer as unread and drops the stores that fill the configuration. */
-static void configure_tiles(void) {
-    struct {
-        uint8_t palette, start_row, reserved[14];
-        uint16_t colsb[16];
-        uint8_t rows[16];
-    } c;
-    memset(&c, 0, sizeof c);
-    c.palette = 1;
-    for (int i = 0; i < 8; i++) c.colsb[i] = 64, c.rows[i] = 16;
-    __asm__ volatile("ldtilecfg %0" : : "m"(c));
-}
-
 /* The chunks: kc column blocks (up to KC_MAX) and tc tokens (a multiple of two groups, at least
  * two) whose activations over the chunk take half of the L2 that hwloc reports. */
 #define KC_MAX 64
@@ -61,20 +48,6 @@ static void chunks(size_t kblocks, size_t nw, size_t *kc, size_t *tc) {
     size_t t = ic_cpu_l2_bytes() / 2 / (*kc * KT * 2) / (2 * GROUP) * (2 * GROUP);
     t = t < 2 * GROUP ? 2 * GROUP : t;
     *tc = t < nw ? t : nw;
-}
-
-/* A finished accumulator tile (16 tokens x the panel's 16 rows, at acc) into y: rows [lo, hi) of
- * the panel starting at row base (lanes outside masked), stored on the first chunk, added after. */
-static void store_tile(const float acc[GROUP][16], float *y, size_t ldy, size_t base, size_t lo,
-                       size_t hi, int first) {
-    const size_t a = lo > base ? lo - base : 0, e = hi - base < 16 ? hi - base : 16;
-    const __mmask16 m = (__mmask16)(((1u << e) - 1) & ~((1u << a) - 1));
-    for (int t = 0; t < GROUP; t++) {
-        float *yt = y + (size_t)t * ldy + base;
-        __m512 v = _mm512_load_ps(acc[t]);
-        if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
-        _mm512_mask_storeu_ps(yt, m, v);
-    }
 }
 
 /* np (1 or 2) panels from wq (stride bytes apart) x ng (1 or 2) groups from x (token rows xs
@@ -102,18 +75,18 @@ static void tile_block(const unsigned char *wq, size_t stride, const unsigned ch
         }
     }
     _tile_stored(T_C00, acc, 64);
-    store_tile((const float(*)[16])acc, y, ldy, base, lo, hi, first);
+    ic_amx_panel_to_y(&acc[0][0], y, ldy, base, lo, hi, first);
     if (np == 2) {
         _tile_stored(T_C01, acc, 64);
-        store_tile((const float(*)[16])acc, y, ldy, base + IC_PANEL_ROWS, lo, hi, first);
+        ic_amx_panel_to_y(&acc[0][0], y, ldy, base + IC_PANEL_ROWS, lo, hi, first);
     }
     if (ng == 2) {
         _tile_stored(T_C10, acc, 64);
-        store_tile((const float(*)[16])acc, y + GROUP * ldy, ldy, base, lo, hi, first);
+        ic_amx_panel_to_y(&acc[0][0], y + GROUP * ldy, ldy, base, lo, hi, first);
         if (np == 2) {
             _tile_stored(T_C11, acc, 64);
-            store_tile((const float(*)[16])acc, y + GROUP * ldy, ldy, base + IC_PANEL_ROWS, lo, hi,
-                       first);
+            ic_amx_panel_to_y(&acc[0][0], y + GROUP * ldy, ldy, base + IC_PANEL_ROWS, lo, hi,
+                              first);
         }
     }
 }
@@ -129,7 +102,9 @@ void ic_gemm_bf16_p16_amx(const void *w, const void *x, float *y, size_t k, size
         size_t kc, tc;
         chunks(kblocks, nw, &kc, &tc);
         const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
-        configure_tiles();
+        static const uint8_t rows[8] = {16, 16, 16, 16, 16, 16, 16, 16};
+        static const uint16_t colsb[8] = {64, 64, 64, 64, 64, 64, 64, 64};
+        ic_amx_configure(rows, colsb);
         for (size_t b0 = 0; b0 < kblocks; b0 += kc) {
             const size_t kb = kblocks - b0 < kc ? kblocks - b0 : kc;
             for (size_t t0 = 0; t0 < nw; t0 += tc) {

@@ -26,6 +26,7 @@
 #include "../ic_cpu.h"
 #include "../ic_dispatch.h"
 #include "../ic_layout.h"
+#include "amx_util.h"
 
 #include <assert.h>
 #include <immintrin.h>
@@ -45,23 +46,12 @@
 #define T_B0   6 /* weights of a pair of blocks */
 #define T_B1   7
 
-/* The tile configuration (palette 1): 16 x 64-byte accumulators, 16 x 32-byte activation rows,
- * 8 x 64-byte weight rows. ldtilecfg goes through asm with a memory operand: GCC 12 treats the
- * builtin's pointer as unread and dropped the stores that fill the configuration. */
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t colsb[16];
-    uint8_t rows[16];
-} tile_config;
-
+/* Tiles: 16 x 64-byte accumulators, 16 x 32-byte activation rows, 8 x 64-byte weight rows. */
 static void configure_tiles(void) {
-    tile_config c;
-    memset(&c, 0, sizeof c);
-    c.palette = 1;
-    for (int i = T_C0; i <= T_C3; i++) c.rows[i] = GROUP, c.colsb[i] = 64;
-    for (int i = T_A0; i <= T_A1; i++) c.rows[i] = GROUP, c.colsb[i] = IC_QK;
-    for (int i = T_B0; i <= T_B1; i++) c.rows[i] = QBYTES / 64, c.colsb[i] = 64;
-    __asm__ volatile("ldtilecfg %0" : : "m"(c));
+    static const uint8_t rows[8] = {GROUP, GROUP, GROUP,       GROUP,
+                                    GROUP, GROUP, QBYTES / 64, QBYTES / 64};
+    static const uint16_t colsb[8] = {64, 64, 64, 64, IC_QK, IC_QK, 64, 64};
+    ic_amx_configure(rows, colsb);
 }
 
 /* One block of a 16-token group, repacked from the tokens' q8_0s rows: the quants as the A tile
@@ -96,7 +86,7 @@ typedef struct {
         _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(acc_[t])),              \
                                       _mm512_set1_ps(xg_->d[t])),                                  \
                         dw_, f##t));
-#define F_STORE(t) f[t] = f##t;
+#define F_STORE(t) _mm512_store_ps(out + 16 * (t), f##t);
 
 /* One block's tile (ACC: 16 tokens x 16 rows, int32) into f0 .. f15, the tokens' float sums:
  * f += acc * dx * dw - 128 * dx * sum(x) * dw, the token scales as broadcasts from the group
@@ -110,22 +100,7 @@ typedef struct {
         FOR_TOKENS(F_TOKEN)                                                                        \
     } while (0)
 
-/* The group's sums into y: rows [lo, hi) of the panel starting at row base (lanes outside
- * masked), stored on the first k chunk, added after. */
-static inline __attribute__((always_inline)) void store_group(float *y, size_t ldy, size_t base,
-                                                              size_t lo, size_t hi, int first,
-                                                              const __m512 f[GROUP]) {
-    const size_t a = lo > base ? lo - base : 0, e = hi - base < 16 ? hi - base : 16;
-    const __mmask16 m = (__mmask16)(((1u << e) - 1) & ~((1u << a) - 1));
-    for (int t = 0; t < GROUP; t++) {
-        float *yt = y + (size_t)t * ldy + base;
-        __m512 v = f[t];
-        if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
-        _mm512_mask_storeu_ps(yt, m, v);
-    }
-}
-
-/* One panel x 16 tokens over blocks [0, kb) of a chunk, into y as store_group: wq/wd the
+/* One panel x 16 tokens over blocks [0, kb) of a chunk, into y (ic_amx_panel_to_y): wq/wd the
  * panel's chunk of quants and scales, x token 0's first block of the chunk (tokens nb blocks
  * apart). The tile unit runs a pair of blocks ahead of the epilogue: each pair's tiles are
  * stored, the next pair's multiplies issued, and only then the stored pair turned into floats,
@@ -160,9 +135,9 @@ static void panel_group(const unsigned char *wq, const uint16_t *wd, const group
         _tile_stored(T_C0, acc[0], 64);
         EPILOGUE(acc[0], x + b, wd + b * IC_PANEL_ROWS);
     }
-    __m512 f[GROUP];
+    float out[GROUP * 16] __attribute__((aligned(64)));
     FOR_TOKENS(F_STORE)
-    store_group(y, ldy, base, lo, hi, first, f);
+    ic_amx_panel_to_y(out, y, ldy, base, lo, hi, first);
 }
 
 /* The chunks: tokens tc (a multiple of GROUP, at most TC_MAX, at most the groups there are) and

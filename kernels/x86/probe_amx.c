@@ -11,20 +11,14 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "amx_util.h"
 #include "ic_probe.h"
 
-/* Palette 1, all eight tiles 16 rows of 64 bytes; through asm with a memory operand, since GCC
- * 12 takes the builtin's pointer as unread and drops the stores that fill the configuration. */
+/* Palette 1, all eight tiles 16 rows of 64 bytes. */
 static void configure(void) {
-    struct {
-        unsigned char palette, start_row, reserved[14];
-        unsigned short colsb[16];
-        unsigned char rows[16];
-    } c;
-    memset(&c, 0, sizeof c);
-    c.palette = 1;
-    for (int i = 0; i < 8; i++) c.colsb[i] = 64, c.rows[i] = 16;
-    __asm__ volatile("ldtilecfg %0" : : "m"(c));
+    static const uint8_t rows[8] = {16, 16, 16, 16, 16, 16, 16, 16};
+    static const uint16_t colsb[8] = {64, 64, 64, 64, 64, 64, 64, 64};
+    ic_amx_configure(rows, colsb);
 }
 
 /* The loop both probes share: A tiles from a, B tiles from b (16 rows of 64 bytes each), the

@@ -150,6 +150,9 @@ static void test_long_paths(void) {
             /* AMX: two whole 16-token tiles and 3 tokens past them (to the VNNI kernel), an odd
              * block count (the last block alone), rows cut inside a panel */
             check(kern, 37, 32 * 45, 35, &rng);
+            /* whole panels of the second row share (rows 32 .. 63 of 23 .. 70) over three k
+             * chunks: the bf16 AMX GEMM loads its accumulators from y and stores them back there */
+            check(kern, 70, 32 * 136, 35, &rng);
             /* the panel GEMMs' k chunks come from L2 (a 1 MiB L2 holds a 14336-column row in
              * one): the smallest L2 ic_cpu_set_caches takes makes several k chunks at k = 4352,
              * each adding into y; past 512 tokens, a second token chunk */

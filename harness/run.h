@@ -129,6 +129,12 @@ int ic_run_model_only(const ic_run_opts *o, ic_accel_class cls);
 struct ic_offload_ops;
 int ic_run_device(ic_run_opts *o, const struct ic_offload_ops *b);
 
+/* The prefill length a run without --prefill measures: `asked` tokens when asked x reps decode
+ * steps of step_s seconds fit in budget_s; else as many as fit, in whole 16-token groups (the
+ * AMX GEMMs' tile: a prompt of 60 would send 12 tokens to the vector kernels), in fours under 16,
+ * 4 at fewest. */
+long ic_run_prefill_fit(long asked, double step_s, int reps, double budget_s);
+
 /* Plan: fills p from o. Returns 0, or an exit code with the message printed. */
 int ic_run_plan_make(const ic_run_opts *o, ic_run_plan *p);
 void ic_run_plan_free(ic_run_plan *p);

@@ -187,6 +187,27 @@ static void kv_not_f16(const char *catalog, const char *path) {
     CHECK(access(path, F_OK) != 0, "and writes no result");
 }
 
+/* Beside the device run: the host run's time budget for a default prefill
+ * (ic_run_prefill_fit), unchanged when it fits, else whole 16-token groups. */
+static void prefill_fit(void) {
+    /* fits: 64 tokens x 5 repetitions x 81 ms = 25.9 s of a 30 s budget */
+    CHECK(ic_run_prefill_fit(64, 0.081, 5, 30.0) == 64, "64 at 81 ms: %ld",
+          ic_run_prefill_fit(64, 0.081, 5, 30.0));
+    /* the bf16 run that came out at 60 tokens (157 ms, 3 repetitions): 63 fit, 48 kept */
+    CHECK(ic_run_prefill_fit(64, 0.157, 3, 30.0) == 48, "64 at 157 ms x 3: %ld",
+          ic_run_prefill_fit(64, 0.157, 3, 30.0));
+    /* under 16 tokens: fours (30 / (0.5 x 5) = 12) */
+    CHECK(ic_run_prefill_fit(64, 0.5, 5, 30.0) == 12, "64 at 0.5 s: %ld",
+          ic_run_prefill_fit(64, 0.5, 5, 30.0));
+    /* 4 at fewest, however slow */
+    CHECK(ic_run_prefill_fit(512, 10.0, 5, 6.0) == 4, "512 at 10 s: %ld",
+          ic_run_prefill_fit(512, 10.0, 5, 6.0));
+    /* nothing to shorten: no prefill, the default marker, a failed timing */
+    CHECK(ic_run_prefill_fit(0, 1.0, 5, 30.0) == 0, "no prefill");
+    CHECK(ic_run_prefill_fit(-1, 1.0, 5, 30.0) == -1, "the default marker");
+    CHECK(ic_run_prefill_fit(64, 0.0, 5, 30.0) == 64, "a step timed at 0");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: test_run_device PLATFORMS_DIR\n");
@@ -195,6 +216,7 @@ int main(int argc, char **argv) {
     char dir[] = "/tmp/ic_run_device_XXXXXX", path[256];
     if (!mkdtemp(dir)) return 1;
     snprintf(path, sizeof path, "%s/failed.json", dir);
+    prefill_fit();
     failing_run(argv[1], path);
     kv_not_f16(argv[1], path);
     snprintf(path, sizeof path, "%s/r.json", dir);

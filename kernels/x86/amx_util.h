@@ -37,4 +37,33 @@ static inline void ic_amx_panel_to_y(const float *src, float *y, size_t ldy, siz
     }
 }
 
+/* The weights the next panel (or panel pair) of a GEMM will read, fetched into L2 while the
+ * current one runs: up to two regions of whole lines, line j of each at the same call, `per`
+ * lines of each at every ic_amx_fetch_next, so that the fetch is spread over the steps of the
+ * current panel instead of the next one's first tile loads waiting on memory. (Region 0's lines
+ * and then region 1's measured 5-10% slower in the bf16 GEMM than the two side by side.) */
+typedef struct {
+    const char *base[2];
+    size_t lines[2], next, per;
+} ic_amx_next;
+
+/* Regions a (a_bytes; NULL: none) and b (b_bytes; NULL: none), spread over `steps` calls. */
+static inline ic_amx_next ic_amx_next_init(const void *a, size_t a_bytes, const void *b,
+                                           size_t b_bytes, size_t steps) {
+    ic_amx_next s = {{(const char *)a, (const char *)b},
+                     {a ? (a_bytes + 63) / 64 : 0, b ? (b_bytes + 63) / 64 : 0},
+                     0,
+                     0};
+    const size_t most = s.lines[0] > s.lines[1] ? s.lines[0] : s.lines[1];
+    s.per = steps ? (most + steps - 1) / steps : most;
+    return s;
+}
+
+static inline void ic_amx_fetch_next(ic_amx_next *s) {
+    for (size_t n = s->per; n > 0; n--, s->next++) {
+        if (s->next < s->lines[0]) _mm_prefetch(s->base[0] + s->next * 64, _MM_HINT_T1);
+        if (s->next < s->lines[1]) _mm_prefetch(s->base[1] + s->next * 64, _MM_HINT_T1);
+    }
+}
+
 #endif

@@ -104,27 +104,12 @@ static inline int whole_panel(size_t base, size_t lo, size_t hi) {
         }                                                                                          \
     } while (0)
 
-/* The next panel pair's chunk, fetched into L2 while the current pair runs: `per` lines of each
- * panel (p1 NULL: no second panel) at every block step, so that it is spread over the pair's
- * group pairs instead of stalling the first of the next pair on memory. */
-typedef struct {
-    const char *p0, *p1;
-    size_t lines, next, per;
-} next_pair;
-
-static inline void fetch_next(next_pair *s) {
-    for (size_t n = s->per; n > 0 && s->next < s->lines; n--, s->next++) {
-        _mm_prefetch(s->p0 + s->next * 64, _MM_HINT_T1);
-        if (s->p1) _mm_prefetch(s->p1 + s->next * 64, _MM_HINT_T1);
-    }
-}
-
 /* np (1 or 2) panels from wq (stride bytes apart) x ng (1 or 2) groups of repacked activations
  * from a (the second group kb tiles on) over kb column blocks, added into y (stored when
  * first). */
 static void tile_block(const unsigned char *wq, size_t stride, const unsigned char *a, size_t kb,
                        int np, int ng, float *y, size_t ldy, size_t base, size_t lo, size_t hi,
-                       int first, next_pair *pf) {
+                       int first, ic_amx_next *pf) {
     float acc[GROUP][16] __attribute__((aligned(64)));
     float *y1 = y + GROUP * ldy;
     const size_t base1 = base + IC_PANEL_ROWS;
@@ -134,7 +119,7 @@ static void tile_block(const unsigned char *wq, size_t stride, const unsigned ch
     if (np == 2 && ng == 2) C_IN(T_C11, y1, base1);
     const unsigned char *a1 = a + kb * TILE_BYTES;
     for (size_t b = 0; b < kb; b++) {
-        if (pf) fetch_next(pf);
+        if (pf) ic_amx_fetch_next(pf);
         _tile_loadd(T_A0, a + b * TILE_BYTES, 64);
         _tile_loadd(T_B0, wq + b * TILE_BYTES, 64);
         _tile_dpbf16ps(T_C00, T_A0, T_B0);
@@ -175,16 +160,17 @@ static int amx_groups(const unsigned char *wb, const unsigned char *x, float *y,
             repack(x, xs, b0, kb, t0, tn, buf);
             for (size_t p = p0; p < p1; p += 2) {
                 const int np = p + 1 < p1 ? 2 : 1;
-                const size_t steps = (tn / GROUP + 1) / 2 * kb, lines = kb * TILE_BYTES / 64;
-                next_pair pf = {
-                    p + 2 < p1 ? (const char *)wb + (p + 2) * stride + b0 * TILE_BYTES : NULL,
-                    p + 3 < p1 ? (const char *)wb + (p + 3) * stride + b0 * TILE_BYTES : NULL,
-                    lines, 0, (lines + steps - 1) / steps};
+                /* the next pair's chunks (none past the range), over this pair's block steps */
+                const size_t chunk = kb * TILE_BYTES;
+                ic_amx_next pf = ic_amx_next_init(
+                    p + 2 < p1 ? wb + (p + 2) * stride + b0 * TILE_BYTES : NULL, chunk,
+                    p + 3 < p1 ? wb + (p + 3) * stride + b0 * TILE_BYTES : NULL, chunk,
+                    (tn / GROUP + 1) / 2 * kb);
                 for (size_t g = 0; g < tn / GROUP; g += 2) {
                     const int ng = g + 1 < tn / GROUP ? 2 : 1;
                     tile_block(wb + p * stride + b0 * TILE_BYTES, stride, buf + g * kb * TILE_BYTES,
                                kb, np, ng, y + (t0 + g * GROUP) * ldy, ldy, p * IC_PANEL_ROWS, r0,
-                               r1, b0 == 0, pf.p0 ? &pf : NULL);
+                               r1, b0 == 0, p + 2 < p1 ? &pf : NULL);
                 }
             }
         }

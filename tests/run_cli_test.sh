@@ -150,6 +150,11 @@ PY
 expect 0 "benchmark_out" -- "$bin" run "${fast[@]}" --context 8 --prefill 0 --benchmark_out="$tmp/gb.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["context"]["infercost_model"].startswith("tiny"); assert any(b["name"].startswith("decode/ctx:8") for b in d["benchmarks"])' "$tmp/gb.json" && ok || bad "benchmark_out JSON"
 
+# Context 0 with no prefill: a KV cache of one position, which the warm-up tokens and the figure
+# share.
+expect 0 "run at context 0" -- "$bin" run "${fast[@]}" --context 0 --prefill 0
+has "$tmp/out" "^tiny +q8_0 +1 +decode +0 +1 " "a decode row at context 0"
+
 # No price: tokens/s only, and how to add one.
 expect 0 "run without price" -- "$bin" run "${fast[@]}" --context 8 --prefill 0
 has "$tmp/out" "no price: .*add --instance TYPE \(catalog price\) or --usd-per-hour X" "how to add a price"

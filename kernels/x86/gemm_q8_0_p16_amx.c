@@ -191,8 +191,8 @@ static int amx_groups(const unsigned char *wb, const ic_block_q8_0s *x, float *y
                 const unsigned char *wq = wb + p * stride + b0 * QBYTES;
                 const uint16_t *wd =
                     (const uint16_t *)(wb + p * stride + nb * QBYTES) + b0 * IC_PANEL_ROWS;
-                /* the next panel's quants and scales of the chunk, over this panel's steps (one
-                 * a loop of panel_group: kb / 4 blocks, rounded up) */
+                /* the next panel's quants and scales of the chunk, over this panel's steps: one
+                 * per turn of panel_group's loop, which takes four blocks */
                 ic_amx_next pf = ic_amx_next_init(
                     p + 1 < p1 ? wq + stride : NULL, kb * QBYTES,
                     p + 1 < p1 ? (const unsigned char *)wd + stride : NULL,

@@ -85,18 +85,18 @@ long ic_run_prefill_fit(long asked, double step_s, int reps, double budget_s) {
     return n < 4 ? 4 : n;
 }
 
-/* Two tokens before the figures, both at position 0 (every cache holds it): the first touches
- * the pages and warms the caches, the second tells how slow these kernels are, and a default
- * prefill is shortened to stay near a time budget (the reference kernels are slow). Timing the
- * first instead counted its page faults: a bf16 run's first token took 157 ms against 81 for the
- * next, and a default prefill of 64 tokens came out at 36. */
+/* A token before the figures, at position 0 (every cache holds it), touches the pages and warms
+ * the caches. Where the prefill is the default, a second one tells how slow these kernels are,
+ * and the prefill is shortened to stay near a time budget (the reference kernels are slow).
+ * Timing the first instead counted its page faults: a bf16 run's first token took 157 ms against
+ * 81 for the next, and a default prefill of 64 tokens came out at 36. */
 static void warm_up(ic_run_plan *p, ic_run_data *d) {
     ic_forward_decode(d->f, 1, 0);
+    ic_run_opts *o = &p->o;
+    if (o->prefill_given || o->prefill <= 4) return; /* nothing to shorten */
     const double t0 = ic_now_s();
     ic_forward_decode(d->f, 1, 0);
     const double t1 = ic_now_s() - t0;
-    ic_run_opts *o = &p->o;
-    if (o->prefill_given) return;
     const long n = ic_run_prefill_fit(o->prefill, t1, o->repetitions, o->quick ? 6.0 : 30.0);
     if (n >= o->prefill) return;
     snprintf(d->prefill_note, sizeof d->prefill_note,

@@ -2,21 +2,23 @@
  * with tile units (Sapphire Rapids and later). Decode (one token) and small batches keep the
  * AVX-512 VNNI panel kernel, which reads the same bytes (gemm_q8_0_p16_avx512vnni.c).
  *
- * The panel layout is already the B operand of a tile multiply: a block of a panel is 8 rows of
- * 64 bytes, row j holding quants 4j .. 4j + 3 of each of the 16 weight rows (K = 32, N = 16).
- * The A operand is 16 tokens' quants of the same block, straight from their q8_0s rows (one tile
- * row per token, nb blocks apart): tdpbsud multiplies the signed activations by the unsigned
- * weights (q + 128) into a 16 tokens x 16 rows tile of int32, with no repack of either side.
+ * The panel layout is nearly the B operand of a tile multiply: a block of a panel is 8 rows of
+ * 64 bytes, row j holding quants 4j .. 4j + 3 of each of the 16 weight rows (K = 32, N = 16),
+ * stored as q + 128 for the VNNI kernels. Each panel's chunk is flipped to signed quants once
+ * (an XOR, amortized over the chunk's token groups), so tdpbssd needs no correction term. The A
+ * operand is 16 tokens' quants of the same block, repacked per chunk into 8 lines in a row.
  *
- * Every block has its own scales, so each block's tile is stored and turned into floats on the
- * vector side: per token, y += (acc * dx + cx) * dw, cx = -128 * dx * sum(x) from the q8_0s
- * block. That epilogue (a convert and two FMAs per 16 results) is the kernel's limit, not the
- * tile unit; two tiles in flight let the tile multiply of block b + 1 run under the epilogue of
- * block b.
+ * Every block has its own scales, so each block's 16 tokens x 16 rows int32 tile is stored and
+ * turned into floats on the vector side: per token, y += acc * (dx * dw). That epilogue (a
+ * convert, a multiply and an FMA per 16 results) and the tile stores are the kernel's limit, not
+ * the tile unit; two tiles in flight let the tile multiply of block b + 1 run under the epilogue
+ * of block b. (The correction -128 * dx * sum(x) * dw of the unsigned weights took a fourth
+ * FMA per 16 results: bench gemm/q8_0/p16_amx/m:4096/k:14336/n:512, two threads, interleaved
+ * runs on a 2-vCPU Sapphire-Rapids-class VM, 1.07-1.14 TOP/s with it, 1.29-1.33 without.)
  *
  * Blocking: a token chunk (up to TC_MAX tokens, 16 at a time) and a k chunk sized so that the
- * chunk's activations and one panel's weights fit in half the L2 that hwloc reports
- * (ic_cpu_l2_bytes). Within a chunk every panel of the range passes once, and each panel's
+ * chunk's activations and one panel's weights (as stored and flipped) fit in half the L2 that hwloc
+ * reports (ic_cpu_l2_bytes). Within a chunk every panel of the range passes once, and each panel's
  * weights stay in L2 while the chunk's token groups go over them; the next panel's chunk is
  * prefetched into L2 meanwhile (ic_amx_fetch_next), so its first group does not wait on memory
  * (bench gemm/q8_0/p16_amx/m:4096/k:14336, two threads, interleaved runs on a 2-vCPU
@@ -40,7 +42,6 @@
 #define QBYTES 512 /* quant bytes of one block of a panel: 8 tile rows of 64 */
 #define GROUP  16  /* tokens per tile */
 #define TC_MAX 256 /* most tokens per chunk */
-#define CORR   128 /* the weights' offset */
 #define T_C0   0   /* accumulator tiles: blocks b, b + 1 (C0, C1) and b + 2, b + 3 (C2, C3) */
 #define T_C1   1
 #define T_C2   2
@@ -63,7 +64,7 @@ static void configure_tiles(void) {
  * broadcasts at fixed offsets. */
 typedef struct {
     int8_t qs[GROUP][IC_QK];
-    float d[GROUP], ds[GROUP];
+    float d[GROUP];
 } group_block;
 
 /* Blocks b and b + 1 into accumulator tiles ca and cb. */
@@ -73,10 +74,10 @@ typedef struct {
         _tile_zero(cb);                                                                            \
         _tile_loadd(T_A0, x[b].qs, IC_QK);                                                         \
         _tile_loadd(T_B0, wq + (b)*QBYTES, 64);                                                    \
-        _tile_dpbsud(ca, T_A0, T_B0);                                                              \
+        _tile_dpbssd(ca, T_A0, T_B0);                                                              \
         _tile_loadd(T_A1, x[(b) + 1].qs, IC_QK);                                                   \
         _tile_loadd(T_B1, wq + ((b) + 1) * QBYTES, 64);                                            \
-        _tile_dpbsud(cb, T_A1, T_B1);                                                              \
+        _tile_dpbssd(cb, T_A1, T_B1);                                                              \
     } while (0)
 
 /* The 16 tokens' float sums live in 16 named registers (an array of them stayed in memory,
@@ -85,11 +86,8 @@ typedef struct {
     X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 #define F_DECLARE(t) __m512 f##t = _mm512_setzero_ps();
 #define F_TOKEN(t)                                                                                 \
-    f##t = _mm512_fmadd_ps(                                                                        \
-        _mm512_set1_ps(xg_->ds[t]), dwc_,                                                          \
-        _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(acc_[t])),              \
-                                      _mm512_set1_ps(xg_->d[t])),                                  \
-                        dw_, f##t));
+    f##t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(acc_[t])),                         \
+                           _mm512_mul_ps(_mm512_set1_ps(xg_->d[t]), dw_), f##t);
 #define F_STORE(t) _mm512_store_ps(out + 16 * (t), f##t);
 
 /* One block's tile (ACC: 16 tokens x 16 rows, int32) into f0 .. f15, the tokens' float sums:
@@ -100,7 +98,6 @@ typedef struct {
         const int32_t(*acc_)[16] = (const int32_t(*)[16])(ACC);                                    \
         const group_block *xg_ = (XG);                                                             \
         const __m512 dw_ = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(WD)));             \
-        const __m512 dwc_ = _mm512_mul_ps(dw_, _mm512_set1_ps(-(float)CORR));                      \
         FOR_TOKENS(F_TOKEN)                                                                        \
     } while (0)
 
@@ -109,9 +106,9 @@ typedef struct {
  * apart). The tile unit runs a pair of blocks ahead of the epilogue: each pair's tiles are
  * stored, the next pair's multiplies issued, and only then the stored pair turned into floats,
  * so the two run side by side (4 accumulator tiles in turn). */
-static void panel_group(const unsigned char *wq, const uint16_t *wd, const group_block *x,
-                        size_t kb, float *y, size_t ldy, size_t base, size_t lo, size_t hi,
-                        int first, ic_amx_next *pf) {
+static void panel_group(const int8_t *wq, const uint16_t *wd, const group_block *x, size_t kb,
+                        float *y, size_t ldy, size_t base, size_t lo, size_t hi, int first,
+                        ic_amx_next *pf) {
     int32_t acc[2][GROUP][16] __attribute__((aligned(64)));
     FOR_TOKENS(F_DECLARE)
     const size_t pairs = kb / 2;
@@ -136,7 +133,7 @@ static void panel_group(const unsigned char *wq, const uint16_t *wd, const group
         _tile_zero(T_C0);
         _tile_loadd(T_A0, x[b].qs, IC_QK);
         _tile_loadd(T_B0, wq + b * QBYTES, 64);
-        _tile_dpbsud(T_C0, T_A0, T_B0);
+        _tile_dpbssd(T_C0, T_A0, T_B0);
         _tile_stored(T_C0, acc[0], 64);
         EPILOGUE(acc[0], x + b, wd + b * IC_PANEL_ROWS);
     }
@@ -146,10 +143,12 @@ static void panel_group(const unsigned char *wq, const uint16_t *wd, const group
 }
 
 /* The chunks: tokens tc (a multiple of GROUP, at most TC_MAX, at most the groups there are) and
- * k blocks kc so that tc tokens' activations and one panel fit in half of L2. */
+ * k blocks kc so that tc tokens' activations and one panel (as stored and as signed) fit in half
+ * of L2. */
 static void chunks(size_t groups, size_t nb, size_t *kc, size_t *tc) {
     *tc = groups * GROUP < TC_MAX ? groups * GROUP : TC_MAX;
-    size_t k = ic_cpu_l2_bytes() / 2 / (QBYTES + 2 * IC_PANEL_ROWS + *tc * sizeof(ic_block_q8_0s));
+    size_t k =
+        ic_cpu_l2_bytes() / 2 / (2 * QBYTES + 2 * IC_PANEL_ROWS + *tc * sizeof(ic_block_q8_0s));
     k = k < 2 ? 2 : k;
     const size_t parts = (nb + k - 1) / k;
     *kc = (nb + parts - 1) / parts;
@@ -166,9 +165,16 @@ static void repack(const ic_block_q8_0s *x, size_t nb, size_t b0, size_t kb, siz
         for (size_t b = 0; b < kb; b++) {
             memcpy(dst[b].qs[i], src[b].qs, IC_QK);
             dst[b].d[i] = src[b].d;
-            dst[b].ds[i] = src[b].ds;
         }
     }
+}
+
+/* A panel's kb blocks of quants as stored (q + 128) into signed ones (q), once per panel and k
+ * chunk for all of the chunk's token groups: tdpbssd then needs no correction term. */
+static void panel_to_signed(const unsigned char *wq, size_t kb, int8_t *out) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    for (size_t i = 0; i < kb * QBYTES; i += 64)
+        _mm512_store_si512(out + i, _mm512_xor_si512(_mm512_loadu_si512(wq + i), flip));
 }
 
 /* The whole groups of tokens: every (k chunk, token chunk) repacked once, then each panel of
@@ -177,9 +183,10 @@ static int amx_groups(const unsigned char *wb, const ic_block_q8_0s *x, float *y
                       size_t stride, size_t nw, size_t ldy, size_t r0, size_t r1) {
     size_t kc, tc;
     chunks(nw / GROUP, nb, &kc, &tc);
-    const size_t bytes = tc / GROUP * kc * sizeof(group_block);
-    group_block *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    const size_t bytes = (tc / GROUP * kc * sizeof(group_block) + 63) / 64 * 64;
+    group_block *buf = aligned_alloc(64, bytes + kc * QBYTES);
     if (buf == NULL) return -1;
+    int8_t *ws = (int8_t *)buf + bytes; /* the current panel's chunk, signed */
     const size_t p0 = r0 / IC_PANEL_ROWS, p1 = (r1 + IC_PANEL_ROWS - 1) / IC_PANEL_ROWS;
     configure_tiles();
     for (size_t b0 = 0; b0 < nb; b0 += kc) {
@@ -197,8 +204,9 @@ static int amx_groups(const unsigned char *wb, const ic_block_q8_0s *x, float *y
                     p + 1 < p1 ? wq + stride : NULL, kb * QBYTES,
                     p + 1 < p1 ? (const unsigned char *)wd + stride : NULL,
                     kb * IC_PANEL_ROWS * sizeof(uint16_t), tn / GROUP * ((kb / 2 + 1) / 2));
+                panel_to_signed(wq, kb, ws);
                 for (size_t g = 0; g < tn / GROUP; g++)
-                    panel_group(wq, wd, buf + g * kb, kb, y + (t0 + g * GROUP) * ldy, ldy,
+                    panel_group(ws, wd, buf + g * kb, kb, y + (t0 + g * GROUP) * ldy, ldy,
                                 p * IC_PANEL_ROWS, r0, r1, b0 == 0, p + 1 < p1 ? &pf : NULL);
             }
         }

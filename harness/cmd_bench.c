@@ -98,8 +98,10 @@ typedef struct bench_item {
     const ic_kernel *kern;     /* ops from the kernel table */
     const ic_probe_loop *loop; /* probes */
     ic_dtype wtype, atype;
-    size_t m, k, n;   /* GEMV/GEMM: rows, reduction, tokens; attention: n = context */
-    const char *skip; /* set when the variant cannot run here: points into skip_buf */
+    size_t m, k, n; /* GEMV/GEMM: rows, reduction, tokens; attention: n = context */
+    /* set when the variant cannot run here, with the reason in skip_buf (a flag, not a pointer
+     * into the item: growing the item array moves items, and such a pointer was left dangling) */
+    int skip;
     char skip_buf[160];
     char name[96];
     argset args;
@@ -653,7 +655,7 @@ static void bench_body(ic_bench_state *st, void *user) {
     bench_item *it = user;
     char err[256];
     if (it->skip) {
-        ic_bench_skip(st, it->skip);
+        ic_bench_skip(st, it->skip_buf);
         return;
     }
     if (prepare_workload(it, err, sizeof err) != 0) {
@@ -709,15 +711,15 @@ static bench_item *new_item(bench_kind kind) {
     return it;
 }
 
-/* "skipped: <variant>: <why>" when a kernel variant cannot run here (ic_kernel_why_unusable),
- * else NULL. */
-static const char *kernel_skip(const ic_kernel *k, bench_item *it) {
+/* 1, with "skipped: <variant>: <why>" in it->skip_buf, when a kernel variant cannot run here
+ * (ic_kernel_why_unusable); else 0. */
+static int kernel_skip(const ic_kernel *k, bench_item *it) {
     ic_level cap;
     char e[256], why[128];
     ic_level_cap(&cap, e, sizeof e);
-    if (ic_kernel_why_unusable(k, ic_cpu()->features, cap, why, sizeof why) == NULL) return NULL;
+    if (ic_kernel_why_unusable(k, ic_cpu()->features, cap, why, sizeof why) == NULL) return 0;
     snprintf(it->skip_buf, sizeof it->skip_buf, "skipped: %s: %s", k->name, why);
-    return it->skip_buf;
+    return 1;
 }
 
 /* Items are collected first and registered in one pass afterwards (register_all), so growing
@@ -727,7 +729,6 @@ static int add(bench_kind kind, const char *name, argset args, bench_item proto)
     if (it == NULL) return -1;
     *it = proto;
     it->kind = kind;
-    if (proto.skip) it->skip = it->skip_buf;
     snprintf(it->name, sizeof it->name, "%s", name);
     it->args = args;
     return 0;
@@ -900,7 +901,7 @@ static int collect_probes(int T) {
             snprintf(p.skip_buf, sizeof p.skip_buf,
                      "skipped: probe %s needs CPU features this host lacks (%s)", loops[i].name,
                      loops[i].isa);
-            p.skip = p.skip_buf;
+            p.skip = 1;
         }
         argset a = {0};
         arg_add(&a, "threads", T);

@@ -165,6 +165,20 @@ for b in d["benchmarks"]:
         want = r"^skipped: rmsnorm_%s: above the IC_ISA cap ref(; missing .*)?$" % isa
         assert re.match(want, b["error_message"]), b["error_message"]
 PY
+# The same for the first figures collected (GEMV): items collected after them grow the item
+# array past its first allocation, which once left their reasons pointing into freed memory
+# ("skipped:q").
+expect 0 "isa cap skips GEMVs" -- env IC_ISA=ref "$bin" bench "--benchmark_filter=^gemv/q8_0/[a-z0-9_]+/m:4096/k:4096/" --benchmark_format=json $tiny
+python3 - "$tmp/out" <<'PY' && ok || bad "GEMV skip messages under IC_ISA=ref"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+skipped = [b for b in d["benchmarks"] if b.get("error_occurred")]
+assert skipped, "no GEMV variant above ref was skipped"
+for b in skipped:
+    isa = b["name"].split("/")[2]
+    want = r"^skipped: gemv_q8_0_%s: above the IC_ISA cap ref(; missing .*)?$" % isa
+    assert re.match(want, b["error_message"]), b["error_message"]
+PY
 
 echo "bench_cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

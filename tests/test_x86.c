@@ -198,6 +198,8 @@ static void test_caps(void) {
         {IC_LVL_AVX512BF16, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI, "gemm_q8_0_p16_avx512vnni"},
         {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q8_0, IC_F_AVX512VNNI | IC_F_AMX_TILE | IC_F_AMX_INT8,
          "gemm_q8_0_p16_amx"},
+        {IC_LVL_AMX, IC_OP_GEMM, IC_DT_Q4_0, IC_F_AVX512VNNI | IC_F_AMX_TILE | IC_F_AMX_INT8,
+         "gemm_q4_0_p16_amx"},
         {IC_LVL_AVX512BF16, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16, "gemm_bf16_p16_avx512bf16"},
         {IC_LVL_AMX, IC_OP_GEMM, IC_DT_BF16, IC_F_AVX512BF16 | IC_F_AMX_TILE | IC_F_AMX_BF16,
          "gemm_bf16_p16_amx"},

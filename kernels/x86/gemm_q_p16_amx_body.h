@@ -106,8 +106,8 @@ typedef struct {
 #define F_STORE(t) _mm512_store_ps(out + 16 * (t), f##t);
 
 /* One block's tile (ACC: 16 tokens x 16 rows, int32) into f0 .. f15, the tokens' float sums:
- * f += acc * dx * dw - 128 * dx * sum(x) * dw, the token scales as broadcasts from the group
- * block XG, the row scales from WD. */
+ * f += acc * (dx * dw), the token scales dx as broadcasts from the group block XG, the row
+ * scales dw from WD. */
 #define EPILOGUE(ACC, XG, WD)                                                                      \
     do {                                                                                           \
         const int32_t(*acc_)[16] = (const int32_t(*)[16])(ACC);                                    \
@@ -116,11 +116,11 @@ typedef struct {
         FOR_TOKENS(F_TOKEN)                                                                        \
     } while (0)
 
-/* One panel x 16 tokens over blocks [0, kb) of a chunk, into y (ic_amx_panel_to_y): wq/wd the
- * panel's chunk of quants and scales, x token 0's first block of the chunk (tokens nb blocks
- * apart). The tile unit runs a pair of blocks ahead of the epilogue: each pair's tiles are
- * stored, the next pair's multiplies issued, and only then the stored pair turned into floats,
- * so the two run side by side (4 accumulator tiles in turn). */
+/* One panel x 16 tokens over blocks [0, kb) of a chunk, into y (ic_amx_panel_to_y): wq the
+ * panel's chunk of signed quants (panel_to_signed), wd its scales, x the group's repacked blocks
+ * of the chunk (repack). The tile unit runs a pair of blocks ahead of the epilogue: each pair's
+ * tiles are stored, the next pair's multiplies issued, and only then the stored pair turned into
+ * floats, so the two run side by side (4 accumulator tiles in turn). */
 static void panel_group(const int8_t *wq, const uint16_t *wd, const group_block *x, size_t kb,
                         float *y, size_t ldy, size_t base, size_t lo, size_t hi, int first,
                         ic_amx_next *pf) {

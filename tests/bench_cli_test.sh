@@ -152,33 +152,31 @@ expect 0 "isa cap leaves probes" -- env IC_ISA=ref "$bin" bench --benchmark_filt
 hasnt "$tmp/out" '"error_message": "skipped: probe' "probes not capped"
 has "$tmp/out" '"name": "probe/peak_f32/fma_f32_ref/' "ref probe runs too"
 
-# A variant that cannot run here is skipped with the reason `infercost list` gives.
-expect 0 "isa cap skips kernels" -- env IC_ISA=ref "$bin" bench "--benchmark_filter=^rmsnorm/" --benchmark_format=json $tiny
-python3 - "$tmp/out" <<'PY' && ok || bad "skip messages under IC_ISA=ref"
+# A variant that cannot run here is skipped with the reason `infercost list` gives: under
+# IC_ISA=ref, every figure of FILTER whose variant (field ISA_FIELD of the name) is not ref says
+# "skipped: KERNEL_<variant>: above the IC_ISA cap ref", and the ref one runs.
+skips_under_ref() { # LABEL FILTER KERNEL ISA_FIELD
+  expect 0 "isa cap skips $1" -- env IC_ISA=ref "$bin" bench "--benchmark_filter=$2" --benchmark_format=json $tiny
+  python3 - "$tmp/out" "$3" "$4" <<'PY' && ok || bad "$1 skip messages under IC_ISA=ref"
 import json, re, sys
 d = json.load(open(sys.argv[1]))
+kernel, field = sys.argv[2], int(sys.argv[3])
+skipped = 0
 for b in d["benchmarks"]:
-    isa = b["name"].split("/")[1]
+    isa = b["name"].split("/")[field]
     if isa == "ref":
         assert not b.get("error_occurred"), b
     else:
-        want = r"^skipped: rmsnorm_%s: above the IC_ISA cap ref(; missing .*)?$" % isa
+        want = r"^skipped: %s_%s: above the IC_ISA cap ref(; missing .*)?$" % (kernel, isa)
         assert re.match(want, b["error_message"]), b["error_message"]
+        skipped += 1
+assert skipped, "no variant above ref was skipped"
 PY
-# The same for the first figures collected (GEMV): items collected after them grow the item
-# array past its first allocation, which once left their reasons pointing into freed memory
-# ("skipped:q").
-expect 0 "isa cap skips GEMVs" -- env IC_ISA=ref "$bin" bench "--benchmark_filter=^gemv/q8_0/[a-z0-9_]+/m:4096/k:4096/" --benchmark_format=json $tiny
-python3 - "$tmp/out" <<'PY' && ok || bad "GEMV skip messages under IC_ISA=ref"
-import json, re, sys
-d = json.load(open(sys.argv[1]))
-skipped = [b for b in d["benchmarks"] if b.get("error_occurred")]
-assert skipped, "no GEMV variant above ref was skipped"
-for b in skipped:
-    isa = b["name"].split("/")[2]
-    want = r"^skipped: gemv_q8_0_%s: above the IC_ISA cap ref(; missing .*)?$" % isa
-    assert re.match(want, b["error_message"]), b["error_message"]
-PY
+}
+skips_under_ref rmsnorm "^rmsnorm/" rmsnorm 1
+# The first figures collected (GEMV) too: items collected after them grow the item array past
+# its first allocation, which once left their reasons pointing into freed memory ("skipped:q").
+skips_under_ref "GEMV q8_0" "^gemv/q8_0/[a-z0-9_]+/m:4096/k:4096/" gemv_q8_0 2
 
 echo "bench_cli_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The fuzzing job: builds the libFuzzer targets of tests/fuzz/ with clang (build-fuzz/), the
 # parsers (the harness and the targets) under coverage, ASan and UBSan and the kernels
-# uninstrumented (CMakeLists.txt says why), replays every input under tests/fuzz/regressions/<target>/, then runs each target
-# for IC_FUZZ_SECONDS (default 10) from its seed corpus tests/fuzz/corpus/<target>/. A crash fails
-# the job and names the reproducer; the corpus grown by a run stays in build-fuzz/ (never committed).
+# uninstrumented (CMakeLists.txt says why). Replays every input under
+# tests/fuzz/regressions/<target>/, then runs each target for IC_FUZZ_SECONDS (default 10) from its
+# seed corpus tests/fuzz/corpus/<target>/. A crash fails the job and names the reproducer; the
+# corpus grown by a run stays in build-fuzz/ (never committed).
 # Usage: bash ci/fuzz.sh [TARGET...]   (default: every target)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -21,9 +21,8 @@
  * - v is walked once per KV head and 64 output dims, the weights of every head of the group
  *   applied to each loaded vector, the sums in registers across the tile;
  * - whole vectors are loaded unmasked (see load16);
- * - a software prefetch stream runs PREFETCH_BYTES ahead of the key reads, each position's key
- *   row and then its value row (pf_stream): the value loop walks the tile's rows once per KV
- *   head, so a stream in its order would reach most of a tile's value lines late.
+ * - a software prefetch stream (attention_prefetch.h) runs ahead of the key reads, each
+ *   position's key row and then its value row.
  * head_dim need not be a multiple of 16: a masked tail. Loops over a group's heads are unrolled
  * on a constant count (FOR_GROUP_SIZES), so the accumulators stay in registers. */
 #ifndef __AVX512F__
@@ -35,6 +34,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "attention_prefetch.h"
 #include "ops_avx512.h"
 
 /* Query heads scored at once (16 accumulators at 4 positions each). */
@@ -62,43 +62,6 @@ static inline __m512 kv16(__mmask16 t, const unsigned char *row, size_t e) {
  * vector is whole and the mask tests compile away. */
 #define LD(t, p)       (FULL ? _mm512_loadu_ps(p) : load16((t), (p)))
 #define KLD(t, row, e) (FULL ? kv_load((row), (e)) : kv16((t), (row), (e)))
-
-/* How far the prefetch runs ahead of the reads, in bytes (8 and 32 KiB measured no better on
- * Zen 5; 32 KiB, and prefetcht1, no better on the Sapphire-Rapids-class VM either). */
-#define PREFETCH_BYTES 16384
-
-/* A prefetch stream over the lines the kernel reads, row by row: position p's key lines and
- * then its value lines (`lines` lines each: the range's KV heads). The kernel advances it by
- * both rows' lines as it scores a position, so that a tile's values are in cache before the
- * value loop walks them, head by head, down the tile; it stays PREFETCH_BYTES ahead. */
-typedef struct {
-    const char *k, *v;    /* the range's part of position 0's key and value rows */
-    size_t st, lines, np; /* bytes between rows, lines a row, positions */
-    size_t p, line;       /* the next line: position, line in [0, 2 lines) (the value row's
-                           * from lines on) */
-} pf_stream;
-
-static inline void pf_advance(pf_stream *s, size_t n) {
-    while (n > 0 && s->p < s->np) {
-        const size_t end = 2 * s->lines - s->line < n ? 2 * s->lines : s->line + n;
-        n -= end - s->line;
-        for (size_t l = s->line; l < end; l++) {
-            const char *r = l < s->lines ? s->k + s->p * s->st + l * 64
-                                         : s->v + s->p * s->st + (l - s->lines) * 64;
-            _mm_prefetch(r, _MM_HINT_T0);
-        }
-        s->line = end;
-        if (end < 2 * s->lines) break;
-        s->line = 0;
-        s->p++;
-    }
-}
-
-/* Advances the stream toward line `goal` (counted from its start), by at most `most` lines. */
-static inline void pf_toward(pf_stream *s, size_t goal, size_t most) {
-    const size_t at = s->p * 2 * s->lines + s->line;
-    if (goal > at) pf_advance(s, goal - at < most ? goal - at : most);
-}
 
 /* Scaled scores of HN heads (q rows qh, head_dim d apart) against positions [0, np) of one KV
  * head's keys (rows from k, rb bytes apart, the head at element e0), into sc[i * TILE + p]: four
@@ -291,13 +254,9 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    /* The part of a row the range reads: its KV heads' values, contiguous. */
+    /* the range's KV heads, whose part of each row the prefetch stream takes */
     const size_t g0 = head_begin / group, g1 = (head_end - 1) / group + 1;
-    const size_t lines = (ic_row_bytes(KV_TYPE, (g1 - g0) * d) + 63) / 64;
-    const size_t skip = g0 ? ic_row_bytes(KV_TYPE, g0 * d) : 0;
-    pf_stream pf = {(const char *)kc + skip, (const char *)vc + skip, rb, lines, np, 0, 0};
-    pf_advance(&pf, PREFETCH_BYTES / 64);
-    const size_t share = 8 * ((ic_row_bytes(KV_TYPE, d) + 63) / 64);
+    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, g0, g1, d);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         /* scores: four positions at a time, across all the range's KV heads, so the keys are
@@ -305,14 +264,11 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
         for (size_t pp = 0; pp < n; pp += 4) {
             const size_t n4 = n - pp < 4 ? n - pp : 4;
             const unsigned char *kt = kc + (p + pp) * rb;
-            /* the stream's goal: PREFETCH_BYTES past the step's key and value rows, reached a
-             * share at a time (4 positions of one KV head's lines) as its chunks are scored */
-            const size_t goal = 2 * (p + pp + n4) * lines + PREFETCH_BYTES / 64;
             for (size_t h = head_begin; h < head_end;) {
                 const size_t he = chunk_end(h, head_end, group), hn = he - h;
                 const size_t e0 = (h / group) * d;
                 float *sch = sc + (h - head_begin) * TILE + pp;
-                pf_toward(&pf, goal, share);
+                ic_attn_pf_step(&pf, p + pp, n4);
 #define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, rb, e0, d, n4, scale, sch)
                 FOR_GROUP_SIZES(SCORES)
 #undef SCORES

@@ -6,10 +6,12 @@
  * value loop walks them. An earlier stream went through the values row by row at the pace of
  * that walk, and so reached a third of a tile's value lines after the loop had read them.
  *
- * llama-3.2-1b q8_0, f16 KV, AVX-512, `infercost run --prefill 0`, 2-vCPU Sapphire-Rapids-class
- * VM: decode at ctx 32768 went from 9.2-9.5 to 11.3-12.2 tok/s, at ctx 4096 from 19.0-19.7 to
- * 20.0-20.8. PREFETCH_BYTES of 32 KiB, and prefetcht1, measured no better; 8 and 32 KiB no better
- * on Zen 5 with the earlier stream. */
+ * llama-3.2-1b q8_0, f16 KV, `infercost run --prefill 0`, 2-vCPU Sapphire-Rapids-class VM:
+ * decode at ctx 32768 went from 9.2-9.5 to 11.3-12.2 tok/s with AVX-512 and from 7.4 to 10.3-10.4
+ * under IC_ISA=avx2 (no prefetch before); at ctx 4096 from 19.0-19.7 to 20.0-20.8 and from
+ * 18.9-19.2 to 21.2-21.3. A distance of 32 KiB, and prefetcht1, measured no better; 8 and 32 KiB
+ * no better on Zen 5 with the earlier stream. Two tighter loops in ic_attn_pf_advance (a fifth
+ * fewer instructions) ran 10% slower at ctx 32768. */
 #ifndef IC_X86_ATTENTION_PREFETCH_H
 #define IC_X86_ATTENTION_PREFETCH_H
 

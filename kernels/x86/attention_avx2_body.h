@@ -268,8 +268,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, head_begin / group,
-                                     (head_end - 1) / group + 1, d);
+    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, head_begin, head_end, group, d);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         for (size_t pp = 0; pp < n; pp += 4) {

@@ -254,9 +254,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    /* the range's KV heads, whose part of each row the prefetch stream takes */
-    const size_t g0 = head_begin / group, g1 = (head_end - 1) / group + 1;
-    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, g0, g1, d);
+    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, head_begin, head_end, group, d);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         /* scores: four positions at a time, across all the range's KV heads, so the keys are

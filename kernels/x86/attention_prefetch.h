@@ -49,9 +49,12 @@ static inline void ic_attn_pf_advance(ic_attn_pf *s, size_t n) {
 }
 
 /* The stream over positions [0, np) of caches kc and vc (rows rb bytes apart) for the KV heads
- * [g0, g1) of head_dim d in type kv, started IC_ATTN_PREFETCH_BYTES ahead. */
+ * that query heads [head_begin, head_end) read (group query heads a KV head, head_dim d, type
+ * kv), started IC_ATTN_PREFETCH_BYTES ahead. */
 static inline ic_attn_pf ic_attn_pf_start(ic_dtype kv, const void *kc, const void *vc, size_t rb,
-                                          size_t np, size_t g0, size_t g1, size_t d) {
+                                          size_t np, size_t head_begin, size_t head_end,
+                                          size_t group, size_t d) {
+    const size_t g0 = head_begin / group, g1 = (head_end - 1) / group + 1;
     const size_t skip = g0 ? ic_row_bytes(kv, g0 * d) : 0;
     ic_attn_pf s = {(const char *)kc + skip,
                     (const char *)vc + skip,

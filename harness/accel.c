@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fail.h"
+#include "roofline.h"
 
 /* ---- the defaults and their sources ---- */
 
@@ -187,9 +188,13 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
     e->decode_compute_bound = t_flop > t_mem;
     e->decode_tok_s = e->replicas * (double)batch / (t_flop > t_mem ? t_flop : t_mem);
     if (prompt == 0) prompt = 1;
-    double flop_per_prompt_token = ic_model_prefill_flop(m, prompt) / (double)prompt;
-    e->prefill_tok_s =
-        e->replicas * devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff / flop_per_prompt_token;
+    /* a prompt reads the weights once (ic_roof_step_weight_bytes), as a decode step does */
+    double p_flop =
+        ic_model_prefill_flop(m, prompt) / (devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff);
+    double p_mem = ic_roof_step_weight_bytes(m, (long)prompt) /
+                   (devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff);
+    e->prefill_compute_bound = p_flop >= p_mem;
+    e->prefill_tok_s = e->replicas * (double)prompt / (p_flop > p_mem ? p_flop : p_mem);
     e->status = IC_ACCEL_OK;
 }
 

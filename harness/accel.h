@@ -11,8 +11,12 @@
  *              of bytes / (t x the device's HBM bandwidth x decode efficiency x scaling) and
  *              FLOP / (t x peak bf16 x prefill efficiency x scaling); tok/s = replicas x batch /
  *              step time.
- *   prefill    compute-bound: tok/s = replicas x t x scaling x peak bf16 x prefill efficiency /
- *              FLOP per prompt token.
+ *   prefill    a prompt reads the weights once, as a decode step does: its time is the larger of
+ *              the prompt's FLOP / (t x peak bf16 x prefill efficiency x scaling) and its weight
+ *              bytes / (t x HBM bandwidth x decode efficiency x scaling); tok/s = replicas x
+ *              prompt / time. Short prompts are memory-bound: llama-3.1-8b bf16, 64 tokens on one
+ *              H100 at the default efficiencies, 7.5 ms for the read against 2.3 ms for the
+ *              FLOP. (Before 2026-12-07 the FLOP alone set it.)
  *
  * Efficiencies are per device class (cuda, neuron), default to the published figures below (each
  * with its source), and can be set by the user; never the CPU's measured efficiency. */
@@ -63,7 +67,8 @@ typedef struct ic_accel_estimate {
     double decode_tok_s;         /* the instance, all replicas */
     int decode_compute_bound;
     double prefill_tok_s; /* the instance, all replicas */
-    char placement[96];   /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
+    int prefill_compute_bound;
+    char placement[96]; /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
 } ic_accel_estimate;
 
 /* getopt_long values and entries of the options every command that models accelerators takes. */

@@ -233,7 +233,7 @@ static json_t *roofline_json(const ic_measurement *m) {
                          m->bound_note[0] ? m->bound_note : "unavailable: no measured ceiling");
     json_t *rf = json_pack("{s:f, s:f, s:s, s:s}", "bound_tok_per_s", m->bound_tok_per_s,
                            "efficiency", m->efficiency, "limit", m->limit, "provenance", "modeled");
-    if (m->kind != IC_MEAS_PREFILL && m->read_bw_gbs > 0) {
+    if (m->read_bw_gbs > 0) {
         json_object_set_new(rf, "read_bw_gbs", json_real(m->read_bw_gbs));
         json_object_set_new(rf, "read_bw_source", json_string(m->read_bw_source));
         if (m->n_paired > 0)

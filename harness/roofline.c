@@ -3,33 +3,36 @@
 
 #include <math.h>
 
+double ic_roof_step_weight_bytes(const ic_model *m, long n) {
+    double bytes = (double)ic_model_weight_bytes_per_token(m);
+    if (m->n_expert && n > 1) {
+        double used = (double)n * m->n_expert_used;
+        if (used > m->n_expert) used = m->n_expert;
+        bytes += m->n_layer * (used - m->n_expert_used) * (double)ic_model_expert_bytes(m);
+    }
+    return bytes;
+}
+
 ic_roof ic_roofline(const ic_model *m, ic_dtype kv_type, ic_meas_kind kind, long context,
                     long batch, double read_gbs, double peak_gops) {
     ic_roof r = {0};
-    const double n = batch > 0 ? (double)batch : 1.0;
-    const double weights = (double)ic_model_weight_bytes_per_token(m);
+    const long n = batch > 0 ? batch : 1;
     if (kind == IC_MEAS_PREFILL) {
-        r.flop_per_token = ic_model_prefill_flop(m, (uint64_t)n) / n;
-        r.bytes_per_token = weights / n;
-        r.bound_tok_per_s = peak_gops > 0 ? peak_gops * 1e9 / r.flop_per_token : 0;
-        r.limit = "compute";
-        return r;
+        r.flop_per_token = ic_model_prefill_flop(m, (uint64_t)n) / (double)n;
+        r.bytes_per_token = ic_roof_step_weight_bytes(m, n) / (double)n;
+    } else {
+        const long seqs = kind == IC_MEAS_BATCH_DECODE ? n : 1;
+        const double kv = (double)ic_model_kv_bytes(m, kv_type, (uint64_t)context + 1);
+        r.bytes_per_token = (ic_roof_step_weight_bytes(m, seqs) + (double)seqs * kv) / (double)seqs;
+        r.flop_per_token = ic_model_flop_per_token(m, (uint64_t)context);
     }
-    const double seqs = kind == IC_MEAS_BATCH_DECODE ? n : 1.0;
-    double wbytes = weights;
-    if (m->n_expert && kind == IC_MEAS_BATCH_DECODE) {
-        double used = seqs * m->n_expert_used;
-        if (used > m->n_expert) used = m->n_expert;
-        wbytes += m->n_layer * (used - m->n_expert_used) * (double)ic_model_expert_bytes(m);
-    }
-    const double kv = (double)ic_model_kv_bytes(m, kv_type, (uint64_t)context + 1);
-    r.bytes_per_token = (wbytes + seqs * kv) / seqs;
-    r.flop_per_token = ic_model_flop_per_token(m, (uint64_t)context);
     const double mem = read_gbs > 0 ? read_gbs * 1e9 / r.bytes_per_token : 0;
     const double cmp = peak_gops > 0 ? peak_gops * 1e9 / r.flop_per_token : 0;
     r.bound_tok_per_s = mem;
     r.limit = "memory";
-    if (kind == IC_MEAS_BATCH_DECODE && cmp > 0 && (mem == 0 || cmp < mem)) {
+    /* the lower of the two; without a read bandwidth a single-sequence decode has no bound (its
+     * compute bound alone would be one it is nowhere near) */
+    if (cmp > 0 && (mem > 0 ? cmp < mem : kind != IC_MEAS_DECODE)) {
         r.bound_tok_per_s = cmp;
         r.limit = "compute";
     }

@@ -62,22 +62,20 @@ static void fill_env(const ic_run_plan *p, ic_result *r) {
 
 /* The decode figures' bound uses the best read this run saw: the standalone probe or a pass
  * beside the repetitions, whichever was higher, so a machine that got faster after the probe
- * does not show more than 100%. */
+ * does not show more than 100%. Prefill (no passes beside it) uses the probe: a prompt reads the
+ * weights once, so a short one can be bound by the read (roofline.h). */
 static void fill_bound(const ic_run_data *d, const ic_run_meas *x, const ic_model *m, ic_dtype kv,
                        ic_measurement *e) {
     double probe = d->read_bw.available ? d->read_bw.value : 0;
     double peak = d->peak.available ? d->peak.value : 0;
     e->n_paired = timed_passes(x, e->paired_read_gbs);
-    double read = probe;
-    if (e->kind != IC_MEAS_PREFILL) {
-        double best = best_of(e->paired_read_gbs, e->n_paired);
-        read = best > probe ? best : probe;
-        e->read_bw_gbs = read;
-        snprintf(e->read_bw_source, sizeof e->read_bw_source, "%s",
-                 e->n_paired ? "the best of the standalone probe and the read passes beside the "
-                               "repetitions"
-                             : "standalone probe (probes.read_bw_gbs)");
-    }
+    const double best = best_of(e->paired_read_gbs, e->n_paired);
+    const double read = best > probe ? best : probe;
+    e->read_bw_gbs = read;
+    snprintf(e->read_bw_source, sizeof e->read_bw_source, "%s",
+             e->n_paired ? "the best of the standalone probe and the read passes beside the "
+                           "repetitions"
+                         : "standalone probe (probes.read_bw_gbs)");
     ic_roof roof = ic_roofline(m, kv, e->kind, e->context, e->batch, read, peak);
     e->bytes_per_token = roof.bytes_per_token;
     e->flop_per_token = roof.flop_per_token;

@@ -23,6 +23,7 @@
 #include "gbench.h"
 #include "ic_offload.h"
 #include "report.h"
+#include "roofline.h"
 #include "run.h"
 
 #define DEV_MAX_FIG (IC_RUN_MAX_LIST * IC_RUN_MAX_LIST + IC_RUN_MAX_LIST)
@@ -229,12 +230,6 @@ static int measure(dev_run *d) {
 
 /* ---- analyze ---- */
 
-/* Bytes one decode step reads: the weights once, and each sequence's f16 KV cache. */
-static double step_bytes(const ic_model *m, size_t context, size_t batch) {
-    return (double)ic_model_weight_bytes_per_token(m) +
-           (double)batch * ic_accel_kv_bytes(m, context);
-}
-
 static void fill_measurement(const dev_run *d, const dev_fig *f, ic_measurement *x) {
     const ic_model *m = &d->m;
     double step_s = f->median_ns * 1e-9;
@@ -249,18 +244,15 @@ static void fill_measurement(const dev_run *d, const dev_fig *f, ic_measurement 
     x->n_samples = f->n_samples;
     for (int i = 0; i < f->n_samples; i++) x->samples_ms[i] = f->samples_ns[i] * 1e-6;
     x->usd_per_mtok = NAN;
-    if (f->kind == IC_MEAS_PREFILL) {
-        x->flop_per_token = ic_model_prefill_flop(m, f->batch) / (double)f->batch;
-        x->bound_tok_per_s = d->peak_tflops * 1e12 / x->flop_per_token;
-        snprintf(x->limit, sizeof x->limit, "compute");
-    } else {
-        x->bytes_per_token = step_bytes(m, f->context, f->batch) / (double)f->batch;
-        x->flop_per_token = ic_model_flop_per_token(m, f->context);
-        x->read_bw_gbs = d->read_gbs;
-        snprintf(x->read_bw_source, sizeof x->read_bw_source, "device read probe (%s)", d->b->name);
-        x->bound_tok_per_s = d->read_gbs * 1e9 / x->bytes_per_token;
-        snprintf(x->limit, sizeof x->limit, "memory");
-    }
+    /* the device's ceilings through the one roofline; its KV cache is f16 */
+    const ic_roof roof = ic_roofline(m, IC_DT_F16, f->kind, (long)f->context, (long)f->batch,
+                                     d->read_gbs, d->peak_tflops * 1e3);
+    x->bytes_per_token = roof.bytes_per_token;
+    x->flop_per_token = roof.flop_per_token;
+    x->bound_tok_per_s = roof.bound_tok_per_s;
+    snprintf(x->limit, sizeof x->limit, "%s", roof.limit);
+    x->read_bw_gbs = d->read_gbs;
+    snprintf(x->read_bw_source, sizeof x->read_bw_source, "device read probe (%s)", d->b->name);
     x->have_bound = x->bound_tok_per_s > 0;
     x->efficiency = x->have_bound ? x->tok_per_s / x->bound_tok_per_s : 0;
 }
@@ -272,7 +264,7 @@ static int analyze(const dev_run *d, ic_result *r) {
     snprintf(r->bind, sizeof r->bind, "none");
     ic_host_identify(&r->host);
     r->model = d->m;
-    r->kv_dtype = IC_DT_F16; /* the device's cache (step_bytes counts it so) */
+    r->kv_dtype = IC_DT_F16; /* the device's cache (fill_measurement counts it so) */
     r->n_layer_run = d->m.n_layer;
     r->weight_bytes_per_token = (double)ic_model_weight_bytes_per_token(&d->m);
     r->flop_per_token = ic_model_flop_per_token(&d->m, 0);

@@ -148,9 +148,10 @@ static void print_assumptions(const ic_run_opts *o, ic_accel_class cls, const ch
 
 static void print_table(const mo_set *s, ic_format fmt) {
     static const char *const heads[] = {
-        "instance",      "chip",  "devices",      "placement",   "context", "batch", "decode tok/s",
-        "prefill tok/s", "usd/h", "usd/Mtok out", "usd/Mtok in", "bound",   "how",   "price date"};
-    ic_table *t = ic_table_new(14, heads, "llrlrrrrrrrlll");
+        "instance",    "chip",         "devices",       "placement", "context",
+        "batch",       "decode tok/s", "prefill tok/s", "usd/h",     "usd/Mtok out",
+        "usd/Mtok in", "decode bound", "prefill bound", "how",       "price date"};
+    ic_table *t = ic_table_new(15, heads, "llrlrrrrrrrllll");
     for (size_t i = 0; t && i < s->n; i++) {
         const mo_row *r = &s->rows[i];
         char dev[16], ctx[24], bat[24], dec[32], pre[32], uph[32], out[32], in[32];
@@ -162,11 +163,21 @@ static void print_table(const mo_set *s, ic_format fmt) {
         snprintf(uph, sizeof uph, "%.4f", r->price.usd_per_hour);
         snprintf(out, sizeof out, "%.4f", r->usd_per_mtok_out);
         snprintf(in, sizeof in, "%.4f", r->usd_per_mtok_in);
-        const char *cells[] = {
-            r->ii->type, r->ch->name,  dev, r->e.placement,
-            ctx,         bat,          dec, pre,
-            uph,         out,          in,  r->e.decode_compute_bound ? "compute" : "memory",
-            "modeled",   r->price.date};
+        const char *cells[] = {r->ii->type,
+                               r->ch->name,
+                               dev,
+                               r->e.placement,
+                               ctx,
+                               bat,
+                               dec,
+                               pre,
+                               uph,
+                               out,
+                               in,
+                               r->e.decode_compute_bound ? "compute" : "memory",
+                               r->e.prefill_compute_bound ? "compute" : "memory",
+                               "modeled",
+                               r->price.date};
         ic_table_add(t, cells);
     }
     if (t) ic_table_print(t, fmt, stdout);
@@ -180,14 +191,15 @@ static json_t *rows_json(const ic_run_opts *o, const ic_model *m, ic_accel_class
         const mo_row *r = &s->rows[i];
         json_array_append_new(
             rows,
-            json_pack("{s:s, s:s, s:i, s:i, s:i, s:f, s:s, s:I, s:I, s:f, s:f, s:s, s:f, s:s, "
-                      "s:s, s:o, s:o, s:s}",
+            json_pack("{s:s, s:s, s:i, s:i, s:i, s:f, s:s, s:I, s:I, s:f, s:f, s:s, s:s, s:f, "
+                      "s:s, s:s, s:o, s:o, s:s}",
                       "instance", r->ii->type, "chip", r->ch->name, "devices", r->e.devices,
                       "tensor_parallel", r->e.tp, "replicas", r->e.replicas, "scaling",
                       r->e.scaling, "placement", r->e.placement, "context", (json_int_t)r->context,
                       "batch", (json_int_t)r->batch, "decode_tok_per_s", r->e.decode_tok_s,
                       "prefill_tok_per_s", r->e.prefill_tok_s, "decode_bound",
-                      r->e.decode_compute_bound ? "compute" : "memory", "usd_per_hour",
+                      r->e.decode_compute_bound ? "compute" : "memory", "prefill_bound",
+                      r->e.prefill_compute_bound ? "compute" : "memory", "usd_per_hour",
                       r->price.usd_per_hour, "price_source", r->price.source, "price_date",
                       r->price.date, "usd_per_mtok_out", ic_json_number(r->usd_per_mtok_out),
                       "usd_per_mtok_in", ic_json_number(r->usd_per_mtok_in), "provenance",

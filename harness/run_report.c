@@ -286,9 +286,9 @@ static void print_notes(const ic_run_plan *p, const ic_run_data *d, const ic_res
          "ctx, in its type (%s)",
          ic_dtype_name(r->kv_dtype));
     line(l,
-         "bound: modeled = measured read bandwidth / GB/tok for decode, measured peak %s / FLOP "
-         "per token for prefill%s",
-         d->peak_kind, p->o.n_batches ? " (batch decode: the lower of the two)" : "");
+         "bound: modeled = measured read bandwidth / GB/tok for decode; for prefill%s the lower "
+         "of that and measured peak %s / FLOP per token (limit: which)",
+         p->o.n_batches ? " and batch decode" : "", d->peak_kind);
     print_pairs(d, r, l);
     if (p->o.blas || p->blas_note[0])
         line(l,

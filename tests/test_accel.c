@@ -32,7 +32,10 @@ static int rel_near(double got, double want, double rel) {
  *   inf2.xlarge: one 32 GiB chip cannot hold 131 GiB: does not fit.
  * inf2.xlarge, llama-3.1-8b, batch 1: 880.5e9 x 0.35 / 15,027,167,232 = 20.508 tok/s; batch 64:
  *   64 / ((15,010,390,016 + 64 x 16,777,216) / (880.5e9 x 0.35)) = 1226.25 tok/s.
- * Prefill of 512 tokens, p5.48xlarge, 8b: 8 x 989e12 x 0.40 / (prefill FLOP / 512) = 224,530.7. */
+ * Prefill of 512 tokens, p5.48xlarge, 8b: 8 x 989e12 x 0.40 / (prefill FLOP / 512) = 224,530.7,
+ *   compute-bound: the prompt's FLOP take 18.2 ms on an H100 at 0.40, its weights 7.47 ms at
+ *   3350e9 x 0.60. A prompt of 64 tokens takes 2.3 ms of FLOP and the same 7.47 ms of reading:
+ *   8 x 64 / (15,010,390,016 / (3350e9 x 0.60)) = 68,560.51 tok/s, memory-bound. */
 static void hand_cases(void) {
     ic_model m8, m70;
     char err[256];
@@ -69,8 +72,13 @@ static void hand_cases(void) {
     CHECK(e.status == IC_ACCEL_OK && e.tp == 1 && e.replicas == 8, "p5 8b placement %d %d", e.tp,
           e.replicas);
     CHECK(rel_near(e.decode_tok_s, 1070.06, 1e-5), "p5 8b decode %.4f", e.decode_tok_s);
-    CHECK(rel_near(e.prefill_tok_s, 224530.7, 1e-5), "p5 8b prefill %.2f", e.prefill_tok_s);
+    CHECK(rel_near(e.prefill_tok_s, 224530.7, 1e-5) && e.prefill_compute_bound,
+          "p5 8b prefill %.2f", e.prefill_tok_s);
     CHECK(!e.decode_compute_bound, "batch-1 decode is bandwidth-bound");
+    ic_accel_estimate e64;
+    ic_accel_estimate_for(&p5, &h100, &m8, 1, 128, 64, &p, &e64);
+    CHECK(rel_near(e64.prefill_tok_s, 68560.51, 1e-6) && !e64.prefill_compute_bound,
+          "p5 8b prefill of 64 tokens reads the weights once: %.2f", e64.prefill_tok_s);
     CHECK(strcmp(e.placement, "1 replica per device x 8") == 0, "%s", e.placement);
 
     ic_accel_estimate_for(&p5, &h100, &m70, 1, 128, 512, &p, &e);

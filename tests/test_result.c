@@ -626,12 +626,20 @@ static void test_roofline(void) {
     CHECK(near(r.bound_tok_per_s, 100e9 / 174336.0, 1e-12), "decode bound %g", r.bound_tok_per_s);
     /* 2 x 36864 + attention 2 x 2 x 64 x 1 + LM head 2 x 6400 = 86784 FLOP */
     CHECK(r.flop_per_token == 86784, "decode flop %g", r.flop_per_token);
-    /* Prefill of 4: 2 x 36864 x 4 + 4 x 64 x (1 + 2 + 3 + 4) + 12800 = 310272 FLOP, / 4 tokens. */
+    /* Prefill of 4: 2 x 36864 x 4 + 4 x 64 x (1 + 2 + 3 + 4) + 12800 = 310272 FLOP, / 4 tokens.
+     * The prompt reads the weights once, 174080 / 4 = 43520 bytes a token: at 100 GB/s that
+     * bound (2.3M tok/s) is below the peak's (12.9M), so the prompt is memory-bound. */
     r = ic_roofline(&m, IC_DT_F32, IC_MEAS_PREFILL, 0, 4, 100, 1000);
-    CHECK(r.flop_per_token == 77568 && r.bytes_per_token == 43520 &&
-              strcmp(r.limit, "compute") == 0,
-          "prefill flop %g bytes %g", r.flop_per_token, r.bytes_per_token);
-    CHECK(near(r.bound_tok_per_s, 1e12 / 77568.0, 1e-12), "prefill bound %g", r.bound_tok_per_s);
+    CHECK(r.flop_per_token == 77568 && r.bytes_per_token == 43520 && strcmp(r.limit, "memory") == 0,
+          "prefill flop %g bytes %g limit %s", r.flop_per_token, r.bytes_per_token, r.limit);
+    CHECK(near(r.bound_tok_per_s, 100e9 / 43520.0, 1e-12), "prefill bound %g", r.bound_tok_per_s);
+    /* With a slower peak, or no read bandwidth, the peak's bound. */
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_PREFILL, 0, 4, 100, 100);
+    CHECK(strcmp(r.limit, "compute") == 0 && near(r.bound_tok_per_s, 1e11 / 77568.0, 1e-12),
+          "compute-bound prefill %g", r.bound_tok_per_s);
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_PREFILL, 0, 4, 0, 1000);
+    CHECK(strcmp(r.limit, "compute") == 0 && near(r.bound_tok_per_s, 1e12 / 77568.0, 1e-12),
+          "prefill without a read bandwidth %g", r.bound_tok_per_s);
     /* Batch of 2: the weights once, two KV caches; memory-bound at these ceilings. */
     r = ic_roofline(&m, IC_DT_F32, IC_MEAS_BATCH_DECODE, 0, 2, 100, 1000);
     CHECK(r.bytes_per_token == (174080 + 2 * 256) / 2.0 && strcmp(r.limit, "memory") == 0,
@@ -662,6 +670,9 @@ static void test_roofline(void) {
     }
     r = ic_roofline(&m, IC_DT_F32, IC_MEAS_DECODE, 0, 1, 0, 0);
     CHECK(r.bound_tok_per_s == 0 && isnan(ic_roof_efficiency(10, 0)), "no ceiling, no bound");
+    r = ic_roofline(&m, IC_DT_F32, IC_MEAS_DECODE, 0, 1, 0, 1000);
+    CHECK(r.bound_tok_per_s == 0, "a decode without a read bandwidth has no bound: %g",
+          r.bound_tok_per_s);
     CHECK(ic_roof_efficiency(50, 100) == 0.5, "efficiency");
     /* MoE: a batch's sequences read at most n_expert experts between them. */
     m.n_expert = 4;
@@ -671,6 +682,12 @@ static void test_roofline(void) {
     double all = (double)ic_model_weight_bytes_per_token(&m) +
                  2.0 * (double)ic_model_expert_bytes(&m) + 8 * 256.0;
     CHECK(near(b8, all, 1e-12) && one < b8, "MoE batch reads every expert once: %g vs %g", b8, all);
+    /* A prompt of 8 tokens too; a batch of 1 and a prompt of 1 read the experts one token uses. */
+    double p8 = ic_roofline(&m, IC_DT_F32, IC_MEAS_PREFILL, 0, 8, 100, 0).bytes_per_token * 8;
+    CHECK(near(p8, all - 8 * 256.0, 1e-12), "MoE prompt reads every expert once: %g", p8);
+    CHECK(ic_roof_step_weight_bytes(&m, 1) == (double)ic_model_weight_bytes_per_token(&m) &&
+              ic_roof_step_weight_bytes(&m, 0) == ic_roof_step_weight_bytes(&m, 1),
+          "one token's experts");
     CHECK(near(ic_extrapolate_ns(100, 0.8, 2, 8), 340, 1e-12) &&
               ic_extrapolate_ns(100, 0.8, 8, 8) == 100 && ic_extrapolate_ns(100, 7, 2, 8) == 400,
           "extrapolation");

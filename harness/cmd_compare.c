@@ -27,7 +27,8 @@ static const char g_usage[] =
     "  --alpha A           significance level (default 0.05)\n"
     "  --db PATH           the history for @references and the machine's best read (default\n"
     "                      " IC_HISTORY_DEFAULT_DB ")\n" IC_FORMAT_USAGE
-    "Too few repetitions to decide is a warning, never a pass or a fail.\n";
+    "Too few repetitions to decide is a warning, never a pass or a fail; so is an efficiency\n"
+    "whose bound is memory-limited on one side and compute-limited on the other.\n";
 
 typedef struct cmp_opts {
     ic_metric metric;
@@ -44,7 +45,8 @@ typedef enum verdict {
     V_WORSE_UNDER,
     V_REGRESSION,
     V_UNDECIDED,
-    V_LOST
+    V_LOST,
+    V_OTHER_BOUND
 } verdict;
 
 static const char *const g_verdicts[] = {"no significant change",
@@ -53,7 +55,8 @@ static const char *const g_verdicts[] = {"no significant change",
                                          "worse, under the threshold",
                                          "REGRESSION",
                                          "too few repetitions to decide",
-                                         "LOST: ran in BASE, skipped in NEW"};
+                                         "LOST: ran in BASE, skipped in NEW",
+                                         "not comparable: another bound"};
 
 typedef struct row {
     const ic_fig *base, *new_;
@@ -105,6 +108,12 @@ static size_t compare_sets(const cmp_opts *o, const ic_figset *base, const ic_fi
             continue;
         }
         r->change = f->median / b->median - 1;
+        /* efficiencies against a memory bound and a compute bound measure different things */
+        if (b->limit[0] && f->limit[0] && strcmp(b->limit, f->limit) != 0) {
+            r->p = NAN;
+            r->v = V_OTHER_BOUND;
+            continue;
+        }
         r->p = ic_mann_whitney_p(b->samples, (size_t)b->n, f->samples, (size_t)f->n, NULL);
         r->v = judge(o, b, f, r->change, r->p);
     }
@@ -155,6 +164,7 @@ static void report_table(const cmp_opts *o, const ic_figset *base, const ic_figs
         snprintf(nm, sizeof nm, "%.4g", r->new_->median);
         snprintf(ch, sizeof ch, "%+.1f%%", 100 * r->change);
         snprintf(p, sizeof p, "%.4f", r->p);
+        if (r->v == V_OTHER_BOUND) snprintf(p, sizeof p, "-");
         if (r->v == V_LOST) {
             snprintf(nm, sizeof nm, "skipped");
             snprintf(ch, sizeof ch, "-");
@@ -167,7 +177,9 @@ static void report_table(const cmp_opts *o, const ic_figset *base, const ic_figs
     if (t) ic_table_print(t, o->format, stdout);
     ic_table_free(t);
     if (o->format == IC_FMT_CSV) return;
-    printf("\n%sgeometric mean of new/base over %zu figures: %.4f (%+.1f%%)\n", b, n, gm,
+    size_t judged = 0;
+    for (size_t i = 0; i < n; i++) judged += rows[i].v != V_LOST && rows[i].v != V_OTHER_BOUND;
+    printf("\n%sgeometric mean of new/base over %zu figures: %.4f (%+.1f%%)\n", b, judged, gm,
            100 * (gm - 1));
     size_t und = 0;
     for (size_t i = 0; i < n; i++) und += rows[i].v == V_UNDECIDED;
@@ -180,6 +192,13 @@ static void report_table(const cmp_opts *o, const ic_figset *base, const ic_figs
     for (size_t i = 0; i < n; i++)
         if (rows[i].v == V_LOST)
             printf("%s%s: skipped in NEW: %s\n", b, rows[i].base->name, rows[i].new_->skip_message);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].v == V_OTHER_BOUND)
+            printf(
+                "%s%s: not judged: its bound is %s-limited in BASE and %s-limited in NEW, so the "
+                "efficiencies are against different ceilings (prefill's bound became the lower "
+                "of the peak and the weight read on 2026-12-07); compare its tok/s\n",
+                b, rows[i].base->name, rows[i].base->limit, rows[i].new_->limit);
 }
 
 static void report_json(const cmp_opts *o, const ic_figset *base, const ic_figset *nw,
@@ -279,7 +298,8 @@ int ic_cmd_compare(int argc, char **argv) {
         double ratios[4096];
         size_t k = 0;
         for (size_t i = 0; i < n && k < 4096; i++)
-            if (rows[i].v != V_LOST) ratios[k++] = rows[i].new_->median / rows[i].base->median;
+            if (rows[i].v != V_LOST && rows[i].v != V_OTHER_BOUND)
+                ratios[k++] = rows[i].new_->median / rows[i].base->median;
         double gm = ic_geomean(ratios, k);
         char busy[300];
         busy_note(&o, &nw, busy, sizeof busy);

@@ -86,6 +86,7 @@ static int from_result(const ic_result *r, ic_metric metric, ic_figset *s, char 
         if (!(f->paired_gbs > 0)) f->paired_gbs = 0;
         if (metric == IC_METRIC_EFFICIENCY) {
             f->unit = "efficiency";
+            snprintf(f->limit, sizeof f->limit, "%s", m->limit);
             if (!eff_samples(m, f)) {
                 s->n--;
                 no_bound++;

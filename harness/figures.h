@@ -27,6 +27,7 @@ typedef struct ic_fig {
     double samples[IC_RESULT_MAX_SAMPLES]; /* one per repetition */
     double median;
     double paired_gbs; /* median read pass beside the repetitions (GB/s); 0 when none */
+    char limit[16];    /* --metric efficiency: the bound's limit ("memory", "compute") */
     int skipped;       /* bench files: the benchmark was reported skipped (no samples) */
     char skip_message[160];
 } ic_fig;

@@ -103,6 +103,26 @@ expect 0 "compare @COMMIT" -- "$bin" compare @fixture "$data/result-c7i.json" --
 has "$tmp/out" "history run 1 .*commit fixture" "@COMMIT resolved"
 expect 2 "unknown reference" -- "$bin" compare @deadbeef "$data/result-c7i.json" --db "$db"
 has "$tmp/err" "@deadbeef: no run at a commit" "unknown commit said"
+# Efficiencies against different bounds are not judged: a prefill whose bound was compute-limited
+# in BASE (the rule before 2026-12-07) and memory-limited in NEW shows a large "improvement" that
+# is only the bound; the decode figures, memory-limited on both sides, are still compared.
+python3 - "$data/result-c7i.json" "$tmp" <<'PY'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+for name, limit, bound, dec in (("bound-base.json", "compute", 1000.0, 30.0), ("bound-new.json", "memory", 300.0, 27.0)):
+    r = json.load(open(src))
+    for m in r["measurements"]:
+        if m["kind"] == "prefill" and m["batch"] == 64:
+            m["roofline"] = {"bound_tok_per_s": bound, "efficiency": m["tok_per_s"] / bound, "limit": limit, "provenance": "modeled"}
+        elif m["kind"] == "decode" and m["context"] == 128:
+            m["roofline"] = {"bound_tok_per_s": dec, "efficiency": m["tok_per_s"] / dec, "limit": "memory", "provenance": "modeled"}
+    json.dump(r, open(out + "/" + name, "w"))
+PY
+expect 0 "efficiency against another bound" -- "$bin" compare bound-base.json bound-new.json --metric efficiency --fail-on-regression 5%
+has "$tmp/out" "^prefill/ctx:0/n:64 +efficiency .* - +5/5 +not comparable: another bound" "prefill with another bound not judged"
+has "$tmp/out" "prefill/ctx:0/n:64: not judged: its bound is compute-limited in BASE and memory-limited in NEW" "and why"
+has "$tmp/out" "^decode/ctx:128/n:1 +efficiency .* (better|no significant change|too few)" "decode still compared"
+has "$tmp/out" "over 2 figures" "the geometric mean leaves it out"
 
 # ---- real runs of this build ----
 filter='--benchmark_filter=gemv/q8_0/(avx2|avx512vnni)/m:4096/k:4096/threads:1$'

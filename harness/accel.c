@@ -181,7 +181,8 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
                  e->replicas);
 
     double devs = t * e->scaling; /* a replica's devices, in whole devices' worth */
-    e->bytes_per_step = (double)ic_model_weight_bytes_per_token(m) + kv;
+    /* the weights a step of `batch` sequences reads (MoE: the union of their experts) */
+    e->bytes_per_step = ic_roof_step_weight_bytes(m, (long)batch) + kv;
     double t_mem = e->bytes_per_step / (devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff);
     double t_flop = (double)batch * ic_model_flop_per_token(m, context) /
                     (devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff);

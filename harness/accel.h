@@ -7,8 +7,9 @@
  *              one device runs one replica per device; one that does not is split by tensor
  *              parallelism over the fewest devices t (a power of two dividing the instance's count)
  *              that hold it, with scaling efficiency tp_per_doubling^log2(t), and N/t replicas.
- *   decode     a step reads the weights once and each sequence's KV cache: the time is the larger
- *              of bytes / (t x the device's HBM bandwidth x decode efficiency x scaling) and
+ *   decode     a step reads the weights once (an MoE model's: the experts its sequences pick
+ *              between them, ic_roof_step_weight_bytes) and each sequence's KV cache: the time is
+ *              the larger of bytes / (t x HBM bandwidth x decode efficiency x scaling) and
  *              FLOP / (t x peak bf16 x prefill efficiency x scaling); tok/s = replicas x batch /
  *              step time.
  *   prefill    a prompt reads the weights once, as a decode step does: its time is the larger of

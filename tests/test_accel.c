@@ -110,6 +110,22 @@ static void hand_cases(void) {
     ic_accel_estimate_for(&inf, &inf2, &m8, 64, 128, 512, &p, &e);
     CHECK(rel_near(e.decode_tok_s, 1226.252, 1e-5), "inf2 8b batch 64 %.3f", e.decode_tok_s);
 
+    /* MoE: a batch's sequences read the experts they pick between them, at most all 8 (batch 8 x
+     * 2 used = 16): the dense weights and all 32 x 8 experts once, and 8 KV caches. Mixtral's
+     * 93 GB take 2 H100s per replica: 4 replicas at scaling 0.85, memory-bound. */
+    ic_model mx;
+    CHECK(ic_model_load("mixtral-8x7b", IC_DT_BF16, &mx, err, sizeof err) == 0, "%s", err);
+    ic_accel_estimate_for(&p5, &h100, &mx, 8, 128, 512, &p, &e);
+    const double mx_bytes = (double)ic_model_weight_bytes_per_token(&mx) +
+                            32.0 * 6 * (double)ic_model_expert_bytes(&mx) +
+                            8 * ic_accel_kv_bytes(&mx, 128);
+    CHECK(e.status == IC_ACCEL_OK && e.tp == 2 && e.replicas == 4 &&
+              rel_near(e.bytes_per_step, mx_bytes, 1e-12),
+          "mixtral batch 8 reads every expert: %.6g bytes, want %.6g", e.bytes_per_step, mx_bytes);
+    CHECK(rel_near(e.decode_tok_s, 4 * 8 * 2 * 0.85 * 3350e9 * 0.60 / mx_bytes, 1e-9) &&
+              !e.decode_compute_bound,
+          "mixtral batch 8 decode %.3f", e.decode_tok_s);
+
     /* A user's efficiency replaces the default in proportion; the source says so. */
     CHECK(ic_accel_parse_efficiency(&p, "cuda=0.3", err, sizeof err) == 0, "%s", err);
     ic_accel_estimate_for(&p5, &h100, &m8, 1, 128, 512, &p, &e);

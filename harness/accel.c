@@ -181,19 +181,18 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
                  e->replicas);
 
     double devs = t * e->scaling; /* a replica's devices, in whole devices' worth */
+    const double read = devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff;     /* bytes/s */
+    const double flops = devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff; /* FLOP/s */
     /* the weights a step of `batch` sequences reads (MoE: the union of their experts) */
     e->bytes_per_step = ic_roof_step_weight_bytes(m, (long)batch) + kv;
-    double t_mem = e->bytes_per_step / (devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff);
-    double t_flop = (double)batch * ic_model_flop_per_token(m, context) /
-                    (devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff);
+    double t_mem = e->bytes_per_step / read;
+    double t_flop = (double)batch * ic_model_flop_per_token(m, context) / flops;
     e->decode_compute_bound = t_flop > t_mem;
     e->decode_tok_s = e->replicas * (double)batch / (t_flop > t_mem ? t_flop : t_mem);
     if (prompt == 0) prompt = 1;
     /* a prompt reads the weights once (ic_roof_step_weight_bytes), as a decode step does */
-    double p_flop =
-        ic_model_prefill_flop(m, prompt) / (devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff);
-    double p_mem = ic_roof_step_weight_bytes(m, (long)prompt) /
-                   (devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff);
+    double p_flop = ic_model_prefill_flop(m, prompt) / flops;
+    double p_mem = ic_roof_step_weight_bytes(m, (long)prompt) / read;
     e->prefill_compute_bound = p_flop >= p_mem;
     e->prefill_tok_s = e->replicas * (double)prompt / (p_flop > p_mem ? p_flop : p_mem);
     e->status = IC_ACCEL_OK;

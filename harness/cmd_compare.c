@@ -84,6 +84,11 @@ static int load_side(const cmp_opts *o, const char *spec, ic_figset *s, char *er
     return rc;
 }
 
+/* Whether a row enters the geometric mean: it has a change that means something. */
+static int judged(verdict v) {
+    return v != V_LOST && v != V_OTHER_BOUND;
+}
+
 static verdict judge(const cmp_opts *o, const ic_fig *b, const ic_fig *n, double change, double p) {
     if (ic_mann_whitney_min_p((size_t)b->n, (size_t)n->n) >= o->alpha) return V_UNDECIDED;
     if (!(p < o->alpha)) return V_SAME;
@@ -177,9 +182,9 @@ static void report_table(const cmp_opts *o, const ic_figset *base, const ic_figs
     if (t) ic_table_print(t, o->format, stdout);
     ic_table_free(t);
     if (o->format == IC_FMT_CSV) return;
-    size_t judged = 0;
-    for (size_t i = 0; i < n; i++) judged += rows[i].v != V_LOST && rows[i].v != V_OTHER_BOUND;
-    printf("\n%sgeometric mean of new/base over %zu figures: %.4f (%+.1f%%)\n", b, judged, gm,
+    size_t n_judged = 0;
+    for (size_t i = 0; i < n; i++) n_judged += judged(rows[i].v);
+    printf("\n%sgeometric mean of new/base over %zu figures: %.4f (%+.1f%%)\n", b, n_judged, gm,
            100 * (gm - 1));
     size_t und = 0;
     for (size_t i = 0; i < n; i++) und += rows[i].v == V_UNDECIDED;
@@ -298,8 +303,7 @@ int ic_cmd_compare(int argc, char **argv) {
         double ratios[4096];
         size_t k = 0;
         for (size_t i = 0; i < n && k < 4096; i++)
-            if (rows[i].v != V_LOST && rows[i].v != V_OTHER_BOUND)
-                ratios[k++] = rows[i].new_->median / rows[i].base->median;
+            if (judged(rows[i].v)) ratios[k++] = rows[i].new_->median / rows[i].base->median;
         double gm = ic_geomean(ratios, k);
         char busy[300];
         busy_note(&o, &nw, busy, sizeof busy);

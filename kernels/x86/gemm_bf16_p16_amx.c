@@ -23,6 +23,23 @@
  * the token rows (16 rows 28 KiB apart), added each chunk into y on the vector side and let the
  * first group pair of every panel pair wait on memory for its weights.
  *
+ * Where the rest goes (same VM and bench, the tdpbf16ps probe at 5.7 TFLOP/s; a standalone loop
+ * for the step, a driver calling this function for the rest, best of 4-5 runs):
+ * - The 2 x 2 step (4 tile loads, 4 multiplies) runs 33-35 ns a thread with its tiles in L2,
+ *   3.7-4.0 TFLOP/s: 4 tile loads alone take 29 ns, 4 multiplies on resident tiles 21, and 2
+ *   loads hide under 4 multiplies (20 ns). So the form tops out at 65-70% of the probe. The step
+ *   slows to 45 ns past about 1.3 MiB of tiles a core and to 88 ns at 2 MiB.
+ * - With every panel pair reading the first pair's chunk (weights held in L2, results wrong,
+ *   timing only) the kernel reaches 2.9-3.1 TFLOP/s at KC_MAX 64 and 3.2-3.5 at 128-224: each
+ *   tile_block call costs about 0.6 us more than its steps. Neither y's round trip (accumulators
+ *   kept in a local buffer instead) nor its latency (y prefetched for the next call) is it.
+ * - With the weights from memory it is 1.95-2.2. A token chunk twice as long (each weight byte
+ *   over 256 tokens) 1.98-2.19, four times 1.35; KC_MAX 32 1.72-1.87, 128 1.59-1.98; no
+ *   prefetch of the next pair 1.88; tiles prefetched into L1 a few steps ahead 15-20% slower.
+ * - The mirror order (a row chunk of panels in half the L2, every group pair of all the tokens
+ *   over it, the activations streamed from L3) measured 1.5-2.0 over k chunks of 16 to 224
+ *   blocks, with or without the next group pair's activations prefetched.
+ *
  * Tokens past the last whole group of 16, and any k that is not a multiple of 32 (no real model
  * has one), go to the AVX-512 BF16 panel kernel, as does everything when the repack buffer
  * cannot be allocated. */

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # aarch64 without Arm hardware: cross-compiles infercost, the kernels and their tests with
 # aarch64-linux-gnu-gcc (static, so qemu needs no sysroot), then runs them under qemu-aarch64 on
-# every CPU model below. In each it prints the SVE vector length, the Graviton generation
-# `infercost list` infers, and the variants the tests checked, and it FAILS when a variant that
-# the model's features allow was not checked. Then IC_ISA capping with IC_DEBUG, the choice between
-# NEON and SVE at 128 and 256 bits, and the instruction counts per output element
-# (ci/arm_insn_count.py) against ci/arm_insn_baseline.tsv, with what dispatch picks at each length.
+# every CPU model below: the kernels, the ops, dispatch, and the forward pass with every kernel set
+# the model can run against the reference set. In each it prints the SVE vector length, the
+# Graviton generation `infercost list` infers, and the variants the tests checked, and it FAILS
+# when a variant that the model's features allow was not checked. Then IC_ISA capping with
+# IC_DEBUG, the choice between NEON and SVE at 128 and 256 bits, and the instruction counts per
+# output element (ci/arm_insn_count.py) against ci/arm_insn_baseline.tsv, with what dispatch picks
+# at each length.
 #
 # The cross build turns the optional dependencies (benchmark, hwloc, PAPI, OpenBLAS, CUDA, Neuron)
 # OFF; jansson, which the harness needs, comes from Debian's arm64 multiarch package
@@ -31,7 +33,7 @@ cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
   -DINFERCOST_WITH_BENCHMARK=OFF -DINFERCOST_WITH_HWLOC=OFF -DINFERCOST_WITH_PAPI=OFF \
   -DINFERCOST_WITH_OPENBLAS=OFF -DINFERCOST_WITH_CUDA=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target infercost test_kernels test_ops test_dispatch \
-  test_graviton insn_driver
+  test_graviton test_forward insn_driver
 if command -v file >/dev/null; then file "$build/harness/infercost" | sed "s/, BuildID[^,]*//"; fi
 
 ic=$build/harness/infercost
@@ -85,7 +87,7 @@ run_cfg() {
   local q=(qemu-aarch64 -cpu "$cfg")
   {
     "${q[@]}" "$ic" list --json >"$log.json" 2>"$log.err" || { echo "infercost list failed under -cpu $cfg"; cat "$log.err"; ok=0; }
-    for t in test_kernels test_ops test_dispatch; do
+    for t in test_kernels test_ops test_dispatch test_forward; do
       if ! IC_TEST_QUICK=1 "${q[@]}" "$tests/$t" >"$log.$t" 2>&1; then
         echo "FAIL: $t under -cpu $cfg:"
         grep -E 'failed' "$log.$t" | tail -20

@@ -11,6 +11,13 @@
 #include <assert.h>
 #include <stddef.h>
 
+/* A block's scale from its largest magnitude, stored as fp16 in *d; returns 1/d (0 for d = 0). */
+static inline float block_scale(float amax, uint16_t *d) {
+    const float s = amax / 127.0f, inv = s != 0.0f ? 1.0f / s : 0.0f;
+    *d = ic_f32_to_fp16(s);
+    return inv;
+}
+
 /* Block i of x into b[i]: the scale from the block's largest magnitude, then the codes. */
 static void one_block(const float *xb, ic_block_q8_0 *b) {
     svfloat32_t m = svdup_n_f32(0.0f);
@@ -18,9 +25,7 @@ static void one_block(const float *xb, ic_block_q8_0 *b) {
         svbool_t pg = svwhilelt_b32_u64(j, IC_QK);
         m = svmax_f32_m(pg, m, svabs_f32_x(pg, svld1_f32(pg, xb + j)));
     }
-    float d = svmaxv_f32(svptrue_b32(), m) / 127.0f;
-    float id = d != 0.0f ? 1.0f / d : 0.0f;
-    b->d = ic_f32_to_fp16(d);
+    const float id = block_scale(svmaxv_f32(svptrue_b32(), m), &b->d);
     for (size_t j = 0; j < IC_QK; j += svcntw()) {
         svbool_t pg = svwhilelt_b32_u64(j, IC_QK);
         svfloat32_t v = svrinta_f32_x(pg, svmul_n_f32_x(pg, svld1_f32(pg, xb + j), id));
@@ -35,10 +40,8 @@ static void one_block(const float *xb, ic_block_q8_0 *b) {
 static void two_blocks(const float *xb, ic_block_q8_0 *b, svbool_t lo, svbool_t hi) {
     const svfloat32_t v = svld1_f32(svptrue_b32(), xb);
     const svfloat32_t a = svabs_f32_x(svptrue_b32(), v);
-    const float d0 = svmaxv_f32(lo, a) / 127.0f, d1 = svmaxv_f32(hi, a) / 127.0f;
-    const float id0 = d0 != 0.0f ? 1.0f / d0 : 0.0f, id1 = d1 != 0.0f ? 1.0f / d1 : 0.0f;
-    b[0].d = ic_f32_to_fp16(d0);
-    b[1].d = ic_f32_to_fp16(d1);
+    const float id0 = block_scale(svmaxv_f32(lo, a), &b[0].d);
+    const float id1 = block_scale(svmaxv_f32(hi, a), &b[1].d);
     const svfloat32_t id = svsel_f32(lo, svdup_n_f32(id0), svdup_n_f32(id1));
     const svint32_t q = svcvt_s32_f32_x(
         svptrue_b32(), svrinta_f32_x(svptrue_b32(), svmul_f32_x(svptrue_b32(), v, id)));

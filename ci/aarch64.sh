@@ -132,6 +132,20 @@ echo
 echo "== test_graviton (pure inference from feature masks)"
 qemu-aarch64 -cpu max "$tests/test_graviton" || fail=1
 
+# Every model above has a power-of-two vector length. SVE before Armv9 allows any multiple of 128
+# bits, and the q8_0 attention walks a 32-value block with WHILELT where the length does not
+# divide it: that path, against the reference, at 384 bits (about 11 s).
+echo
+echo "== test_ops, attention_q8_0_sve only, under -cpu max,sve-default-vector-length=48 (384-bit SVE)"
+if IC_TEST_ONLY=attention_q8_0_sve qemu-aarch64 -cpu max,sve-default-vector-length=48 \
+  "$tests/test_ops" >"$tmp/vl384.log" 2>&1; then
+  tail -1 "$tmp/vl384.log"
+else
+  echo "FAIL: test_ops attention_q8_0_sve at 384 bits:"
+  grep -E 'failed' "$tmp/vl384.log" | tail -20
+  fail=1
+fi
+
 echo
 echo "== infercost list under -cpu max,sve-default-vector-length=16 (Graviton4-like)"
 qemu-aarch64 -cpu max,sve-default-vector-length=16 "$ic" list | sed -n '1,12p'

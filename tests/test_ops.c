@@ -344,10 +344,14 @@ int main(void) {
     ic_test_rng rng = {1234};
     const char *quick = getenv("IC_TEST_QUICK");
     if (quick && quick[0] == '1') g_sizes = g_sizes_quick;
+    /* IC_TEST_ONLY=NAME: that variant alone (a CI stage's check of one path), so the checks that
+     * every op and KV type was tested are left out */
+    const char *only = getenv("IC_TEST_ONLY");
     int tested[IC_OP_COUNT] = {0}, attn_tested[IC_DT_COUNT] = {0};
     for (size_t i = 0; i < count; i++) {
         const ic_kernel *k = &table[i];
         if (!ic_kernel_usable(k, features, IC_LVL_COUNT)) continue;
+        if (only && strcmp(only, k->name) != 0) continue;
         switch (k->op) {
         case IC_OP_RMSNORM:
             test_rmsnorm(k, &rng);
@@ -370,6 +374,12 @@ int main(void) {
         }
         tested[k->op]++;
         printf("  %-28s checked\n", k->name);
+    }
+    if (only) {
+        size_t n = 0;
+        for (int op = 0; op < IC_OP_COUNT; op++) n += (size_t)tested[op];
+        CHECK(n == 1, "IC_TEST_ONLY=%s: no usable variant of that name", only);
+        return ic_test_finish("test_ops");
     }
     for (int op = IC_OP_RMSNORM; op < IC_OP_COUNT; op++)
         CHECK(tested[op] > 0, "no variant of %s was tested", ic_op_name((ic_op)op));

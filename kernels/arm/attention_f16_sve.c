@@ -7,17 +7,11 @@
 
 #include "../ic_types.h"
 
-#define KV_TYPE   IC_DT_F16
-#define KV_FN     ic_attention_f16_sve
-#define KV_SEG(d) (d)
+#define KV_TYPE IC_DT_F16
+#define KV_FN   ic_attention_f16_sve
+#define KV_VEC_ROWS
 
-static inline float kv_scale(const unsigned char *row, size_t e) {
-    (void)row, (void)e;
-    return 1.0f;
-}
-
-static inline svfloat32_t kv_vec(svbool_t pg, const unsigned char *row, size_t e, float sc) {
-    (void)sc;
+static inline svfloat32_t kv_vec(svbool_t pg, const unsigned char *row, size_t e) {
     const svuint32_t h = svld1uh_u32(pg, (const uint16_t *)(row + 2 * e));
     return svcvt_f32_f16_x(pg, svreinterpret_f16_u32(h));
 }

@@ -158,6 +158,7 @@ static void test_vector_length(void) {
         {IC_OP_SOFTMAX, IC_DT_F32, "softmax_sve", "softmax_sve"},
         {IC_OP_SWIGLU, IC_DT_F32, "swiglu_sve", "swiglu_sve"},
         {IC_OP_ATTENTION, IC_DT_F32, "attention_f32_neon", "attention_f32_sve"},
+        {IC_OP_ATTENTION, IC_DT_Q8_0, "attention_q8_0_neon", "attention_q8_0_sve"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const ic_kernel *k128 = ic_select_for(cases[i].op, cases[i].t, v128, IC_LVL_COUNT),

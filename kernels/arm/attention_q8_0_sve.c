@@ -11,7 +11,8 @@
  * Instructions an output (ci/arm_insn_count.py, 8 heads over 2 KV heads of 128, 256 positions) at
  * 128 / 256 / 512 / 1024 / 2048 bits: 1231.5 / 739.6 / 493.7 / 292.7 / 243.2. The body's generic
  * walk before it (a block index, a scale load and a WHILELT for every vector, one block a vector
- * at most) ran 2265.3 / 1261.4 / 759.5 / 508.5 / 507.0; NEON runs 2592.8. */
+ * at most) ran 2265.3 / 1261.4 / 759.5 / 508.5 / 507.0. NEON's block walk runs 1114.8, so the
+ * variant needs sve_vl256 (kernels/list_arm.inc) and a 128-bit SVE CPU runs NEON. */
 #ifndef __ARM_FEATURE_SVE
 #error "attention_q8_0_sve.c needs -march=armv8.2-a+sve"
 #endif

@@ -14,17 +14,39 @@
 #include <math.h>
 
 #ifdef KV_VEC_ROWS
+/* Whole vectors two at a time with an all-true predicate and two accumulators, then a WHILELT
+ * tail. Instructions an output for f16 and bf16 alike (ci/arm_insn_count.py) at 128 / 256 / 512 /
+ * 1024 / 2048 bits: 1020.4 / 544.5 / 306.5 / 187.6 / 128.1, against 1286.3 / 666.4 / 356.5 /
+ * 201.5 / 124.0 with a WHILELT for every vector. At 2048 bits a 128-value head is one step, and
+ * adding the two accumulators is the 3% more there. */
 static inline svfloat32_t kv_dot(const float *qh, const unsigned char *row, size_t e0, size_t d) {
-    svfloat32_t acc = svdup_n_f32(0.0f);
-    for (size_t j = 0; j < d; j += svcntw()) {
-        const svbool_t pg = svwhilelt_b32_u64(j, d);
-        acc = svmla_f32_m(pg, acc, svld1_f32(pg, qh + j), kv_vec(pg, row, e0 + j));
+    const svbool_t all = svptrue_b32();
+    const size_t vl = svcntw();
+    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0;
+    size_t j = 0;
+    for (; j + 2 * vl <= d; j += 2 * vl) {
+        a0 = svmla_f32_x(all, a0, svld1_f32(all, qh + j), kv_vec(all, row, e0 + j));
+        a1 = svmla_f32_x(all, a1, svld1_f32(all, qh + j + vl), kv_vec(all, row, e0 + j + vl));
     }
-    return acc;
+    for (; j < d; j += vl) {
+        const svbool_t pg = svwhilelt_b32_u64(j, d);
+        a0 = svmla_f32_m(pg, a0, svld1_f32(pg, qh + j), kv_vec(pg, row, e0 + j));
+    }
+    return svadd_f32_x(all, a0, a1);
 }
 
 static inline void kv_axpy(float *oh, const unsigned char *row, size_t e0, size_t d, float w) {
-    for (size_t j = 0; j < d; j += svcntw()) {
+    const svbool_t all = svptrue_b32();
+    const size_t vl = svcntw();
+    size_t j = 0;
+    for (; j + 2 * vl <= d; j += 2 * vl) {
+        svst1_f32(all, oh + j,
+                  svmla_n_f32_x(all, svld1_f32(all, oh + j), kv_vec(all, row, e0 + j), w));
+        svst1_f32(
+            all, oh + j + vl,
+            svmla_n_f32_x(all, svld1_f32(all, oh + j + vl), kv_vec(all, row, e0 + j + vl), w));
+    }
+    for (; j < d; j += vl) {
         const svbool_t pg = svwhilelt_b32_u64(j, d);
         svst1_f32(pg, oh + j, svmla_n_f32_x(pg, svld1_f32(pg, oh + j), kv_vec(pg, row, e0 + j), w));
     }

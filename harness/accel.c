@@ -130,11 +130,6 @@ int ic_accel_parse_tp_scaling(ic_accel_params *p, const char *value, char *err, 
 
 /* ---- the model ---- */
 
-double ic_accel_kv_bytes(const ic_model *m, uint64_t context) {
-    return 2.0 /* K and V */ * 2.0 /* f16 */ * m->n_layer * (double)m->n_head_kv * m->head_dim *
-           (double)context;
-}
-
 /* The fewest devices (a power of two dividing n) whose memory holds need_bytes, or 0. */
 static int tp_degree(double need_bytes, double usable_bytes, int n) {
     for (int t = 1; t <= n; t *= 2)
@@ -161,7 +156,7 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
     }
     const double gib = 1024.0 * 1024 * 1024;
     double weights = (double)ic_model_total_bytes(m);
-    double kv = (double)batch * ic_accel_kv_bytes(m, context);
+    double kv = (double)batch * (double)ic_model_kv_bytes(m, IC_ACCEL_KV, context);
     double usable = IC_ACCEL_MEM_USABLE * ch->device_mem_gib * gib;
     e->usable_gib = usable / gib;
     int t = tp_degree(weights + kv, usable, e->devices);
@@ -180,21 +175,21 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
         snprintf(e->placement, sizeof e->placement, "tensor parallel over %d devices x %d", t,
                  e->replicas);
 
-    double devs = t * e->scaling; /* a replica's devices, in whole devices' worth */
-    const double read = devs * ch->peak_mem_bw_gbs * 1e9 * e->decode_eff;     /* bytes/s */
-    const double flops = devs * ch->peak_bf16_tflops * 1e12 * e->prefill_eff; /* FLOP/s */
-    /* the weights a step of `batch` sequences reads (MoE: the union of their experts) */
-    e->bytes_per_step = ic_roof_step_weight_bytes(m, (long)batch) + kv;
-    double t_mem = e->bytes_per_step / read;
-    double t_flop = (double)batch * ic_model_flop_per_token(m, context) / flops;
-    e->decode_compute_bound = t_flop > t_mem;
-    e->decode_tok_s = e->replicas * (double)batch / (t_flop > t_mem ? t_flop : t_mem);
-    if (prompt == 0) prompt = 1;
-    /* a prompt reads the weights once (ic_roof_step_weight_bytes), as a decode step does */
-    double p_flop = ic_model_prefill_flop(m, prompt) / flops;
-    double p_mem = ic_roof_step_weight_bytes(m, (long)prompt) / read;
-    e->prefill_compute_bound = p_flop >= p_mem;
-    e->prefill_tok_s = e->replicas * (double)prompt / (p_flop > p_mem ? p_flop : p_mem);
+    /* a replica's ceilings, its devices counted in whole devices' worth, at the efficiencies;
+     * the bounds are the roofline's, as for a measured figure */
+    const double devs = t * e->scaling;
+    const double read_gbs = devs * ch->peak_mem_bw_gbs * e->decode_eff;
+    const double peak_gops = devs * ch->peak_bf16_tflops * 1e3 * e->prefill_eff;
+    const ic_roof dec =
+        ic_roofline(m, IC_ACCEL_KV, batch > 1 ? IC_MEAS_BATCH_DECODE : IC_MEAS_DECODE,
+                    (long)context, (long)batch, read_gbs, peak_gops);
+    e->bytes_per_step = dec.bytes_per_token * (double)batch;
+    e->decode_compute_bound = strcmp(dec.limit, "compute") == 0;
+    e->decode_tok_s = e->replicas * dec.bound_tok_per_s;
+    const ic_roof pre = ic_roofline(m, IC_ACCEL_KV, IC_MEAS_PREFILL, 0, (long)(prompt ? prompt : 1),
+                                    read_gbs, peak_gops);
+    e->prefill_compute_bound = strcmp(pre.limit, "compute") == 0;
+    e->prefill_tok_s = e->replicas * pre.bound_tok_per_s;
     e->status = IC_ACCEL_OK;
 }
 

@@ -7,17 +7,16 @@
  *              one device runs one replica per device; one that does not is split by tensor
  *              parallelism over the fewest devices t (a power of two dividing the instance's count)
  *              that hold it, with scaling efficiency tp_per_doubling^log2(t), and N/t replicas.
- *   decode     a step reads the weights once (an MoE model's: the experts its sequences pick
- *              between them, ic_roof_step_weight_bytes) and each sequence's KV cache: the time is
- *              the larger of bytes / (t x HBM bandwidth x decode efficiency x scaling) and
- *              FLOP / (t x peak bf16 x prefill efficiency x scaling); tok/s = replicas x batch /
- *              step time.
- *   prefill    a prompt reads the weights once, as a decode step does: its time is the larger of
- *              the prompt's FLOP / (t x peak bf16 x prefill efficiency x scaling) and its weight
- *              bytes / (t x HBM bandwidth x decode efficiency x scaling); tok/s = replicas x
- *              prompt / time. Short prompts are memory-bound: llama-3.1-8b bf16, 64 tokens on one
- *              H100 at the default efficiencies, 7.5 ms for the read against 2.3 ms for the
- *              FLOP. (Before 2026-12-07 the FLOP alone set it.)
+ *   decode     the roofline's bound (ic_roofline, the rule a measured figure is held to) for a
+ *   prefill    replica that reads at t x HBM bandwidth x decode efficiency x scaling and computes
+ *              at t x peak bf16 x prefill efficiency x scaling, times the replicas. So a step
+ *              reads the weights once (an MoE model's: the experts its sequences pick between
+ *              them) and, decoding, each sequence's KV cache (IC_ACCEL_KV) over the context + 1
+ *              positions the token reads; its time is the larger of the read and the FLOP. Short
+ *              prompts are memory-bound: llama-3.1-8b bf16, 64 tokens on one H100 at the default
+ *              efficiencies, 7.5 ms for the read against 2.3 ms for the FLOP. (Until
+ *              2026-12-07 the FLOP alone set a prefill, and this file took the larger of the two
+ *              itself, over context positions of the cache rather than context + 1.)
  *
  * Efficiencies are per device class (cuda, neuron), default to the published figures below (each
  * with its source), and can be set by the user; never the CPU's measured efficiency. */
@@ -110,9 +109,8 @@ int ic_accel_parse_efficiency(ic_accel_params *p, const char *value, char *err, 
 /* Parses --tp-scaling F, F in (0, 1]. */
 int ic_accel_parse_tp_scaling(ic_accel_params *p, const char *value, char *err, size_t errlen);
 
-/* KV cache bytes of one sequence at context positions, f16 keys and values (as serving engines
- * keep them on accelerators). */
-double ic_accel_kv_bytes(const ic_model *m, uint64_t context);
+/* The KV cache's type on accelerators: f16 keys and values, as serving engines keep them there. */
+#define IC_ACCEL_KV IC_DT_F16
 
 /* The estimate for model m (its dtype's stored weights) on instance ii with chip ch, decoding
  * batch sequences at context positions, prefilling prompts of prompt tokens. */

@@ -9,7 +9,6 @@
 
 #define KV_TYPE IC_DT_F16
 #define KV_FN   ic_attention_f16_sve
-#define KV_VEC_ROWS
 
 static inline svfloat32_t kv_vec(svbool_t pg, const unsigned char *row, size_t e) {
     const svuint32_t h = svld1uh_u32(pg, (const uint16_t *)(row + 2 * e));

@@ -24,6 +24,7 @@
 
 #define KV_TYPE IC_DT_Q8_0
 #define KV_FN   ic_attention_q8_0_sve
+#define KV_OWN_ROWS
 
 static inline float blk_scale(const ic_block_q8_0 *b) {
     __fp16 d;
@@ -58,6 +59,7 @@ static inline __attribute__((always_inline)) svfloat32_t block_dot(const int WHO
     return t;
 }
 
+/* oh += wd times one block's codes, in vectors of vl lanes, WHOLE as for block_dot. */
 static inline __attribute__((always_inline)) void
 block_axpy(const int WHOLE, float *oh, const int8_t *qs, size_t vl, float wd) {
     for (size_t j = 0; j < IC_QK; j += vl) {

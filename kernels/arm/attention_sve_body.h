@@ -4,8 +4,8 @@
  * gives:
  *   kv_dot(qh, row, e0, d): the lanes of q . k (summed by the body), and
  *   kv_axpy(oh, row, e0, d, w): oh += w v.
- * f16 and bf16 get them here from kv_vec(pg, row, e) (the active lanes of elements e, e + 1, ...
- * as f32) by defining KV_VEC_ROWS; q8_0 walks its blocks itself.
+ * q8_0 walks its blocks itself and says so with KV_OWN_ROWS; f16 and bf16 get the walks here
+ * from kv_vec(pg, row, e), the active lanes of elements e, e + 1, ... as f32.
  * The cache is read at its own size and widened in registers: q.k scores, the SVE softmax, then
  * each position's value row added into the output, the positions in address order. */
 #include "sve_common.h"
@@ -13,7 +13,7 @@
 #include <assert.h>
 #include <math.h>
 
-#ifdef KV_VEC_ROWS
+#ifndef KV_OWN_ROWS
 /* Whole vectors two at a time with an all-true predicate and two accumulators, then a WHILELT
  * tail. Instructions an output for f16 and bf16 alike (ci/arm_insn_count.py) at 128 / 256 / 512 /
  * 1024 / 2048 bits: 1020.4 / 544.5 / 306.5 / 187.6 / 128.1, against 1286.3 / 666.4 / 356.5 /

@@ -184,11 +184,11 @@ void ic_accel_estimate_for(const ic_instance_info *ii, const ic_chip_info *ch, c
         ic_roofline(m, IC_ACCEL_KV, batch > 1 ? IC_MEAS_BATCH_DECODE : IC_MEAS_DECODE,
                     (long)context, (long)batch, read_gbs, peak_gops);
     e->bytes_per_step = dec.bytes_per_token * (double)batch;
-    e->decode_compute_bound = strcmp(dec.limit, "compute") == 0;
+    e->decode_limit = dec.limit;
     e->decode_tok_s = e->replicas * dec.bound_tok_per_s;
     const ic_roof pre = ic_roofline(m, IC_ACCEL_KV, IC_MEAS_PREFILL, 0, (long)(prompt ? prompt : 1),
                                     read_gbs, peak_gops);
-    e->prefill_compute_bound = strcmp(pre.limit, "compute") == 0;
+    e->prefill_limit = pre.limit;
     e->prefill_tok_s = e->replicas * pre.bound_tok_per_s;
     e->status = IC_ACCEL_OK;
 }

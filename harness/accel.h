@@ -65,9 +65,9 @@ typedef struct ic_accel_estimate {
     double bytes_per_step;       /* weights + KV read per decode step of one replica */
     double need_gib, usable_gib; /* per device: what the replica's share needs, what may be used */
     double decode_tok_s;         /* the instance, all replicas */
-    int decode_compute_bound;
-    double prefill_tok_s; /* the instance, all replicas */
-    int prefill_compute_bound;
+    const char *decode_limit;    /* the roofline's limit: "memory" or "compute" (NULL unless OK) */
+    double prefill_tok_s;        /* the instance, all replicas */
+    const char *prefill_limit;
     char placement[96]; /* "1 replica per device x 8", "tensor parallel over 2 devices x 4" */
 } ic_accel_estimate;
 

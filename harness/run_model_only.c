@@ -146,11 +146,6 @@ static void print_assumptions(const ic_run_opts *o, ic_accel_class cls, const ch
            b, IC_ACCEL_MEM_USABLE * 100);
 }
 
-/* A modeled figure's limit, in the roofline's words. */
-static const char *limit_name(int compute_bound) {
-    return compute_bound ? "compute" : "memory";
-}
-
 static void print_table(const mo_set *s, ic_format fmt) {
     static const char *const heads[] = {
         "instance",    "chip",         "devices",       "placement", "context",
@@ -179,8 +174,8 @@ static void print_table(const mo_set *s, ic_format fmt) {
                                uph,
                                out,
                                in,
-                               limit_name(r->e.decode_compute_bound),
-                               limit_name(r->e.prefill_compute_bound),
+                               r->e.decode_limit,
+                               r->e.prefill_limit,
                                "modeled",
                                r->price.date};
         ic_table_add(t, cells);
@@ -202,9 +197,8 @@ static json_t *rows_json(const ic_run_opts *o, const ic_model *m, ic_accel_class
                       "tensor_parallel", r->e.tp, "replicas", r->e.replicas, "scaling",
                       r->e.scaling, "placement", r->e.placement, "context", (json_int_t)r->context,
                       "batch", (json_int_t)r->batch, "decode_tok_per_s", r->e.decode_tok_s,
-                      "prefill_tok_per_s", r->e.prefill_tok_s, "decode_bound",
-                      limit_name(r->e.decode_compute_bound), "prefill_bound",
-                      limit_name(r->e.prefill_compute_bound), "usd_per_hour", r->price.usd_per_hour,
+                      "prefill_tok_per_s", r->e.prefill_tok_s, "decode_bound", r->e.decode_limit,
+                      "prefill_bound", r->e.prefill_limit, "usd_per_hour", r->price.usd_per_hour,
                       "price_source", r->price.source, "price_date", r->price.date,
                       "usd_per_mtok_out", ic_json_number(r->usd_per_mtok_out), "usd_per_mtok_in",
                       ic_json_number(r->usd_per_mtok_in), "provenance", "modeled"));

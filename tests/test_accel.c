@@ -73,12 +73,12 @@ static void hand_cases(void) {
     CHECK(e.status == IC_ACCEL_OK && e.tp == 1 && e.replicas == 8, "p5 8b placement %d %d", e.tp,
           e.replicas);
     CHECK(rel_near(e.decode_tok_s, 1070.06, 1e-5), "p5 8b decode %.4f", e.decode_tok_s);
-    CHECK(rel_near(e.prefill_tok_s, 224530.7, 1e-5) && e.prefill_compute_bound,
+    CHECK(rel_near(e.prefill_tok_s, 224530.7, 1e-5) && strcmp(e.prefill_limit, "compute") == 0,
           "p5 8b prefill %.2f", e.prefill_tok_s);
-    CHECK(!e.decode_compute_bound, "batch-1 decode is bandwidth-bound");
+    CHECK(strcmp(e.decode_limit, "memory") == 0, "batch-1 decode is bandwidth-bound");
     ic_accel_estimate e64;
     ic_accel_estimate_for(&p5, &h100, &m8, 1, 128, 64, &p, &e64);
-    CHECK(rel_near(e64.prefill_tok_s, 68560.51, 1e-6) && !e64.prefill_compute_bound,
+    CHECK(rel_near(e64.prefill_tok_s, 68560.51, 1e-6) && strcmp(e64.prefill_limit, "memory") == 0,
           "p5 8b prefill of 64 tokens reads the weights once: %.2f", e64.prefill_tok_s);
     CHECK(strcmp(e.placement, "1 replica per device x 8") == 0, "%s", e.placement);
 
@@ -128,7 +128,7 @@ static void hand_cases(void) {
               rel_near(e.bytes_per_step, mx_bytes, 1e-12),
           "mixtral batch 8 reads every expert: %.6g bytes, want %.6g", e.bytes_per_step, mx_bytes);
     CHECK(rel_near(e.decode_tok_s, 4 * 8 * 2 * 0.85 * 3350e9 * 0.60 / mx_bytes, 1e-9) &&
-              !e.decode_compute_bound,
+              strcmp(e.decode_limit, "memory") == 0,
           "mixtral batch 8 decode %.3f", e.decode_tok_s);
 
     /* A user's efficiency replaces the default in proportion; the source says so. */

@@ -625,7 +625,9 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
 }
 
 /* Attention for n rows: row r belongs to sequence seq(r) at position pos(r). Work units are
- * (row, head) pairs, split across workers. */
+ * (row, head) pairs, row-major, handed out by the pool's row runner. (Head-major units, a KV
+ * head's rows together so that its cache stays in L2, measured slower: prefill of 4096 tokens
+ * 159 tok/s against 214, each call then reading 128 of every 1024 bytes of a position.) */
 typedef struct {
     ic_forward *f;
     uint32_t layer;
@@ -640,12 +642,11 @@ static void kv_at(const ic_forward *f, size_t seq, uint32_t layer, unsigned char
     *v = *k + f->kv_cap[seq] * f->kv_row;
 }
 
-static void attn_run(void *ctx, int tid, int nt) {
+/* Units [b, e) of an n-row step: (row, head) pairs, row-major. */
+static void attn_rows(void *ctx, int tid, size_t b, size_t e) {
     const attn_task *a = ctx;
     ic_forward *f = a->f;
     const size_t H = f->m.n_head;
-    size_t b, e;
-    ic_split_range(a->n * H, ic_attn_split_align(H, f->m.n_head_kv, a->n * H, nt), tid, nt, &b, &e);
     float *scratch = f->scratch + (size_t)tid * f->scratch_stride;
     for (size_t u = b; u < e;) {
         size_t r = u / H, h0 = u % H, h1 = h0 + (e - u) < H ? h0 + (e - u) : H;
@@ -689,7 +690,13 @@ static void run_attention(ic_forward *f, attn_task *at) {
         if (spans > 1)
             ic_attn_merge(f->attn_part, f->attn_lse, spans, f->m.n_head, f->m.head_dim, f->attn);
     } else {
-        ic_pool_run(f->pool, attn_run, at);
+        /* Through the pool's row runner, whose idle workers take pieces from the others' shares:
+         * a prompt's row r reads r + 1 positions, so equal shares of rows are not equal work
+         * (the last half of a causal prompt is three quarters of it). */
+        const size_t H = f->m.n_head, units = at->n * H;
+        const size_t align =
+            ic_attn_split_align(H, f->m.n_head_kv, units, ic_pool_threads(f->pool));
+        ic_pool_run_rows(f->pool, units, align, align, attn_rows, at);
     }
 }
 

@@ -103,20 +103,29 @@ static void test_dtype(ic_dtype t, int moe, ic_dtype kv) {
     for (int i = 0; i < 100; i++) mx = fmax(mx, fabs(want[i]));
     CHECK(mx > 1e-3 && isfinite(mx), "%s: logits are degenerate (max %g)", tn, mx);
 
-    /* Thread count: rows split differently, same sums. */
+    /* Thread count: rows split differently, same sums; for a prompt too, whose attention
+     * rows the workers take from each other's shares (a row's cost grows with its position). */
+    uint32_t toks[6] = {3, 14, 15, 92, 65, 35};
+    float pf3[100];
+    int have_pf3 = 0;
     pass p3;
     if (make(&p3, &m, &ref, 3, 0) == 0) {
         decode5(&p3, got);
         CHECK(memcmp(got, want, sizeof got) == 0, "%s%s: 3 threads differ from 1 (rel %g)", tn,
               moe ? " moe" : "", rel_diff(got, want, 100));
+        const float *pf = ic_forward_prefill(p3.f, toks, 6);
+        CHECK(pf != NULL, "prefill NULL (3 threads)");
+        if (pf) memcpy(pf3, pf, sizeof pf3), have_pf3 = 1;
         drop(&p3);
     }
 
     /* Prefill of 6 tokens (GEMM path) against decoding them one by one (GEMV path). */
-    uint32_t toks[6] = {3, 14, 15, 92, 65, 35};
     const float *pf = ic_forward_prefill(pr.f, toks, 6);
     CHECK(pf != NULL, "prefill NULL");
     if (pf) memcpy(got, pf, sizeof got);
+    CHECK(!have_pf3 || memcmp(got, pf3, sizeof got) == 0,
+          "%s%s: prefill on 3 threads differs from 1 (rel %g)", tn, moe ? " moe" : "",
+          rel_diff(got, pf3, 100));
     for (size_t i = 0; i < 6; i++) {
         const float *lg = ic_forward_decode(pr.f, toks[i], i);
         if (lg) memcpy(seq, lg, sizeof seq);

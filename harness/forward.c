@@ -487,8 +487,13 @@ int ic_forward_create(ic_forward **out, const ic_fwd_config *cfg, const ic_kset 
     if (f->qd > widest) widest = f->qd;
     f->xq_row = align64(atype_row_max(ks, widest));
     size_t pos_cap = cfg->ctx_cap > cfg->batch_ctx_cap ? cfg->ctx_cap : cfg->batch_ctx_cap;
-    f->scratch_stride =
-        align64(ic_attn_scratch_floats(m->n_head, pos_cap + 1) * sizeof(float)) / sizeof(float);
+    size_t scratch = ic_attn_scratch_floats(m->n_head, pos_cap + 1);
+    if (ks->attention->attention_rows && ic_attn_rows_block(m->n_head, m->n_head_kv)) {
+        const size_t rows =
+            ic_attn_rows_scratch_floats(m->n_head, m->n_head_kv, m->head_dim, pos_cap + 1);
+        if (rows > scratch) scratch = rows;
+    }
+    f->scratch_stride = align64(scratch * sizeof(float)) / sizeof(float);
     f->x = aligned_alloc(64, align64(R * f->d * 4));
     f->xn = aligned_alloc(64, align64(R * f->d * 4));
     f->qkv = aligned_alloc(64, align64(R * f->qkv_rows * 4));
@@ -660,6 +665,21 @@ static void attn_rows(void *ctx, int tid, size_t b, size_t e) {
     }
 }
 
+/* Blocks [b, e) of a prompt's rows (ic_attn_rows_block rows each, the last maybe short), through
+ * the kernel's prompt entry: one call, so that each key and value is read once a block. */
+static void attn_prompt_blocks(void *ctx, int tid, size_t b, size_t e) {
+    const attn_task *a = ctx;
+    ic_forward *f = a->f;
+    const size_t R = ic_attn_rows_block(f->m.n_head, f->m.n_head_kv), r0 = b * R;
+    const size_t r1 = e * R < a->n ? e * R : a->n;
+    unsigned char *kc, *vc;
+    kv_at(f, 0, a->layer, &kc, &vc);
+    const ic_attn_shape s = {f->m.n_head, f->m.n_head_kv, f->m.head_dim, r0 + 1, f->kvd};
+    f->ks.attention->attention_rows(f->qkv + r0 * f->qkv_rows, f->qkv_rows, kc, vc,
+                                    f->attn + r0 * f->qd, f->qd,
+                                    f->scratch + (size_t)tid * f->scratch_stride, &s, r1 - r0);
+}
+
 /* One decode step of sequence 0 at position pos: the positions split across workers, each
  * taking all heads over its span into its own partial result, merged by run_attention. Each
  * worker then reads one contiguous stretch of the caches. */
@@ -689,6 +709,11 @@ static void run_attention(ic_forward *f, attn_task *at) {
                                  .spans;
         if (spans > 1)
             ic_attn_merge(f->attn_part, f->attn_lse, spans, f->m.n_head, f->m.head_dim, f->attn);
+    } else if (at->prefill && f->ks.attention->attention_rows &&
+               ic_attn_rows_block(f->m.n_head, f->m.n_head_kv)) {
+        /* whole blocks to a worker, so that the sums do not depend on the thread count */
+        const size_t R = ic_attn_rows_block(f->m.n_head, f->m.n_head_kv);
+        ic_pool_run_rows(f->pool, (at->n + R - 1) / R, 1, 1, attn_prompt_blocks, at);
     } else {
         /* Through the pool's row runner, whose idle workers take pieces from the others' shares:
          * a prompt's row r reads r + 1 positions, so equal shares of rows are not equal work

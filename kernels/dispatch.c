@@ -115,6 +115,17 @@
      .wtype = IC_DT_##KV,                                                                          \
      .atype = IC_DT_F32,                                                                           \
      .fn.attention = ic_attention_##kv##_##isa_},
+#define IC_ATTENTION_ROWS(kv, KV, isa_, L, P, f)                                                   \
+    {.op = IC_OP_ATTENTION,                                                                        \
+     .name = "attention_" #kv "_" #isa_,                                                           \
+     .isa = #isa_,                                                                                 \
+     .level = IC_LVL_##L,                                                                          \
+     .priority = (P),                                                                              \
+     .features = (f),                                                                              \
+     .wtype = IC_DT_##KV,                                                                          \
+     .atype = IC_DT_F32,                                                                           \
+     .fn.attention = ic_attention_##kv##_##isa_,                                                   \
+     .attention_rows = ic_attention_rows_##kv##_##isa_},
 
 static const ic_kernel g_table[] = {
 #include "ic_kernels.inc"

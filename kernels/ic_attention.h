@@ -47,6 +47,44 @@ static inline size_t ic_attn_scratch_floats(size_t n_head, size_t n_pos) {
     return row > tiled ? row : tiled;
 }
 
+/* A prompt's attention: n_rows query rows of one sequence at consecutive positions, causal. Row i
+ * (q + i * q_stride, n_head * head_dim floats, heads as for ic_attention_fn) attends positions
+ * [0, s->n_pos + i), i.e. s->n_pos is row 0's count, and its result goes to out + i * out_stride;
+ * every head, each row as ic_attention_fn over those positions would give it (to float rounding).
+ * Needs n_head / n_head_kv <= IC_ATTN_ROWS_LANES. scratch holds at least
+ * ic_attn_rows_scratch_floats(s->n_head, s->n_head_kv, s->head_dim, s->n_pos + n_rows - 1)
+ * floats, owned by the calling thread. The kernels with this entry score a block of rows against
+ * each key at once: the block's query vectors of one KV head (rows x group heads, up to
+ * IC_ATTN_ROWS_LANES) a vector lane each, IC_ATTN_ROWS_TILE positions at a time. */
+typedef void ic_attention_rows_fn(const float *q, size_t q_stride, const void *k_cache,
+                                  const void *v_cache, float *out, size_t out_stride,
+                                  float *scratch, const ic_attn_shape *s, size_t n_rows);
+
+#define IC_ATTN_ROWS_LANES 16
+#define IC_ATTN_ROWS_TILE  32
+/* Floats between a tile's widened keys (or values): head_dim rounded up to 16, and 16 more, so
+ * that sixteen rows are not 256 or 512 bytes apart (2048 rows of llama-3.2-1b's heads, f16:
+ * 231 -> 218 ms). */
+#define IC_ATTN_ROWS_PITCH(d) ((((d) + 15) & ~(size_t)15) + 16)
+
+/* Rows of a prompt block: the query vectors of one KV head fill the lanes. */
+static inline size_t ic_attn_rows_block(size_t n_head, size_t n_head_kv) {
+    const size_t g = n_head / n_head_kv;
+    return g <= IC_ATTN_ROWS_LANES ? IC_ATTN_ROWS_LANES / g : 0;
+}
+
+/* Scratch floats for an ic_attention_rows_fn call whose last row attends max_pos positions: each
+ * KV head's queries and running output, transposed (head_dim x lanes each), and its running max
+ * and sum; a tile of keys and of values as floats and a tile of scores; or, where a block falls
+ * back to one row at a time (non-finite scores), what ic_attention_fn needs. */
+static inline size_t ic_attn_rows_scratch_floats(size_t n_head, size_t n_head_kv, size_t head_dim,
+                                                 size_t max_pos) {
+    const size_t L = IC_ATTN_ROWS_LANES, T = IC_ATTN_ROWS_TILE, dp = IC_ATTN_ROWS_PITCH(head_dim);
+    const size_t rows = n_head_kv * (2 * head_dim * L + 2 * L) + 2 * T * dp + T * L;
+    const size_t one = ic_attn_scratch_floats(n_head, max_pos);
+    return rows > one ? rows : one;
+}
+
 /* Merges n_span partial results of the heads [0, n_head) (outs[t * n_head * head_dim ...] and
  * lses[t * n_head ...], each from one call over a disjoint span of positions) into out: the
  * spans weighted by e^(lse_t - lse), lse = log sum_t e^(lse_t). Exact for finite scores; where the

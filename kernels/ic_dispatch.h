@@ -48,6 +48,9 @@ typedef enum ic_op {
 #define IC_SOFTMAX(isa, L, P, f)           ic_softmax_fn ic_softmax_##isa;
 #define IC_SWIGLU(isa, L, P, f)            ic_swiglu_fn ic_swiglu_##isa;
 #define IC_ATTENTION(kv, KV, isa, L, P, f) ic_attention_fn ic_attention_##kv##_##isa;
+#define IC_ATTENTION_ROWS(kv, KV, isa, L, P, f)                                                    \
+    ic_attention_fn ic_attention_##kv##_##isa;                                                     \
+    ic_attention_rows_fn ic_attention_rows_##kv##_##isa;
 #include "ic_kernels.inc"
 #undef IC_GEMV
 #undef IC_GEMV_RUNS_TOKENS
@@ -61,6 +64,7 @@ typedef enum ic_op {
 #undef IC_SOFTMAX
 #undef IC_SWIGLU
 #undef IC_ATTENTION
+#undef IC_ATTENTION_ROWS
 
 /* One variant: every entry point it offers and what a caller needs to run it. For ops without a
  * weight type (norms, elementwise) wtype and atype are IC_DT_F32; for attention wtype is the KV
@@ -98,8 +102,10 @@ typedef struct ic_kernel {
         ic_swiglu_fn *swiglu;
         ic_attention_fn *attention;
     } fn;
-    ic_gemv_runs_fn *gemv_runs;     /* GEMV: the four-runs entry (ic_gemv.h), or NULL */
-    ic_gemv_tokens_fn *gemv_tokens; /* GEMV: the token-batch entry (ic_gemv.h), or NULL */
+    ic_gemv_runs_fn *gemv_runs;           /* GEMV: the four-runs entry (ic_gemv.h), or NULL */
+    ic_gemv_tokens_fn *gemv_tokens;       /* GEMV: the token-batch entry (ic_gemv.h), or NULL */
+    ic_attention_rows_fn *attention_rows; /* attention: the prompt entry (ic_attention.h), or
+                                           * NULL (then a prompt is one call a row) */
 } ic_kernel;
 
 /* The op's name ("gemv"), or NULL. */

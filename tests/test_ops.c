@@ -287,6 +287,75 @@ static void test_attention(const ic_kernel *k, ic_test_rng *rng) {
     CHECK(tested >= 10, "%s: only %zu shapes fit its KV type", k->name, tested);
 }
 
+/* The prompt entry (ic_attention_rows_fn) against the reference in double, row by row: row i of a
+ * call attends the first n_pos0 + i positions. The shapes cross blocks (the last one short),
+ * tiles of positions, lanes left empty (5 x 3 heads of 16) and head_dim tails; then a block with
+ * an infinite score, which must come out as the decode entry gives it, row by row. */
+static void test_attention_rows(const ic_kernel *k, ic_test_rng *rng) {
+    const struct {
+        size_t nh, nkv, d, npos0, rows;
+    } shapes[] = {{8, 2, 64, 1, 40},  {14, 2, 64, 5, 9},    {4, 4, 32, 1, 37},   {16, 1, 32, 3, 5},
+                  {6, 3, 40, 33, 7},  {32, 8, 128, 100, 6}, {10, 2, 96, 31, 33}, {12, 4, 64, 1, 1},
+                  {8, 2, 64, 64, 64}, {2, 1, 2, 1, 3},      {15, 5, 80, 2, 20}};
+    const ic_dtype t = k->wtype;
+    size_t tested = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        char why[160];
+        if (ic_attn_check_kv(t, shapes[si].d, why, sizeof why) != 0) continue;
+        tested++;
+        const size_t nh = shapes[si].nh, nkv = shapes[si].nkv, d = shapes[si].d;
+        const size_t n0 = shapes[si].npos0, R = shapes[si].rows, npos = n0 + R - 1;
+        const size_t pad = t == IC_DT_Q8_0 ? IC_QK : 3, qn = nh * d, qs = qn + 5, os = qn + 7;
+        attn_case c;
+        attn_case_init(&c, t, (ic_attn_shape){nh, nkv, d, npos, nkv * d + pad}, rng);
+        float *q = malloc(R * qs * 4), *out = malloc(R * os * 4), *row = malloc(qn * 4);
+        float *scratch = malloc(ic_attn_rows_scratch_floats(nh, nkv, d, npos) * 4);
+        double *score = malloc(nh * npos * sizeof(double)), *want = malloc(R * qn * sizeof(double));
+        for (size_t i = 0; i < R * qs; i++) q[i] = ic_test_uniform(rng);
+        for (size_t i = 0; i < R * os; i++) out[i] = NAN;
+        for (size_t i = 0; i < R; i++) {
+            ic_attn_shape si_ = c.s;
+            si_.n_pos = n0 + i;
+            ref_attention(q + i * qs, c.kf, c.vf, &si_, score, want + i * qn);
+        }
+        ic_attn_shape s = c.s;
+        s.n_pos = n0;
+        k->attention_rows(q, qs, c.kc, c.vc, out, os, scratch, &s, R);
+        const double tol = 1e-5 + 1e-6 * (double)d + 4 * FLT_EPSILON * sqrt((double)npos);
+        size_t bad = R * qn;
+        for (size_t i = 0; i < R * qn && bad == R * qn; i++)
+            if (!close_rel(out[i / qn * os + i % qn], want[i], tol)) bad = i;
+        CHECK(bad == R * qn, "%s rows shape %zu: row %zu h=%zu j=%zu got %g want %g", k->name, si,
+              bad / qn, bad % qn / d, bad % d, bad < R * qn ? out[bad / qn * os + bad % qn] : 0.0,
+              bad < R * qn ? want[bad] : 0.0);
+        for (size_t i = 0; i < R; i++)
+            CHECK(isnan(out[i * os + qn]), "%s rows shape %zu: row %zu written past its heads",
+                  k->name, si, i);
+
+        /* an infinite score in row R / 2: its block as the decode entry gives it */
+        if (si == 0) {
+            q[R / 2 * qs] = INFINITY;
+            k->attention_rows(q, qs, c.kc, c.vc, out, os, scratch, &s, R);
+            int same = 1;
+            for (size_t i = 0; i < R; i++) {
+                ic_attn_shape si_ = s;
+                si_.n_pos = n0 + i;
+                k->fn.attention(q + i * qs, c.kc, c.vc, row, NULL, scratch, &si_, 0, nh);
+                for (size_t j = 0; j < qn; j++) {
+                    const float a = out[i * os + j], b = row[j];
+                    if (isinf(q[i * qs]) && !(a == b || (isnan(a) && isnan(b)))) same = 0;
+                    if (!isinf(q[i * qs]) && !close_rel(a, b, tol)) same = 0;
+                }
+            }
+            CHECK(same, "%s rows: a row with an infinite score differs from the decode entry",
+                  k->name);
+        }
+        free(q), free(out), free(row), free(scratch), free(score), free(want);
+        attn_case_free(&c);
+    }
+    CHECK(tested >= 6, "%s rows: only %zu shapes fit its KV type", k->name, tested);
+}
+
 /* Attention work splits keep a KV head's query heads on one worker while there are groups enough
  * for every worker. */
 static void test_attn_split(void) {
@@ -367,6 +436,7 @@ int main(void) {
             break;
         case IC_OP_ATTENTION:
             test_attention(k, &rng);
+            if (k->attention_rows) test_attention_rows(k, &rng);
             attn_tested[k->wtype]++;
             break;
         default:

@@ -19,3 +19,6 @@ static inline __m512 kv_load_mask(__mmask16 t, const unsigned char *row, size_t 
 }
 
 #include "attention_avx512_body.h"
+
+#define KV_ROWS_FN ic_attention_rows_f32_avx512
+#include "attention_rows_avx512_body.h"

@@ -62,6 +62,7 @@ static const size_t g_gemv_shapes[][2] = {
 static const size_t g_gemm_mk[][2] = {{4096, 4096}, {4096, 14336}};
 static const size_t g_gemm_n[] = {8, 64, 512};
 static const size_t g_attn_ctx[] = {512, 4096, 32768};
+static const size_t g_attn_prompt[] = {512, 2048};
 enum { ATTN_HEADS = 32, ATTN_KV_HEADS = 8, ATTN_HEAD_DIM = 128, ELEM_N = 4096 };
 
 typedef struct {
@@ -82,6 +83,7 @@ typedef enum {
     B_SGEMV,
     B_SGEMM,
     B_ATTN,
+    B_ATTN_PROMPT,
     B_RMSNORM,
     B_ROPE,
     B_SOFTMAX,
@@ -98,7 +100,8 @@ typedef struct bench_item {
     const ic_kernel *kern;     /* ops from the kernel table */
     const ic_probe_loop *loop; /* probes */
     ic_dtype wtype, atype;
-    size_t m, k, n; /* GEMV/GEMM: rows, reduction, tokens; attention: n = context */
+    size_t m, k, n; /* GEMV/GEMM: rows, reduction, tokens; attention: n = context; a prompt's
+                     * attention: n = rows, m = 1 for the decode entry row by row */
     /* set when the variant cannot run here, with the reason in skip_buf (a flag, not a pointer
      * into the item: growing the item array moves items, and such a pointer was left dangling) */
     int skip;
@@ -246,11 +249,11 @@ static int wl_matrix(bench_kind kind, ic_dtype wtype, ic_dtype atype, ic_layout 
     return 0;
 }
 
-/* Attention over n_pos cached positions: q, k cache (w), v cache (aux), out (y), scratch. */
-/* A decode step's KV caches of n_pos positions in the KV type kvt (random keys scaled by 0.1 so
- * that the softmax is not one-hot), the query, and the outputs and scratch of every worker. */
-static int wl_attention(ic_dtype kvt, size_t n_pos, char *err, size_t errlen) {
-    if (g_wl.valid && g_wl.kind == B_ATTN && g_wl.wtype == kvt && g_wl.n == n_pos) return 0;
+/* KV caches of n_pos positions in the KV type kvt (random keys scaled by 0.1 so that the softmax
+ * is not one-hot, in w and aux), queries for q_rows rows (x), outputs for as many (y), and
+ * scratch_floats of scratch. Returns 0 or -1 with a message. */
+static int wl_attn_inputs(bench_kind kind, ic_dtype kvt, size_t n_pos, size_t q_rows,
+                          size_t scratch_floats, char *err, size_t errlen) {
     wl_free();
     size_t kv = (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM, q = (size_t)ATTN_HEADS * ATTN_HEAD_DIM;
     const size_t rb = ic_row_bytes(kvt, kv);
@@ -258,10 +261,9 @@ static int wl_attention(ic_dtype kvt, size_t n_pos, char *err, size_t errlen) {
     g_wl.w_bytes = g_wl.aux_bytes = n_pos * rb;
     g_wl.w = ic_big_alloc(g_wl.w_bytes);
     g_wl.aux = ic_big_alloc(g_wl.aux_bytes);
-    g_wl.x = malloc(q * sizeof(float));
-    g_wl.y = malloc(q * sizeof(float));
-    g_wl.scratch =
-        malloc((size_t)g_b.threads * ic_attn_scratch_floats(ATTN_HEADS, n_pos) * sizeof(float));
+    g_wl.x = malloc(q_rows * q * sizeof(float));
+    g_wl.y = malloc(q_rows * q * sizeof(float));
+    g_wl.scratch = malloc(scratch_floats * sizeof(float));
     g_wl.part = malloc(IC_ATTN_SPANS_MAX * q * sizeof(float));
     g_wl.lse = malloc(IC_ATTN_SPANS_MAX * ATTN_HEADS * sizeof(float));
     float *row = malloc(2 * kv * sizeof(float));
@@ -280,12 +282,30 @@ static int wl_attention(ic_dtype kvt, size_t n_pos, char *err, size_t errlen) {
         conv->fn.quantize(row + kv, vc + p * rb, kv);
     }
     free(row);
-    for (size_t i = 0; i < q; i++) qv[i] = rnd();
+    for (size_t i = 0; i < q_rows * q; i++) qv[i] = rnd();
     g_wl.valid = 1;
-    g_wl.kind = B_ATTN;
+    g_wl.kind = kind;
     g_wl.wtype = kvt;
     g_wl.n = n_pos;
     return 0;
+}
+
+/* A decode step over n_pos cached positions: the caches, the query, and the outputs and scratch
+ * of every worker. */
+static int wl_attention(ic_dtype kvt, size_t n_pos, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.kind == B_ATTN && g_wl.wtype == kvt && g_wl.n == n_pos) return 0;
+    return wl_attn_inputs(B_ATTN, kvt, n_pos, 1,
+                          (size_t)g_b.threads * ic_attn_scratch_floats(ATTN_HEADS, n_pos), err,
+                          errlen);
+}
+
+/* A prompt of n rows: the caches of its n positions, its queries and outputs, one thread's
+ * scratch for either entry. */
+static int wl_attn_prompt(ic_dtype kvt, size_t n, char *err, size_t errlen) {
+    if (g_wl.valid && g_wl.kind == B_ATTN_PROMPT && g_wl.wtype == kvt && g_wl.n == n) return 0;
+    return wl_attn_inputs(B_ATTN_PROMPT, kvt, n, n,
+                          ic_attn_rows_scratch_floats(ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, n),
+                          err, errlen);
 }
 
 /* Row-vector inputs for the single-row ops: x (n floats or a row of type t), aux, y. */
@@ -386,6 +406,24 @@ static void attn_step(task_ctx *tc) {
     const size_t spans =
         ic_attn_decode_unit(tc->it->n, ATTN_HEADS, ATTN_KV_HEADS, (size_t)g_b.threads, 0).spans;
     if (spans > 1) ic_attn_merge(g_wl.part, g_wl.lse, spans, ATTN_HEADS, ATTN_HEAD_DIM, g_wl.y);
+}
+
+/* A prompt's attention on the calling thread: the kernel's prompt entry over all n rows (row r
+ * at position r), or (m = 1) its decode entry once a row, as a forward pass without the prompt
+ * entry runs it. */
+static void attn_prompt(const bench_item *it) {
+    const size_t kvd = (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM,
+                 q = (size_t)ATTN_HEADS * ATTN_HEAD_DIM;
+    ic_attn_shape s = {ATTN_HEADS, ATTN_KV_HEADS, ATTN_HEAD_DIM, 1, kvd};
+    if (it->m == 0) {
+        it->kern->attention_rows(g_wl.x, q, g_wl.w, g_wl.aux, g_wl.y, q, g_wl.scratch, &s, it->n);
+        return;
+    }
+    for (size_t r = 0; r < it->n; r++) {
+        s.n_pos = r + 1;
+        it->kern->fn.attention(g_wl.x + r * q, g_wl.w, g_wl.aux, g_wl.y + r * q, NULL,
+                               g_wl.scratch, &s, 0, ATTN_HEADS);
+    }
 }
 
 static volatile double g_sink;
@@ -494,6 +532,8 @@ static int prepare_workload(const bench_item *it, char *err, size_t errlen) {
                          err, errlen);
     case B_ATTN:
         return wl_attention(it->wtype, it->n, err, errlen);
+    case B_ATTN_PROMPT:
+        return wl_attn_prompt(it->wtype, it->n, err, errlen);
     case B_RMSNORM:
     case B_ROPE:
     case B_SOFTMAX:
@@ -608,6 +648,16 @@ static void time_row_op(ic_bench_state *st, const bench_item *it, loop_work *w) 
         while (ic_bench_keep_running(st)) it->kern->fn.dequantize(g_wl.x, g_wl.y, it->n);
         w->bytes = 4.0 * (double)it->n + (double)ic_row_bytes(it->wtype, it->n);
         break;
+    case B_ATTN_PROMPT:
+        while (ic_bench_keep_running(st)) attn_prompt(it);
+        /* both caches in their type, read once; queries and outputs in f32 */
+        w->bytes = 2.0 * (double)it->n *
+                       (double)ic_row_bytes(it->wtype, (size_t)ATTN_KV_HEADS * ATTN_HEAD_DIM) +
+                   2.0 * (double)it->n * ATTN_HEADS * ATTN_HEAD_DIM * 4.0;
+        /* q.k and p.v of row r over its r + 1 positions */
+        w->flop = 4.0 * ATTN_HEADS * ATTN_HEAD_DIM * (double)it->n * (double)(it->n + 1) / 2.0;
+        w->tokens = (double)it->n;
+        break;
     default:
         break;
     }
@@ -679,6 +729,7 @@ static void bench_body(ic_bench_state *st, void *user) {
     case B_SWIGLU:
     case B_QUANT:
     case B_DEQUANT:
+    case B_ATTN_PROMPT:
         time_row_op(st, it, &w);
         break;
     case B_PROBE:
@@ -840,6 +891,28 @@ static int collect_attention(const ic_kernel *table, size_t nk, int T) {
             arg_add(&a, "threads", T);
             snprintf(name, sizeof name, "attention/%s/%s", ic_dtype_name(k->wtype), k->isa);
             if (add(B_ATTN, name, a, p)) return -1;
+        }
+    /* a prompt's attention, one thread, for the variants with a prompt entry: that entry, and
+     * the same variant's decode entry once a row beside it */
+    for (size_t c = 0; c < sizeof g_attn_prompt / sizeof g_attn_prompt[0]; c++)
+        for (size_t i = 0; i < nk * IC_DT_COUNT; i++) {
+            const ic_kernel *k = &table[i % nk];
+            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) ||
+                !k->attention_rows || !ic_level_is_native(k->level))
+                continue;
+            for (size_t per_row = 0; per_row < 2; per_row++) {
+                bench_item p = {.kern = k, .wtype = k->wtype, .m = per_row, .n = g_attn_prompt[c]};
+                p.skip = kernel_skip(k, &p);
+                argset a = {0};
+                arg_add(&a, "rows", (int64_t)p.n);
+                arg_add(&a, "heads", ATTN_HEADS);
+                arg_add(&a, "kv_heads", ATTN_KV_HEADS);
+                arg_add(&a, "head_dim", ATTN_HEAD_DIM);
+                arg_add(&a, "threads", 1);
+                snprintf(name, sizeof name, "attention_prompt/%s/%s%s", ic_dtype_name(k->wtype),
+                         k->isa, per_row ? "/per_row" : "");
+                if (add(B_ATTN_PROMPT, name, a, p)) return -1;
+            }
         }
     return 0;
 }

@@ -61,6 +61,33 @@ for pat in '^gemv/q8_0/ref/m:4096/k:14336/threads:[0-9]+$' '^gemv/f32/ref/m:1282
            '^probe/peak_f32/fma_f32_ref/threads:[0-9]+$' '^probe/stream_triad/c/threads:[0-9]+$'; do
   has "$tmp/names" "$pat" "benchmark list"
 done
+# A prompt's attention, its entry and the decode entry a row beside it, for the x86 variants that
+# have one; run once each and checked against each other's flop count (the same work).
+if [ "$(uname -m)" = x86_64 ]; then
+  for pat in '^attention_prompt/f16/avx512/rows:512/heads:32/kv_heads:8/head_dim:128/threads:1$' \
+             '^attention_prompt/f16/avx512/per_row/rows:512/heads:32/kv_heads:8/head_dim:128/threads:1$'; do
+    has "$tmp/names" "$pat" "benchmark list"
+  done
+  expect 0 "prompt attention json" -- "$bin" bench "--benchmark_filter=attention_prompt/q8_0/avx512/.*rows:512/" --benchmark_format=json $tiny
+  if python3 - "$tmp/out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = {x["name"]: x for x in d["benchmarks"]}
+names = sorted(b)
+assert len(names) == 2, names
+runs = [x for x in b.values() if "error_message" not in x]
+if len(runs) == 2:
+    for x in runs:
+        assert x["tokens_per_second"] > 0 and x["flop_per_second"] > 0, x
+        # 4 * heads * head_dim * n (n + 1) / 2 flops an iteration
+        want = 4 * 32 * 128 * 512 * 513 / 2
+        got = x["flop_per_second"] / x["tokens_per_second"] * 512
+        assert abs(got - want) < 1e-6 * want, (got, want)
+else:
+    assert len(runs) == 0 and all("skipped" in x["error_message"] for x in b.values()), b
+PY
+  then ok; else bad "prompt attention json"; fi
+fi
 if grep -vqE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names"; then bad "irregular names: $(grep -vE '^[a-z0-9_]+/[a-z0-9_/:]+$' "$tmp/names" | head -3)"; else ok; fi
 
 # A GEMV shape of every variant as JSON: the context and counters, parsed and checked.

@@ -421,8 +421,8 @@ static void attn_prompt(const bench_item *it) {
     }
     for (size_t r = 0; r < it->n; r++) {
         s.n_pos = r + 1;
-        it->kern->fn.attention(g_wl.x + r * q, g_wl.w, g_wl.aux, g_wl.y + r * q, NULL,
-                               g_wl.scratch, &s, 0, ATTN_HEADS);
+        it->kern->fn.attention(g_wl.x + r * q, g_wl.w, g_wl.aux, g_wl.y + r * q, NULL, g_wl.scratch,
+                               &s, 0, ATTN_HEADS);
     }
 }
 
@@ -897,8 +897,8 @@ static int collect_attention(const ic_kernel *table, size_t nk, int T) {
     for (size_t c = 0; c < sizeof g_attn_prompt / sizeof g_attn_prompt[0]; c++)
         for (size_t i = 0; i < nk * IC_DT_COUNT; i++) {
             const ic_kernel *k = &table[i % nk];
-            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) ||
-                !k->attention_rows || !ic_level_is_native(k->level))
+            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) || !k->attention_rows ||
+                !ic_level_is_native(k->level))
                 continue;
             for (size_t per_row = 0; per_row < 2; per_row++) {
                 bench_item p = {.kern = k, .wtype = k->wtype, .m = per_row, .n = g_attn_prompt[c]};

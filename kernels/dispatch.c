@@ -105,17 +105,8 @@
 #define IC_ROPE(isa_, L, P, f)    IC_UNTYPED(ROPE, rope, isa_, L, P, f)
 #define IC_SOFTMAX(isa_, L, P, f) IC_UNTYPED(SOFTMAX, softmax, isa_, L, P, f)
 #define IC_SWIGLU(isa_, L, P, f)  IC_UNTYPED(SWIGLU, swiglu, isa_, L, P, f)
-#define IC_ATTENTION(kv, KV, isa_, L, P, f)                                                        \
-    {.op = IC_OP_ATTENTION,                                                                        \
-     .name = "attention_" #kv "_" #isa_,                                                           \
-     .isa = #isa_,                                                                                 \
-     .level = IC_LVL_##L,                                                                          \
-     .priority = (P),                                                                              \
-     .features = (f),                                                                              \
-     .wtype = IC_DT_##KV,                                                                          \
-     .atype = IC_DT_F32,                                                                           \
-     .fn.attention = ic_attention_##kv##_##isa_},
-#define IC_ATTENTION_ROWS(kv, KV, isa_, L, P, f)                                                   \
+/* rows: the prompt entry, or NULL */
+#define IC_ATTENTION_ENTRY(kv, KV, isa_, L, P, f, rows)                                            \
     {.op = IC_OP_ATTENTION,                                                                        \
      .name = "attention_" #kv "_" #isa_,                                                           \
      .isa = #isa_,                                                                                 \
@@ -125,7 +116,10 @@
      .wtype = IC_DT_##KV,                                                                          \
      .atype = IC_DT_F32,                                                                           \
      .fn.attention = ic_attention_##kv##_##isa_,                                                   \
-     .attention_rows = ic_attention_rows_##kv##_##isa_},
+     .attention_rows = (rows)},
+#define IC_ATTENTION(kv, KV, isa_, L, P, f) IC_ATTENTION_ENTRY(kv, KV, isa_, L, P, f, NULL)
+#define IC_ATTENTION_ROWS(kv, KV, isa_, L, P, f)                                                   \
+    IC_ATTENTION_ENTRY(kv, KV, isa_, L, P, f, ic_attention_rows_##kv##_##isa_)
 
 static const ic_kernel g_table[] = {
 #include "ic_kernels.inc"

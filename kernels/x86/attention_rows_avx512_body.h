@@ -203,6 +203,8 @@ static int rows_block(const float *q, size_t q_stride, const unsigned char *kc,
         const size_t np = last - p0 < RT ? last - p0 : RT;
         for (size_t g = 0; g < Hkv; g++) {
             rows_widen(kc + p0 * rb, rb, g * d, d, dp, np, st->kf);
+            /* the scores take sixteen positions at a time: the rows past np zero, not stale */
+            memset(st->kf + np * dp, 0, ((np + 15) / 16 * 16 - np) * dp * sizeof(float));
             rows_scores(st, st->qt + g * d * RL, d, dp, p0, np, lim, scale);
             __m512 alpha;
             if (!rows_softmax(st, g, np, &alpha)) return 0;

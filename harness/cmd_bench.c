@@ -871,47 +871,51 @@ static int collect_gemm(const ic_kernel *table, size_t nk, int T) {
     return 0;
 }
 
-/* Decode attention at each context, every variant in table order. */
+/* The native attention variant at i of nk * IC_DT_COUNT, taking the table type by type (so that
+ * each shape's caches are built once per KV type), or NULL. */
+static const ic_kernel *attention_variant(const ic_kernel *table, size_t nk, size_t i) {
+    const ic_kernel *k = &table[i % nk];
+    return k->op == IC_OP_ATTENTION && k->wtype == (ic_dtype)(i / nk) &&
+                   ic_level_is_native(k->level)
+               ? k
+               : NULL;
+}
+
+/* The attention benchmarks' arguments: the length (ctx or rows), the shape, the threads. */
+static argset attention_args(const char *len_name, size_t len, int threads) {
+    argset a = {0};
+    arg_add(&a, len_name, (int64_t)len);
+    arg_add(&a, "heads", ATTN_HEADS);
+    arg_add(&a, "kv_heads", ATTN_KV_HEADS);
+    arg_add(&a, "head_dim", ATTN_HEAD_DIM);
+    arg_add(&a, "threads", threads);
+    return a;
+}
+
+/* Decode attention at each context, every variant; then a prompt's attention, one thread, for
+ * the variants with a prompt entry: that entry, and the same variant's decode entry once a row
+ * beside it. */
 static int collect_attention(const ic_kernel *table, size_t nk, int T) {
     char name[96];
     for (size_t c = 0; c < sizeof g_attn_ctx / sizeof g_attn_ctx[0]; c++)
         for (size_t i = 0; i < nk * IC_DT_COUNT; i++) {
-            /* type by type, so that each context's caches are built once per KV type */
-            const ic_kernel *k = &table[i % nk];
-            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) ||
-                !ic_level_is_native(k->level))
-                continue;
+            const ic_kernel *k = attention_variant(table, nk, i);
+            if (!k) continue;
             bench_item p = {.kern = k, .wtype = k->wtype, .atype = IC_DT_F32, .n = g_attn_ctx[c]};
             p.skip = kernel_skip(k, &p);
-            argset a = {0};
-            arg_add(&a, "ctx", (int64_t)p.n);
-            arg_add(&a, "heads", ATTN_HEADS);
-            arg_add(&a, "kv_heads", ATTN_KV_HEADS);
-            arg_add(&a, "head_dim", ATTN_HEAD_DIM);
-            arg_add(&a, "threads", T);
             snprintf(name, sizeof name, "attention/%s/%s", ic_dtype_name(k->wtype), k->isa);
-            if (add(B_ATTN, name, a, p)) return -1;
+            if (add(B_ATTN, name, attention_args("ctx", p.n, T), p)) return -1;
         }
-    /* a prompt's attention, one thread, for the variants with a prompt entry: that entry, and
-     * the same variant's decode entry once a row beside it */
     for (size_t c = 0; c < sizeof g_attn_prompt / sizeof g_attn_prompt[0]; c++)
         for (size_t i = 0; i < nk * IC_DT_COUNT; i++) {
-            const ic_kernel *k = &table[i % nk];
-            if (k->op != IC_OP_ATTENTION || k->wtype != (ic_dtype)(i / nk) || !k->attention_rows ||
-                !ic_level_is_native(k->level))
-                continue;
+            const ic_kernel *k = attention_variant(table, nk, i);
+            if (!k || !k->attention_rows) continue;
             for (size_t per_row = 0; per_row < 2; per_row++) {
                 bench_item p = {.kern = k, .wtype = k->wtype, .m = per_row, .n = g_attn_prompt[c]};
                 p.skip = kernel_skip(k, &p);
-                argset a = {0};
-                arg_add(&a, "rows", (int64_t)p.n);
-                arg_add(&a, "heads", ATTN_HEADS);
-                arg_add(&a, "kv_heads", ATTN_KV_HEADS);
-                arg_add(&a, "head_dim", ATTN_HEAD_DIM);
-                arg_add(&a, "threads", 1);
                 snprintf(name, sizeof name, "attention_prompt/%s/%s%s", ic_dtype_name(k->wtype),
                          k->isa, per_row ? "/per_row" : "");
-                if (add(B_ATTN_PROMPT, name, a, p)) return -1;
+                if (add(B_ATTN_PROMPT, name, attention_args("rows", p.n, 1), p)) return -1;
             }
         }
     return 0;

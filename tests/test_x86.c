@@ -147,6 +147,10 @@ static void test_long_paths(void) {
             for (size_t n = 1; n <= 9; n++) check(kern, 13, 32 * 272, n, &rng);
             for (size_t n = 2; n <= 6; n += 4) check(kern, 6, 32 * 528, n, &rng);
             check(kern, 7, 32 * 48, 16, &rng);
+            /* the panel GEMMs' tiles for many tokens (q8_0 2 panels x 5 tokens, q4_0 3 x 4):
+             * a last tile of 4 (q8_0) or 2 (q4_0) tokens, and 41 rows: a last group of one
+             * panel (q8_0), a group of three whose last panel is cut (q4_0) */
+            check(kern, 41, 32 * 45, 14, &rng);
             /* AMX: two whole 16-token tiles and 3 tokens past them (to the VNNI kernel), an odd
              * block count (the last block alone), rows cut inside a panel */
             check(kern, 37, 32 * 45, 35, &rng);

@@ -42,19 +42,26 @@
 
 #define SMALL_N 8   /* up to this many tokens: one pass over k */
 #define TC_MAX  512 /* most tokens per chunk for more tokens */
-#define TILE_T  4   /* most tokens per register tile */
+#define TILE_T  5   /* most tokens per register tile */
 #define TILE_P  4   /* most panels per register tile */
 
-/* How far ahead the one-pass path prefetches each panel's quants: 2 KiB, as the row-layout GEMV
- * (gemv_q8_0_avx512vnni.c). Measured on the 2-vCPU SPR-class KVM VM (llama-3.2-1b q8_0 decode at
- * ctx 128, interleaved runs): 1, 2, 3 and 4 KiB all gained 3-5% over no prefetch; 8 KiB gained
- * nothing. */
-#define PF_BYTES  2048
-#define PF_BLOCKS (PF_BYTES / QBYTES)
+/* How far ahead the one-pass path prefetches each panel's quants: 1.5 KiB (3 q8_0 blocks, 6
+ * q4_0). Measured on the 2-vCPU SPR-class KVM VM, when the prefetches went out in a burst at each
+ * block's start (llama-3.2-1b q8_0 decode at ctx 128, interleaved runs): 1, 2, 3 and 4 KiB all
+ * gained 3-5% over no prefetch; 8 KiB gained nothing. The distance and the placement (one
+ * prefetch next to each weight load, prefetch_targets) were then measured on the 2-vCPU Zen 5 VM:
+ * one-token GEMVs over 1.3 GB of panels (2 threads, the variants alternating in one process, 30
+ * passes, medians), q8_0 at 16384 x 2048, 2048 x 8192 and 128256 x 2048: 1.5 KiB placed 56.1,
+ * 58.3 and 57.2 GB/s against 50.6, 53.3 and 51.7 for 2 KiB in a burst, 54.0-57.5 for 1 KiB and
+ * 53.9-56.1 for 2 KiB placed, 42.9-47.0 with none; q4_0 at 16384 x 2048 and 128256 x 2048: 59.0
+ * and 54.2 against 57.3 and 53.0 (burst), 54.8 and 51.1 for 768 B. As the row-layout GEMV found
+ * (gemv_q8_0_avx512vnni.c), Zen 5 wants its prefetches spread among the loads. */
+#define PF_TILE_BYTES 6144
+#define PF_BLOCKS(NP) (PF_TILE_BYTES / ((NP)*QBYTES))
 
 /* The chunks for many tokens: a tile's panels' chunk of weights takes half of the L2 that hwloc
  * reports (ic_cpu_l2_bytes; 1 MiB: 481 blocks of 2 q8_0 panels, the whole of a 14336-column row),
- * in chunks of equal length; the token chunk is at most TC_MAX, a multiple of the tile. */
+ * in chunks of equal length; the token chunk is at most TC_MAX. */
 static void chunks(int np, size_t nb, size_t *kc, size_t *tc) {
     size_t k = ic_cpu_l2_bytes() / 2 / ((size_t)np * (QBYTES + 2 * IC_PANEL_ROWS));
     k = k < 4 ? 4 : k;
@@ -63,28 +70,32 @@ static void chunks(int np, size_t nb, size_t *kc, size_t *tc) {
     *tc = TC_MAX;
 }
 
-/* The prefetch for block b of a tile's NP panels (one pass, kb blocks): block b + PF_BLOCKS of
- * each panel, one prefetch per line of quants and one per line of scales (two blocks). Past the
- * row's end it runs on into the next group's next_np panels (0 when the call has no next group),
- * so that group does not start cold. Measured as above: with the run-on 4-5% over none, without
- * it about half of that. */
-static inline __attribute__((always_inline)) void prefetch_ahead(const unsigned char *wq,
-                                                                 const uint16_t *wd, size_t stride,
-                                                                 size_t b, size_t kb, int NP,
-                                                                 int next_np) {
-    size_t bp = b + PF_BLOCKS;
+/* What block b of a tile's NP panels (one pass, kb blocks) prefetches: block b + PF_BLOCKS of
+ * each panel, its quants at pq[p] (one prefetch per line, next to the weight load of the same
+ * line offset) and its scales' line at pd[p] (one per two blocks). Past the row's end it runs on
+ * into the next group's next_np panels (0 when the call has no next group), so that group does
+ * not start cold; measured on the SPR-class VM, with the run-on 4-5% over none, without it about
+ * half of that. A panel with nothing to fetch points at its own block b, lines its loads are
+ * reading anyway, so the loop has no branch. */
+static inline __attribute__((always_inline)) void
+prefetch_targets(const unsigned char *wq, const uint16_t *wd, size_t stride, size_t b, size_t kb,
+                 int NP, int next_np, const unsigned char *pq[TILE_P], const uint16_t *pd[TILE_P]) {
+    size_t bp = b + PF_BLOCKS(NP);
+    const unsigned char *q = wq;
+    const uint16_t *d = wd;
     int n = NP;
     if (bp >= kb) {
         bp -= kb;
-        wq += (size_t)NP * stride;
-        wd += (size_t)NP * stride / 2;
+        q += (size_t)NP * stride;
+        d += (size_t)NP * stride / 2;
         n = bp < kb ? next_np : 0; /* rows shorter than the distance: no run-on */
     }
 #pragma GCC unroll 4
-    for (int p = 0; p < n; p++) {
-#pragma GCC unroll 8
-        for (int j = 0; j < QGROUPS; j++) ic_x86_prefetch(wq + p * stride + bp * QBYTES + j * 64);
-        if (bp % 2 == 0) ic_x86_prefetch(wd + p * stride / 2 + bp * IC_PANEL_ROWS);
+    for (int p = 0; p < NP; p++) {
+        const int far = p < n;
+        pq[p] = far ? q + p * stride + bp * QBYTES : wq + p * stride + b * QBYTES;
+        pd[p] = far && bp % 2 == 0 ? d + p * stride / 2 + bp * IC_PANEL_ROWS
+                                   : wd + p * stride / 2 + b * IC_PANEL_ROWS;
     }
 }
 
@@ -97,14 +108,16 @@ static inline __m512i bcast(const ic_block_q8_0s *b, int at) {
 /* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
  * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, into f[p][t]. A block's
  * sum is dw * (dx * acc + cx), cx = -CORR * dx * sum(x) from the activation block (q8_0s).
- * PF: prefetch_ahead, with next_np panels in the next group (only in the one-pass path: for many
- * tokens the chunk is in L2). */
+ * PF: prefetch (prefetch_targets), with next_np panels in the next group (only in the one-pass
+ * path: for many tokens the chunk is in L2). */
 static inline __attribute__((always_inline)) void tile(const unsigned char *wq, const uint16_t *wd,
                                                        size_t stride, const ic_block_q8_0s *x,
                                                        size_t nb, size_t kb, int NP, int T, int PF,
                                                        int next_np, __m512 f[TILE_P][TILE_T]) {
     for (size_t b = 0; b < kb; b++) {
-        if (PF) prefetch_ahead(wq, wd, stride, b, kb, NP, next_np);
+        const unsigned char *pq[TILE_P];
+        const uint16_t *pd[TILE_P];
+        if (PF) prefetch_targets(wq, wd, stride, b, kb, NP, next_np, pq, pd);
         __m512i acc[TILE_P][TILE_T];
 #pragma GCC unroll 4
         for (int p = 0; p < NP; p++)
@@ -118,6 +131,8 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
 #endif
 #pragma GCC unroll 4
             for (int p = 0; p < NP; p++) {
+                if (PF) ic_x86_prefetch(pq[p] + j * 64);
+                if (PF && j == QGROUPS - 1) ic_x86_prefetch(pd[p]);
                 w[p] = _mm512_loadu_si512(wq + p * stride + b * QBYTES + j * 64);
 #if IC_P16_Q4
                 hi[p] = _mm512_and_si512(_mm512_srli_epi16(w[p], 4), _mm512_set1_epi8(0x0f));
@@ -195,16 +210,30 @@ static void run_tile(const unsigned char *wq, const uint16_t *wd, size_t stride,
         TILE_ROW(2)
         TILE_ROW(3)
         TILE_ROW(4)
+#if !IC_P16_Q4
+        TILE_CASE(1, 5) /* q8_0's tile for many tokens (tile_shape), and its last panel */
+        TILE_CASE(2, 5)
+#endif
     default:
         assert(0);
     }
 }
 
 /* The tile shape for n tokens: NP panels x NT tokens, NP weight vectors and NT broadcasts
- * feeding NP x NT vpdpbusd chains. Measured on the Zen 5 VM (one tile over 32 blocks in L1, 1
- * thread, G vpdpbusd/s): 2 x 4 4.9, 2 x 6 4.8, 4 x 4 4.4, 1 x 8 3.2 (a broadcast per vpdpbusd),
- * 4 x 2 2.9, 4 x 1 1.5 (= 96 GB/s of weights, twice what decode needs per core). */
+ * feeding NP x NT vpdpbusd chains. Measured on the Zen 5 VM (one tile over 32 blocks, 1 thread,
+ * G vpdpbusd/s): 2 x 4 4.9, 2 x 6 4.8, 4 x 4 4.4, 1 x 8 3.2 (a broadcast per vpdpbusd), 4 x 2 2.9,
+ * 4 x 1 1.5. For many tokens the shape was measured in the GEMM itself (Zen 5 VM, 2 threads, the
+ * shapes alternating in one process, medians of 15-200 calls, GOP/s at 4096 x 14336 n = 512,
+ * 8192 x 2048 n = 64 and 2048 x 8192 n = 64): q8_0 2 x 5 1100, 968, 1033 against 2 x 4 1071,
+ * 939, 1002 (3 x 4 and 2 x 6 between them); q4_0 3 x 4 1024 and 927 (the first two shapes)
+ * against 2 x 4 978 and 855, 2 x 5 1001 and 900. Each weight vector loaded from L2 serves more
+ * tokens; q4_0's vector also carries its nibble unpacking, which more panels do not add to. */
 static void tile_shape(size_t n, int *np, int *nt) {
+    if (n > SMALL_N) {
+        *np = IC_P16_Q4 ? 3 : 2;
+        *nt = IC_P16_Q4 ? 4 : 5;
+        return;
+    }
     *np = n <= 2 ? 4 : 2;
     *nt = n < 4 ? (int)n : 4;
 }

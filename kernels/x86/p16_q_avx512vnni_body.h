@@ -22,7 +22,7 @@
  * GEMM's time reloading y (perf on the Zen 5 VM, 4096 x 14336, n = 512: 333 GOP/s a core; one
  * chunk per row, 475). For up to SMALL_N tokens (decode, batched decode) the whole row is one
  * chunk, so each weight byte is read once per call in address order, and a software prefetch
- * runs ahead of each panel's stream (prefetch_ahead). */
+ * runs ahead of each panel's stream (prefetch_targets). */
 #include "../ic_cpu.h"
 #include "../ic_dispatch.h"
 #include "../ic_layout.h"
@@ -45,17 +45,23 @@
 #define TILE_T  5   /* most tokens per register tile */
 #define TILE_P  4   /* most panels per register tile */
 
-/* How far ahead the one-pass path prefetches each panel's quants: 1.5 KiB (3 q8_0 blocks, 6
- * q4_0). Measured on the 2-vCPU SPR-class KVM VM, when the prefetches went out in a burst at each
- * block's start (llama-3.2-1b q8_0 decode at ctx 128, interleaved runs): 1, 2, 3 and 4 KiB all
- * gained 3-5% over no prefetch; 8 KiB gained nothing. The distance and the placement (one
- * prefetch next to each weight load, prefetch_targets) were then measured on the 2-vCPU Zen 5 VM:
- * one-token GEMVs over 1.3 GB of panels (2 threads, the variants alternating in one process, 30
- * passes, medians), q8_0 at 16384 x 2048, 2048 x 8192 and 128256 x 2048: 1.5 KiB placed 56.1,
- * 58.3 and 57.2 GB/s against 50.6, 53.3 and 51.7 for 2 KiB in a burst, 54.0-57.5 for 1 KiB and
- * 53.9-56.1 for 2 KiB placed, 42.9-47.0 with none; q4_0 at 16384 x 2048 and 128256 x 2048: 59.0
- * and 54.2 against 57.3 and 53.0 (burst), 54.8 and 51.1 for 768 B. As the row-layout GEMV found
- * (gemv_q8_0_avx512vnni.c), Zen 5 wants its prefetches spread among the loads. */
+/* How far ahead the one-pass path prefetches: 6 KiB per tile, split among its panels (1.5 KiB a
+ * panel in the 4-panel tile of 1-2 tokens, 3 KiB in the 2-panel tile of 3-8), one prefetch next
+ * to each weight load (prefetch_targets). Measured on the 2-vCPU Zen 5 VM with the variants
+ * alternating in one process (2 threads, medians of 25-30 passes over 0.3-1.3 GB of panels):
+ * - one token, q8_0 at 16384 x 2048, 2048 x 8192 and 128256 x 2048: 1.5 KiB a panel placed
+ *   56.1, 58.3 and 57.2 GB/s; 2 KiB in a burst at each block's start (before) 50.6, 53.3 and
+ *   51.7; 1 KiB placed 54.0-57.5, 2 KiB placed 53.9-56.1; none 42.9-47.0. q4_0 at 16384 x 2048
+ *   and 128256 x 2048: 1.5 KiB placed 59.0 and 54.2, the burst 57.3 and 53.0, 768 B 54.8, 51.1;
+ * - four tokens, q8_0 at 128256 x 2048 (GOP/s): 3 KiB a panel placed 413, 1.5 KiB placed 328,
+ *   2 KiB 364; in a burst 2, 1.5 and 3 KiB 366, 347 and 369. Eight tokens: 3 KiB placed 535,
+ *   the bursts 513-534;
+ * - the rule against the burst of 2 KiB a panel, q8_0 128256 x 2048 at n = 1, 2, 4, 8: 1.15x,
+ *   1.14x, 1.06x, 1.07x; q4_0 128256 x 4096: 1.0x, 1.05x, 1.06x, 1.06x.
+ * As the row-layout GEMV found (gemv_q8_0_avx512vnni.c), Zen 5 wants its prefetches spread among
+ * the loads. On the SPR-class KVM VM of earlier stops the burst of 2 KiB a panel gained 3-5% over
+ * none in llama-3.2-1b q8_0 decode (1, 2, 3 and 4 KiB alike, 8 KiB nothing); this rule has not
+ * been measured there. */
 #define PF_TILE_BYTES 6144
 #define PF_BLOCKS(NP) (PF_TILE_BYTES / ((NP)*QBYTES))
 

@@ -8,10 +8,10 @@
  * range's KV heads, so the caches are read in address order; an online softmax over the tile's
  * scores (each head's running max, sum and rescale in scratch, its output so far in out); then
  * the values one KV head and 32 dims at a time, the weights of the group's heads applied to each
- * loaded vector; the software prefetch stream of attention_prefetch.h runs ahead of the key
- * reads, each position's key row and then its value row. Two query heads of a group are scored
- * together (16 ymm registers hold 8 accumulators, 4 keys and a query). A head_dim that is not a
- * multiple of 8 takes its last values one at a time. */
+ * loaded vector; the software prefetch of attention_prefetch.h takes each KV head's key and value
+ * pieces of the positions 16 KiB ahead as it scores their keys. Two query heads of a group are
+ * scored together (16 ymm registers hold 8 accumulators, 4 keys and a query). A head_dim that is
+ * not a multiple of 8 takes its last values one at a time. */
 #ifndef __AVX2__
 #error "attention_avx2_body.h needs AVX2 (-mavx2 -mfma -mf16c)"
 #endif
@@ -268,7 +268,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, head_begin, head_end, group, d);
+    const ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, d);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         for (size_t pp = 0; pp < n; pp += 4) {
@@ -278,7 +278,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
                 const size_t he = chunk_end(h, head_end, group), hn = he - h;
                 const size_t e0 = (h / group) * d;
                 float *sch = sc + (h - head_begin) * TILE + pp;
-                ic_attn_pf_step(&pf, p + pp, n4);
+                if (h == head_begin || h % group == 0) ic_attn_pf_step(&pf, p + pp, h / group);
 #define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, rb, e0, d, n4, scale, sch)
                 FOR_GROUP_SIZES(SCORES)
 #undef SCORES

@@ -21,8 +21,10 @@
  * - v is walked once per KV head and 64 output dims, the weights of every head of the group
  *   applied to each loaded vector, the sums in registers across the tile;
  * - whole vectors are loaded unmasked (see load16);
- * - a software prefetch stream (attention_prefetch.h) runs ahead of the key reads, each
- *   position's key row and then its value row.
+ * - software prefetch (attention_prefetch.h): as a KV head's keys of four positions are scored,
+ *   its key and value pieces 16 KiB further on;
+ * - the scores of a 4-head x 4-position tile summed in one tree (ic_x86_hsum512_x16): 45 adds
+ *   and shuffles, where four 4-way sums took about 76.
  * head_dim need not be a multiple of 16: a masked tail. Loops over a group's heads are unrolled
  * on a constant count (FOR_GROUP_SIZES), so the accumulators stay in registers. */
 #ifndef __AVX512F__
@@ -40,6 +42,7 @@
 /* Query heads scored at once (16 accumulators at 4 positions each). */
 #define GROUP_MAX 4
 #define TILE      IC_ATTN_TILE
+_Static_assert(GROUP_MAX == 4, "scores() sums a 4 x 4 tile with ic_x86_hsum512_x16");
 
 /* Sixteen floats from p, of which the mask t keeps some (0: none, no memory touched). Whole
  * vectors take a plain load: on Zen 5 a masked load that misses the cache stalls far longer than
@@ -71,12 +74,12 @@ static inline __attribute__((always_inline)) void scores(const int HN, const int
                                                          const float *qh, const unsigned char *k,
                                                          size_t rb, size_t e0, size_t d, size_t np,
                                                          float scale, float *sc) {
-    const __m128 sc4 = _mm_set1_ps(scale);
+    const __m512 sc16 = _mm512_set1_ps(scale);
     size_t p = 0;
     for (; p + 4 <= np; p += 4) {
-        __m512 acc[GROUP_MAX][4];
+        __m512 acc[GROUP_MAX][4]; /* the heads past HN stay 0 for the sums below */
 #pragma GCC unroll 4
-        for (int i = 0; i < HN; i++)
+        for (int i = 0; i < GROUP_MAX; i++)
 #pragma GCC unroll 4
             for (int c = 0; c < 4; c++) acc[i][c] = _mm512_setzero_ps();
         const unsigned char *kp = k + p * rb;
@@ -93,11 +96,12 @@ static inline __attribute__((always_inline)) void scores(const int HN, const int
                 acc[i][3] = _mm512_fmadd_ps(qv, k3, acc[i][3]);
             }
         }
-#pragma GCC unroll 4
-        for (int i = 0; i < HN; i++)
-            _mm_storeu_ps(
-                sc + (size_t)i * TILE + p,
-                _mm_mul_ps(ic_x86_hsum512_x4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), sc4));
+        /* 128-bit lane i: head i's four scores */
+        const __m512 s16 = _mm512_mul_ps(ic_x86_hsum512_x16(&acc[0][0]), sc16);
+        _mm_storeu_ps(sc + p, _mm512_castps512_ps128(s16));
+        if (HN > 1) _mm_storeu_ps(sc + TILE + p, _mm512_extractf32x4_ps(s16, 1));
+        if (HN > 2) _mm_storeu_ps(sc + 2 * TILE + p, _mm512_extractf32x4_ps(s16, 2));
+        if (HN > 3) _mm_storeu_ps(sc + 3 * TILE + p, _mm512_extractf32x4_ps(s16, 3));
     }
     for (; p < np; p++)
         for (int i = 0; i < HN; i++) {
@@ -254,7 +258,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, head_begin, head_end, group, d);
+    const ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, d);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         /* scores: four positions at a time, across all the range's KV heads, so the keys are
@@ -266,7 +270,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
                 const size_t he = chunk_end(h, head_end, group), hn = he - h;
                 const size_t e0 = (h / group) * d;
                 float *sch = sc + (h - head_begin) * TILE + pp;
-                ic_attn_pf_step(&pf, p + pp, n4);
+                if (h == head_begin || h % group == 0) ic_attn_pf_step(&pf, p + pp, h / group);
 #define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, rb, e0, d, n4, scale, sch)
                 FOR_GROUP_SIZES(SCORES)
 #undef SCORES

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The x86 kernels whose speed rests on software prefetch still have it in their object code.
+# GCC may drop a prefetch without a word: it judged an inline helper that only prefetched to have
+# no effect, and every call to it went (kernels/x86/attention_prefetch.h). A kernel listed here
+# with no prefetch instruction fails the test; a library without the member is a failure too.
+#
+# usage: prefetch_test.sh LIBIC_KERNELS.a   (skipped, exit 77, without objdump)
+set -u
+lib=${1:?usage: prefetch_test.sh LIBIC_KERNELS.a}
+command -v objdump >/dev/null || { echo "prefetch_test: skipped: no objdump"; exit 77; }
+[ -r "$lib" ] || { echo "prefetch_test: cannot read $lib"; exit 1; }
+
+kernels="attention_f32_avx2 attention_f16_avx2 attention_bf16_avx2 attention_q8_0_avx2
+attention_f32_avx512 attention_f16_avx512 attention_bf16_avx512 attention_q8_0_avx512
+gemv_q8_0_avx2 gemv_q4_0_avx2 gemv_q8_0_avxvnni gemv_q4_0_avxvnni
+gemv_q8_0_avx512vnni gemv_q4_0_avx512vnni gemv_bf16_avx512bf16
+gemm_q8_0_p16_avx512vnni gemm_q4_0_p16_avx512vnni"
+
+# prefetch instructions per archive member: "name.c.o count"
+counts=$(objdump -d "$lib" | awk '
+  /file format/ { m = $1; sub(/:$/, "", m); n[m] = 0; next }
+  /\tprefetch/ { n[m]++ }
+  END { for (k in n) print k, n[k] }')
+[ -n "$counts" ] || { echo "prefetch_test: objdump read no members from $lib"; exit 1; }
+
+pass=0 fail=0
+for k in $kernels; do
+  c=$(awk -v m="$k.c.o" '$1 == m { print $2 }' <<<"$counts")
+  if [ -z "$c" ]; then
+    echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
+  elif [ "$c" -eq 0 ]; then
+    echo "FAIL: $k: no prefetch instruction in its object code"; fail=$((fail + 1))
+  else
+    pass=$((pass + 1))
+  fi
+done
+echo "prefetch_test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

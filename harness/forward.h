@@ -45,15 +45,18 @@ void ic_gemv_piece(const ic_kernel *k, const void *w, const void *x, float *y, s
 
 typedef struct ic_fwd_config {
     const ic_model *model;
-    uint32_t n_layer_run; /* layers allocated and run: n_layer, or fewer for a slice */
-    size_t ctx_cap;       /* KV positions of sequence 0 (decode and prefill) */
-    size_t max_rows;      /* most rows of one GEMM: prefill tokens or batch size; >= 1 */
-    size_t batch_seqs;    /* sequences for batched decode (sequence 0 included); >= 1 */
-    size_t batch_ctx_cap; /* KV positions of sequences 1 .. batch_seqs - 1 */
-    uint64_t seed;        /* synthetic weights and KV contents */
-    ic_dtype kv_dtype;    /* the KV caches' type: f16, bf16, f32 or q8_0 (q8_0 needs head_dim
-                           * % 32 == 0); the kset's attention and kv_quant must be of it */
-    int use_blas;         /* f32 GEMMs through cblas_sgemm (needs an OpenBLAS build) */
+    uint32_t n_layer_run;  /* layers allocated and run: n_layer, or fewer for a slice */
+    size_t ctx_cap;        /* KV positions of sequence 0 (decode and prefill) */
+    size_t max_rows;       /* most rows of one GEMM: prefill tokens or batch size; >= 1 */
+    size_t batch_seqs;     /* sequences for batched decode (sequence 0 included); >= 1 */
+    size_t batch_ctx_cap;  /* KV positions of sequences 1 .. batch_seqs - 1 */
+    uint64_t seed;         /* synthetic weights and KV contents */
+    ic_dtype kv_dtype;     /* the KV caches' type: f16, bf16, f32 or q8_0 (q8_0 needs head_dim
+                            * % 32 == 0); the kset's attention and kv_quant must be of it */
+    int use_blas;          /* f32 GEMMs through cblas_sgemm (needs an OpenBLAS build) */
+    size_t rows_split_min; /* the per-row ops (norms, rope, SwiGLU, ...) of a step go to the
+                            * workers from this many floats of work; 0: the default (16384).
+                            * Tests set 1 to split every step of several rows. */
 } ic_fwd_config;
 
 /* What a configuration allocates, in bytes. */

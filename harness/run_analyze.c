@@ -121,7 +121,7 @@ static void fill_measurement(const ic_run_plan *p, const ic_run_data *d, const i
         e->p99_ms = ic_percentile(x->step_ns, x->n_steps, 0.99) * scale;
         e->latency_steps = (long)x->n_steps;
     }
-    if (x->kind == IC_MEAS_DECODE && total > 0) {
+    if ((x->kind == IC_MEAS_DECODE || (x->kind == IC_MEAS_PREFILL && !x->baseline)) && total > 0) {
         e->have_op_share = 1;
         for (int j = 0; j < IC_FOP_COUNT; j++) e->op_share[j] = x->op_ns[j] / total;
     }

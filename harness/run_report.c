@@ -256,10 +256,15 @@ static void print_op_shares(const ic_run_plan *p, const ic_run_data *d, const ic
             if (e->op_share[order[j]] >= 0.005)
                 n += snprintf(buf + n, sizeof buf - (size_t)n, " %s %.1f%%",
                               ic_fop_name((ic_fop)order[j]), 100 * e->op_share[order[j]]);
-        line(l, "decode op share at ctx %ld (measured, %s):%s", e->context,
-             p->k_run < p->m.n_layer ? "in the layers run" : "whole token", buf);
+        const char *part = p->k_run < p->m.n_layer ? "in the layers run" : NULL;
+        if (e->kind == IC_MEAS_PREFILL)
+            line(l, "prefill op share, %ld tokens (measured, %s):%s", e->batch,
+                 part ? part : "whole prompt", buf);
+        else
+            line(l, "decode op share at ctx %ld (measured, %s):%s", e->context,
+                 part ? part : "whole token", buf);
         double step_ns = e->median_ms * 1e6;
-        if (step_ns > 0)
+        if (e->kind == IC_MEAS_DECODE && step_ns > 0) /* the clock reads are a decode step's */
             line(l, "  timing: %llu clock reads per token at ~%.0f ns each = %.3f%% of the token",
                  (unsigned long long)d->clock_reads_per_step, d->clock_read_ns,
                  100.0 * (double)d->clock_reads_per_step * d->clock_read_ns / step_ns);

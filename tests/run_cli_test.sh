@@ -102,6 +102,10 @@ has "$tmp/run.txt" "^tiny +q8_0 +1 +batch decode +8 +3 " "batch row"
 has "$tmp/run.txt" "measured on this host \(Google Benchmark, median of 2 repetitions" "provenance line"
 has "$tmp/run.txt" "price given on the command line, \\\$2.5000/h" "price labelled"
 has "$tmp/run.txt" "^decode op share at ctx 8 \(measured" "op share"
+has "$tmp/run.txt" "^prefill op share, 8 tokens \(measured, whole prompt\):.* gate_up_matmul [0-9.]+%" "prefill op share"
+if grep -A1 "^prefill op share" "$tmp/run.txt" | grep -q "clock reads"; then
+  bad "a prefill op share carries the decode step's clock-read line"
+else ok; fi
 has "$tmp/run.txt" "^read bandwidth: ([0-9.]+ GB/s \(measured|unavailable: )" "read bandwidth labelled"
 has "$tmp/run.txt" "^KV cache: f16 \(--kv-dtype\), 2 bytes a value; every figure below ran with it" "default KV cache f16 stated"
 has "$tmp/run.txt" "^GB/tok: .*KV cache at ctx, in its type \(f16\)" "GB/tok counts the f16 cache"
@@ -121,7 +125,7 @@ for m in d["measurements"]:
     assert m["provenance"] == "measured" and m["extrapolated_from_layers"] is None
     assert m["tok_per_s"] > 0 and m["ms_per_token"] > 0 and len(m["samples_ms"]) == 2, m
     assert abs(m["usd_per_mtok"] - 2.5 / (m["tok_per_s"] * 3600) * 1e6) < 1e-6 * m["usd_per_mtok"]
-    if m["kind"] == "decode":
+    if m["kind"] in ("decode", "prefill"):
         assert abs(sum(m["op_share"].values()) - 1) < 1e-6, m["op_share"]
 assert d["pricing"]["usd_per_hour"] == 2.5 and "command line" in d["pricing"]["source"]
 PY

@@ -57,7 +57,8 @@ static int make(pass *p, const ic_model *m, const ic_kset *ks, int threads, int 
                          .batch_ctx_cap = 8,
                          .seed = 42,
                          .use_blas = blas,
-                         .kv_dtype = ks->attention->wtype};
+                         .kv_dtype = ks->attention->wtype,
+                         .rows_split_min = 1}; /* the per-row ops split on several threads */
     if (ic_pool_create(&p->pool, threads, IC_BIND_NONE, err, sizeof err)) {
         CHECK(0, "pool: %s", err);
         return -1;

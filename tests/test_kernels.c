@@ -287,6 +287,47 @@ static void test_q8_0s(void) {
     }
 }
 
+/* Every f16 quantize variant writes ic_f32_to_fp16's bytes for the values where a conversion
+ * can go wrong: signed zeros, infinities, NaNs of several payloads, the largest half and the
+ * values either side of overflow, ties to even, subnormal halves and what rounds to them, f32
+ * subnormals; at every offset of a vector and in a tail (k = 45, from each start 0 .. 7). */
+static void test_f16_edges(const ic_kernel *table, size_t count, uint64_t features) {
+    const uint32_t bits[] = {
+        0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x7f800001u,
+        0x7fffffffu, 0x477fe000u, 0x477fefffu, 0x477ff000u, 0x477ff001u, 0x3f801000u, 0x3f803000u,
+        0x3f801001u, 0x33800000u, 0x33000000u, 0x33000001u, 0x32ffffffu, 0x38800000u, 0x387fe000u,
+        0x387ff000u, 0x00000001u, 0x807fffffu, 0xc7000000u, 0x3f800000u, 0xbf7fffffu, 0x40490fdbu,
+        0x33c00000u, 0x34400000u, 0x38000000u, 0x387fffffu, 0x477fffffu, 0x47800000u, 0x3eaaaaabu,
+        0xbdcccccdu, 0x7f7fffffu, 0xff7fffffu, 0x00800000u, 0x3f800001u, 0x3f802000u, 0x3f806000u,
+        0x46fffe00u, 0x46ffff00u, 0xb3800001u};
+    const size_t n = sizeof bits / sizeof bits[0];
+    float x[64];
+    uint16_t want[64], got[64 + 8];
+    for (size_t i = 0; i < n; i++) memcpy(&x[i], &bits[i], sizeof x[i]);
+    for (size_t i = 0; i < n; i++) want[i] = ic_f32_to_fp16(x[i]);
+    size_t tested = 0;
+    for (size_t v = 0; v < count; v++) {
+        const ic_kernel *kq = &table[v];
+        if (kq->op != IC_OP_QUANTIZE || kq->wtype != IC_DT_F16 ||
+            !ic_kernel_usable(kq, features, IC_LVL_COUNT))
+            continue;
+        tested++;
+        for (size_t s = 0; s < 8; s++) {
+            for (size_t i = 0; i < n + 8; i++) got[i] = 0xabcd;
+            kq->fn.quantize(x + s, got, n - s);
+            size_t i = 0;
+            while (i < n - s && got[i] == want[s + i]) i++;
+            CHECK(i == n - s, "%s from %zu: x=0x%08x got 0x%04x want 0x%04x", kq->name, s,
+                  i < n - s ? bits[s + i] : 0u, i < n - s ? got[i] : 0u,
+                  i < n - s ? want[s + i] : 0u);
+            CHECK(got[n - s] == 0xabcd, "%s from %zu: wrote past k", kq->name, s);
+        }
+    }
+    CHECK(tested >= 1, "no f16 quantize variant ran");
+    CHECK(want[4] == 0x7e00 && want[10] == 0x7c00 && want[12] == 0x3c00 && want[13] == 0x3c02,
+          "the reference's NaN, overflow and ties");
+}
+
 int main(void) {
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
@@ -296,6 +337,7 @@ int main(void) {
     test_layout();
     test_q8_0s();
     test_roundtrip(table, count, features);
+    test_f16_edges(table, count, features);
     test_matmuls(table, count, features);
     return ic_test_finish("test_kernels");
 }

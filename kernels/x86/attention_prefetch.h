@@ -54,9 +54,9 @@ static inline ic_attn_pf ic_attn_pf_start(ic_dtype kv, const void *kc, const voi
  *
  * Always inlined: GCC 12 judged this helper, as a function, to have no effect (a prefetch is not
  * one to it) and dropped every call, so that the kernels had no prefetch at all
- * (tests/prefetch_test.sh checks that they have). Not ic_x86_prefetch: its volatile asm, a read of
- * the line to the compiler, and a per-piece clamp of the last address each cost the kernel about
- * 12% with its data in cache. */
+ * (tests/prefetch_test.sh checks that they have). Not ic_x86_prefetch: with its volatile asm, a
+ * read of the line to the compiler, the kernel took 13.2 ns per position and KV head in cache
+ * against the stream's 11.1; and a clamp of each piece's last address cost 12% over this step. */
 static inline __attribute__((always_inline)) void ic_attn_pf_step(const ic_attn_pf *s, size_t p,
                                                                   size_t g) {
     if (p + s->ahead + 4 > s->np) return;

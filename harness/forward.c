@@ -875,9 +875,8 @@ static void moe_ffn(ic_forward *f, const layer_w *w, size_t n) {
         OP_NEXT(ROUTER);
         matmul(f, w->w_gu[e], 2 * ff, d, f->moe_in, d, m, f->gu, 2 * ff);
         OP_NEXT(GATE_UP);
-        for (size_t j = 0; j < m; j++)
-            f->ks.swiglu->fn.swiglu(f->gu + j * 2 * ff, f->gu + j * 2 * ff + ff, f->gu + j * 2 * ff,
-                                    ff);
+        const row_task sw = {.f = f, .op = ROW_SWIGLU}; /* the expert's m rows of gu */
+        for_rows(f, &sw, m, 2 * ff);
         OP_NEXT(SWIGLU);
         matmul(f, w->w_down[e], d, ff, f->gu, 2 * ff, m, f->out, d);
         OP_NEXT(DOWN);

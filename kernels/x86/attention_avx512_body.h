@@ -258,7 +258,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
     /* scratch: nh rows of TILE scores, then each head's running max, sum and rescale */
     float *sc = scratch, *mx = sc + nh * TILE, *sum = mx + nh, *alpha = sum + nh;
     for (size_t i = 0; i < nh; i++) mx[i] = -INFINITY, sum[i] = 0.0f;
-    const ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, d);
+    const ic_attn_pf pf = ic_attn_pf_start(KV_TYPE, kc, vc, rb, np, d, head_begin, group);
     for (size_t p = 0; p < np; p += TILE) {
         const size_t n = np - p < TILE ? np - p : TILE;
         /* scores: four positions at a time, across all the range's KV heads, so the keys are
@@ -270,7 +270,7 @@ void KV_FN(const float *q, const void *k_cache, const void *v_cache, float *out,
                 const size_t he = chunk_end(h, head_end, group), hn = he - h;
                 const size_t e0 = (h / group) * d;
                 float *sch = sc + (h - head_begin) * TILE + pp;
-                if (h == head_begin || h % group == 0) ic_attn_pf_step(&pf, p + pp, h / group);
+                ic_attn_pf_step(&pf, p + pp, h);
 #define SCORES(HN, FULL) scores(HN, FULL, q + h * d, kt, rb, e0, d, n4, scale, sch)
                 FOR_GROUP_SIZES(SCORES)
 #undef SCORES

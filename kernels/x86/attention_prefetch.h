@@ -37,20 +37,24 @@ typedef struct {
     size_t hb;         /* bytes of one KV head's piece of a row */
     size_t ahead;      /* positions ahead: a multiple of 4, at least 4 */
     size_t np;         /* positions */
+    size_t head_begin; /* the call's first query head */
+    size_t group;      /* query heads a KV head */
 } ic_attn_pf;
 
 /* The prefetch over positions [0, np) of caches kc and vc (rows rb bytes apart, KV heads of
- * head_dim d values of type kv). */
+ * head_dim d values of type kv) for a call over query heads from head_begin on, group a KV head. */
 static inline ic_attn_pf ic_attn_pf_start(ic_dtype kv, const void *kc, const void *vc, size_t rb,
-                                          size_t np, size_t d) {
+                                          size_t np, size_t d, size_t head_begin, size_t group) {
     size_t ahead = (IC_ATTN_PREFETCH_BYTES / (2 * rb)) & ~(size_t)3;
     if (ahead < 4) ahead = 4;
-    const ic_attn_pf s = {kc, vc, rb, ic_row_bytes(kv, d), ahead, np};
+    const ic_attn_pf s = {kc, vc, rb, ic_row_bytes(kv, d), ahead, np, head_begin, group};
     return s;
 }
 
-/* Called as KV head g of positions [p, p + 4) is about to be scored: prefetches g's key and value
- * pieces of positions [p + ahead, p + ahead + 4), where those are all cached positions. The
+/* Called as the chunk of query heads from h is about to be scored at positions [p, p + 4): when
+ * it is the first chunk of its KV head g in the call (a KV head's heads may be scored in several
+ * chunks), prefetches g's key and value pieces of positions [p + ahead, p + ahead + 4), where
+ * those are all cached positions. The
  * lines are taken from the start of the line a piece begins in, counted from the caches' start
  * (both are 64-byte aligned where the model allocates them), so no address falls outside the
  * caches: no piece of position 0 is asked for, and none past the piece's last byte.
@@ -61,9 +65,9 @@ static inline ic_attn_pf ic_attn_pf_start(ic_dtype kv, const void *kc, const voi
  * read of the line to the compiler, the kernel took 13.2 ns per position and KV head in cache
  * against the stream's 11.1; and a clamp of each piece's last address cost 12% over this step. */
 static inline __attribute__((always_inline)) void ic_attn_pf_step(const ic_attn_pf *s, size_t p,
-                                                                  size_t g) {
-    if (p + s->ahead + 4 > s->np) return;
-    const size_t off = (p + s->ahead) * s->rb + g * s->hb;
+                                                                  size_t h) {
+    if ((h != s->head_begin && h % s->group != 0) || p + s->ahead + 4 > s->np) return;
+    const size_t off = (p + s->ahead) * s->rb + h / s->group * s->hb;
     for (size_t r = 0; r < 4; r++) {
         const size_t at = off + r * s->rb, lead = at & 63;
         const char *k = s->k + (at - lead), *v = s->v + (at - lead);

@@ -15,12 +15,16 @@ attention_f32_avx512 attention_f16_avx512 attention_bf16_avx512 attention_q8_0_a
 gemv_q8_0_avx2 gemv_q4_0_avx2 gemv_q8_0_avxvnni gemv_q4_0_avxvnni
 gemv_q8_0_avx512vnni gemv_q4_0_avx512vnni gemv_bf16_avx512bf16
 gemm_q8_0_p16_avx512vnni gemm_q4_0_p16_avx512vnni"
+# and those that also prefetch into L2 (prefetcht1): the p16 GEMMs' next panel group
+# (prefetch_next_group in kernels/x86/p16_q_avx512vnni_body.h)
+l2_kernels="gemm_q8_0_p16_avx512vnni gemm_q4_0_p16_avx512vnni"
 
-# prefetch instructions per archive member: "name.c.o count"
+# prefetch instructions per archive member: "name.c.o count count_t1"
 counts=$(objdump -d "$lib" | awk '
-  /file format/ { m = $1; sub(/:$/, "", m); n[m] = 0; next }
+  /file format/ { m = $1; sub(/:$/, "", m); n[m] = 0; t1[m] = 0; next }
   /\tprefetch/ { n[m]++ }
-  END { for (k in n) print k, n[k] }')
+  /\tprefetcht1/ { t1[m]++ }
+  END { for (k in n) print k, n[k], t1[k] }')
 [ -n "$counts" ] || { echo "prefetch_test: objdump read no members from $lib"; exit 1; }
 
 pass=0 fail=0
@@ -30,6 +34,16 @@ for k in $kernels; do
     echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
   elif [ "$c" -eq 0 ]; then
     echo "FAIL: $k: no prefetch instruction in its object code"; fail=$((fail + 1))
+  else
+    pass=$((pass + 1))
+  fi
+done
+for k in $l2_kernels; do
+  c=$(awk -v m="$k.c.o" '$1 == m { print $3 }' <<<"$counts")
+  if [ -z "$c" ]; then
+    echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
+  elif [ "$c" -eq 0 ]; then
+    echo "FAIL: $k: no prefetcht1 (the next panel group into L2) in its object code"; fail=$((fail + 1))
   else
     pass=$((pass + 1))
   fi

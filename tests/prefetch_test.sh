@@ -28,25 +28,25 @@ counts=$(objdump -d "$lib" | awk '
 [ -n "$counts" ] || { echo "prefetch_test: objdump read no members from $lib"; exit 1; }
 
 pass=0 fail=0
-for k in $kernels; do
-  c=$(awk -v m="$k.c.o" '$1 == m { print $2 }' <<<"$counts")
-  if [ -z "$c" ]; then
-    echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
-  elif [ "$c" -eq 0 ]; then
-    echo "FAIL: $k: no prefetch instruction in its object code"; fail=$((fail + 1))
-  else
-    pass=$((pass + 1))
-  fi
-done
-for k in $l2_kernels; do
-  c=$(awk -v m="$k.c.o" '$1 == m { print $3 }' <<<"$counts")
-  if [ -z "$c" ]; then
-    echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
-  elif [ "$c" -eq 0 ]; then
-    echo "FAIL: $k: no prefetcht1 (the next panel group into L2) in its object code"; fail=$((fail + 1))
-  else
-    pass=$((pass + 1))
-  fi
-done
+# check COLUMN WHAT KERNELS...: each kernel's member has a non-zero count in column COLUMN of
+# $counts (2: any prefetch, 3: prefetcht1)
+check() {
+  local col=$1 what=$2 k c
+  shift 2
+  for k in "$@"; do
+    c=$(awk -v m="$k.c.o" -v col="$col" '$1 == m { print $col }' <<<"$counts")
+    if [ -z "$c" ]; then
+      echo "FAIL: $k: no member $k.c.o in $lib"; fail=$((fail + 1))
+    elif [ "$c" -eq 0 ]; then
+      echo "FAIL: $k: no $what in its object code"; fail=$((fail + 1))
+    else
+      pass=$((pass + 1))
+    fi
+  done
+}
+# shellcheck disable=SC2086 # the lists split on purpose
+check 2 "prefetch instruction" $kernels
+# shellcheck disable=SC2086
+check 3 "prefetcht1 (the next panel group into L2)" $l2_kernels
 echo "prefetch_test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

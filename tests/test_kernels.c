@@ -328,6 +328,69 @@ static void test_f16_edges(const ic_kernel *table, size_t count, uint64_t featur
           "the reference's NaN, overflow and ties");
 }
 
+/* Every q8_0 and q8_0s quantize variant writes the reference's bytes, and nothing past k, at
+ * block counts around the 16-block groups the AVX-512 ones take at once (1, 15, 16, 17, 33, 50),
+ * over blocks that try the scale: zero, one nonzero value, a negative maximum, ties at .5 after
+ * scaling, and magnitudes from 1e-30 (the fp16 scale rounds to 0 or a subnormal) to 1e36 (it
+ * overflows to inf). Not below: under an amax of about 4e-37 the scale's reciprocal overflows,
+ * and the reference's (int8_t)roundf(inf), as ggml's, has no defined value (the AVX-512 variants
+ * write -128 there, the reference 0 with GCC on x86); such a block's fp16 scale is 0, so its
+ * quants never count. */
+static void test_q8_edges(const ic_kernel *table, size_t count, uint64_t features) {
+    static const size_t blocks[] = {1, 15, 16, 17, 33, 50};
+    enum { MAXB = 50 };
+    static float x[MAXB * IC_QK];
+    ic_test_rng rng = {11};
+    for (size_t b = 0; b < MAXB; b++) {
+        float *xb = x + b * IC_QK;
+        const float mag = powf(10.0f, (float)((int)(b * 7 % 67) - 30));
+        for (int j = 0; j < IC_QK; j++) xb[j] = ic_test_uniform(&rng) * mag;
+        switch (b % 6) {
+        case 0: /* zero */
+            for (int j = 0; j < IC_QK; j++) xb[j] = b % 12 == 0 ? 0.0f : -0.0f;
+            break;
+        case 1: /* one nonzero value */
+            for (int j = 0; j < IC_QK; j++) xb[j] = j == 9 ? -mag : 0.0f;
+            break;
+        case 2: /* d = 1: ties at .5 go away from zero */
+            for (int j = 0; j < IC_QK; j++) xb[j] = (float)(j - 16) + 0.5f;
+            xb[31] = 127.0f;
+            break;
+        case 3: /* a negative maximum */
+            xb[IC_QK / 2] = -2.0f * mag;
+            break;
+        default:
+            break;
+        }
+    }
+    size_t tested = 0;
+    for (size_t v = 0; v < count; v++) {
+        const ic_kernel *kq = &table[v];
+        const ic_dtype t = kq->wtype;
+        if (kq->op != IC_OP_QUANTIZE || (t != IC_DT_Q8_0 && t != IC_DT_Q8_0S) ||
+            !ic_kernel_usable(kq, features, IC_LVL_COUNT))
+            continue;
+        tested++;
+        for (size_t c = 0; c < sizeof blocks / sizeof blocks[0]; c++) {
+            const size_t k = blocks[c] * IC_QK, bytes = ic_row_bytes(t, k);
+            unsigned char got[MAXB * 40 + 64], want[MAXB * 40 + 64];
+            memset(got, 0xab, sizeof got);
+            memset(want, 0xab, sizeof want);
+            kq->fn.quantize(x, got, k);
+            quant(t, x, want, k);
+            size_t i = 0;
+            while (i < bytes && got[i] == want[i]) i++;
+            CHECK(i == bytes,
+                  "%s, %zu blocks: byte %zu (block %zu) is 0x%02x, the reference's 0x%02x",
+                  kq->name, blocks[c], i, i / (bytes / blocks[c]), i < bytes ? got[i] : 0,
+                  i < bytes ? want[i] : 0);
+            CHECK(got[bytes] == 0xab && got[bytes + 63] == 0xab, "%s, %zu blocks: wrote past k",
+                  kq->name, blocks[c]);
+        }
+    }
+    CHECK(tested >= 2, "the q8_0 and q8_0s reference quantizers did not run");
+}
+
 int main(void) {
     size_t count;
     const ic_kernel *table = ic_kernel_table(&count);
@@ -338,6 +401,7 @@ int main(void) {
     test_q8_0s();
     test_roundtrip(table, count, features);
     test_f16_edges(table, count, features);
+    test_q8_edges(table, count, features);
     test_matmuls(table, count, features);
     return ic_test_finish("test_kernels");
 }

@@ -12,7 +12,20 @@
 void ic_quantize_q8_0s_avx512(const float *x, void *y, size_t k) {
     assert(x != NULL && y != NULL && k % IC_QK == 0);
     ic_block_q8_0s *b = y;
-    for (size_t i = 0; i < k / IC_QK; i++) {
+    const size_t nb = k / IC_QK;
+    size_t i = 0;
+    for (; i + 16 <= nb; i += 16) {
+        __m512 sums;
+        const __m512 d = ic_x86_q8_blocks16(x + i * IC_QK, b[i].qs, sizeof *b, &sums);
+        /* the scale q8_0 stores (F16C rounds to nearest even, as ic_f32_to_fp16), widened */
+        const __m512 dq =
+            _mm512_cvtph_ps(_mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        float dv[16], dsv[16];
+        _mm512_storeu_ps(dv, dq);
+        _mm512_storeu_ps(dsv, _mm512_mul_ps(dq, sums));
+        for (int j = 0; j < 16; j++) b[i + j].d = dv[j], b[i + j].ds = dsv[j];
+    }
+    for (; i < nb; i++) {
         int32_t sum;
         const float d = ic_x86_q8_block(x + i * IC_QK, b[i].qs, &sum);
         b[i].d = ic_fp16_to_f32(ic_f32_to_fp16(d)); /* the scale q8_0 stores */

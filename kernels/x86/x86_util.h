@@ -109,30 +109,42 @@ static inline __m128 ic_x86_hsum512_x4(__m512 a0, __m512 a1, __m512 a2, __m512 a
     __m256 b3 = _mm256_add_ps(_mm512_castps512_ps256(a3), ic_x86_hi256(a3));
     return ic_x86_hsum256_x4(b0, b1, b2, b3);
 }
-/* Sixteen 16-lane sums at once, a[4 * i + c] for i, c < 4: lane 4 i + c of the result (its 128-bit
- * lane i) is the sum of a[4 * i + c]'s lanes. A tree of 15 adds and 30 in-register shuffles; four
- * ic_x86_hsum512_x4 take 32 adds and about 44 shuffles. */
-static inline __attribute__((always_inline)) __m512 ic_x86_hsum512_x16(const __m512 *a) {
+/* a + b, or max(a, b) when max (a constant wherever the trees below are inlined). */
+static inline __attribute__((always_inline)) __m512 ic_x86_sum_or_max(__m512 a, __m512 b, int max) {
+    return max ? _mm512_max_ps(a, b) : _mm512_add_ps(a, b);
+}
+
+/* Sixteen 16-lane sums (max = 0) or maxima (max = 1) at once, a[4 * i + c] for i, c < 4: lane
+ * 4 i + c of the result (its 128-bit lane i) reduces a[4 * i + c]'s lanes. A tree of 15 adds (or
+ * maxima) and 30 in-register shuffles; four ic_x86_hsum512_x4 take 32 adds and about 44
+ * shuffles. A maximum involving a NaN is not defined here (vmaxps's operand order decides). */
+static inline __attribute__((always_inline)) __m512 ic_x86_reduce512_x16(const __m512 *a, int max) {
     __m512 u[4];
 #pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         const __m512 *r = a + 4 * i;
-        /* per 128-bit lane: [r0 r1 r0 r1] and [r2 r3 r2 r3], partial sums */
+        /* per 128-bit lane: [r0 r1 r0 r1] and [r2 r3 r2 r3], partial results */
         const __m512 t0 =
-            _mm512_add_ps(_mm512_unpacklo_ps(r[0], r[1]), _mm512_unpackhi_ps(r[0], r[1]));
+            ic_x86_sum_or_max(_mm512_unpacklo_ps(r[0], r[1]), _mm512_unpackhi_ps(r[0], r[1]), max);
         const __m512 t1 =
-            _mm512_add_ps(_mm512_unpacklo_ps(r[2], r[3]), _mm512_unpackhi_ps(r[2], r[3]));
-        /* per 128-bit lane: [r0 r1 r2 r3], each that lane's sum */
-        u[i] = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)));
+            ic_x86_sum_or_max(_mm512_unpacklo_ps(r[2], r[3]), _mm512_unpackhi_ps(r[2], r[3]), max);
+        /* per 128-bit lane: [r0 r1 r2 r3], each that lane's result */
+        u[i] = ic_x86_sum_or_max(_mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                 _mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)), max);
     }
     /* 128-bit lanes [u0 02, u0 13, u1 02, u1 13] and the same of u2, u3 */
-    const __m512 v01 = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(1, 0, 1, 0)),
-                                     _mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(3, 2, 3, 2)));
-    const __m512 v23 = _mm512_add_ps(_mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(1, 0, 1, 0)),
-                                     _mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(3, 2, 3, 2)));
-    return _mm512_add_ps(_mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512 v01 =
+        ic_x86_sum_or_max(_mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_f32x4(u[0], u[1], _MM_SHUFFLE(3, 2, 3, 2)), max);
+    const __m512 v23 =
+        ic_x86_sum_or_max(_mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_f32x4(u[2], u[3], _MM_SHUFFLE(3, 2, 3, 2)), max);
+    return ic_x86_sum_or_max(_mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(v01, v23, _MM_SHUFFLE(3, 1, 3, 1)), max);
+}
+
+static inline __attribute__((always_inline)) __m512 ic_x86_hsum512_x16(const __m512 *a) {
+    return ic_x86_reduce512_x16(a, 0);
 }
 /* roundf: truncate, then step away from zero when the dropped fraction is at least one half. */
 static inline __m512i ic_x86_round_away(__m512 v) {
@@ -158,6 +170,37 @@ static inline float ic_x86_q8_block(const float *x, int8_t *qs, int32_t *sum) {
     _mm_storeu_si128((__m128i *)qs, _mm512_cvtsepi32_epi8(i0));
     _mm_storeu_si128((__m128i *)(qs + 16), _mm512_cvtsepi32_epi8(i1));
     if (sum != NULL) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+    return d;
+}
+
+/* Sixteen q8_0 blocks (512 floats at x) at once, as ic_x86_q8_block quantizes each: block j's 32
+ * quants to qs + j * stride; returns the 16 scales d (lane j: block j's, before the fp16
+ * rounding) and, when sums is not NULL, the quants' sums as floats (exact: |sum| <= 4064). The
+ * per-block horizontal max and sum are two trees over all 16 blocks (ic_x86_reduce512_x16), the
+ * scale's division one vector division. On the Zen 5 VM: one thread, rows in L2, q8_0s went from
+ * 8.5 ns a block, one at a time, to 4.6; in llama-3.2-1b q8_0's prefill (two forwards in one
+ * process, ABBA, medians), the quantize op from 4.66 to 3.00 ms a 64-token prompt and from 45.5 to
+ * 31.3 ms a 512-token one. For finite inputs the bytes are the reference's (the max of absolute
+ * values does not depend on the order; see test_q8_edges for where the reference has none). */
+static inline __m512 ic_x86_q8_blocks16(const float *x, int8_t *qs, size_t stride, __m512 *sums) {
+    __m512 m[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++)
+        m[j] = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + 32 * j)),
+                             _mm512_abs_ps(_mm512_loadu_ps(x + 32 * j + 16)));
+    const __m512 d = _mm512_div_ps(ic_x86_reduce512_x16(m, 1), _mm512_set1_ps(127.0f));
+    const __m512 id = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_UQ),
+                                          _mm512_set1_ps(1.0f), d);
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; j++) {
+        const __m512 s = _mm512_permutexvar_ps(_mm512_set1_epi32(j), id);
+        const __m512i i0 = ic_x86_round_away(_mm512_mul_ps(_mm512_loadu_ps(x + 32 * j), s));
+        const __m512i i1 = ic_x86_round_away(_mm512_mul_ps(_mm512_loadu_ps(x + 32 * j + 16), s));
+        _mm_storeu_si128((__m128i *)(qs + j * stride), _mm512_cvtsepi32_epi8(i0));
+        _mm_storeu_si128((__m128i *)(qs + j * stride + 16), _mm512_cvtsepi32_epi8(i1));
+        m[j] = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
+    }
+    if (sums != NULL) *sums = ic_x86_hsum512_x16(m);
     return d;
 }
 #endif

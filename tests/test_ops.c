@@ -21,8 +21,9 @@ static int close_rel(double got, double want, double tol) {
 static void test_rmsnorm(const ic_kernel *k, ic_test_rng *rng) {
     for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
-        float *x = malloc(n * 4), *w = malloc(n * 4), *y = malloc(n * 4);
+        float *x = malloc(n * 4), *w = malloc(n * 4), *y = malloc((n + 16) * 4);
         for (size_t i = 0; i < n; i++) x[i] = 3 * ic_test_uniform(rng), w[i] = ic_test_uniform(rng);
+        for (size_t i = n; i < n + 16; i++) y[i] = 12345.0f;
         double ss = 0;
         for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
         double scale = 1.0 / sqrt(ss / (double)n + 1e-5);
@@ -34,6 +35,7 @@ static void test_rmsnorm(const ic_kernel *k, ic_test_rng *rng) {
                 ok = 0;
             }
         if (ok) PASS();
+        CHECK(y[n] == 12345.0f && y[n + 15] == 12345.0f, "%s n=%zu: wrote past n", k->name, n);
         k->fn.rmsnorm(x, w, x, n, 1e-5f); /* in place */
         CHECK(memcmp(x, y, n * 4) == 0, "%s in-place result differs", k->name);
         free(x), free(w), free(y);
@@ -116,9 +118,10 @@ static void test_softmax(const ic_kernel *k, ic_test_rng *rng) {
 static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
     for (size_t si = 0; si < sizeof g_sizes_full / sizeof g_sizes_full[0]; si++) {
         size_t n = g_sizes[si];
-        float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc(n * 4);
+        float *g = malloc(n * 4), *u = malloc(n * 4), *y = malloc((n + 16) * 4);
         for (size_t i = 0; i < n; i++)
             g[i] = 12 * ic_test_uniform(rng), u[i] = ic_test_uniform(rng);
+        for (size_t i = n; i < n + 16; i++) y[i] = 12345.0f;
         if (n > 3) g[0] = -200, g[1] = 200, g[2] = -1e30f;
         k->fn.swiglu(g, u, y, n);
         int ok = 1;
@@ -130,6 +133,7 @@ static void test_swiglu(const ic_kernel *k, ic_test_rng *rng) {
             }
         }
         if (ok) PASS();
+        CHECK(y[n] == 12345.0f && y[n + 15] == 12345.0f, "%s n=%zu: wrote past n", k->name, n);
         free(g), free(u), free(y);
     }
 }

@@ -15,10 +15,9 @@ void ic_quantize_q8_0_avx512(const float *x, void *y, size_t k) {
     const size_t nb = k / IC_QK;
     size_t i = 0;
     for (; i + 16 <= nb; i += 16) {
-        const __m512 d = ic_x86_q8_blocks16(x + i * IC_QK, b[i].qs, sizeof *b, NULL);
-        uint16_t h[16]; /* F16C rounds to nearest even, as ic_f32_to_fp16 */
+        uint16_t h[16];
         _mm256_storeu_si256((__m256i *)h,
-                            _mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+                            ic_x86_q8_blocks16(x + i * IC_QK, b[i].qs, sizeof *b, NULL));
         for (int j = 0; j < 16; j++) b[i + j].d = h[j];
     }
     for (; i < nb; i++) b[i].d = ic_f32_to_fp16(ic_x86_q8_block(x + i * IC_QK, b[i].qs, NULL));

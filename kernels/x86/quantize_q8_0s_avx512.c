@@ -16,10 +16,9 @@ void ic_quantize_q8_0s_avx512(const float *x, void *y, size_t k) {
     size_t i = 0;
     for (; i + 16 <= nb; i += 16) {
         __m512 sums;
-        const __m512 d = ic_x86_q8_blocks16(x + i * IC_QK, b[i].qs, sizeof *b, &sums);
-        /* the scale q8_0 stores (F16C rounds to nearest even, as ic_f32_to_fp16), widened */
+        /* the scales q8_0 stores, widened */
         const __m512 dq =
-            _mm512_cvtph_ps(_mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            _mm512_cvtph_ps(ic_x86_q8_blocks16(x + i * IC_QK, b[i].qs, sizeof *b, &sums));
         float dv[16], dsv[16];
         _mm512_storeu_ps(dv, dq);
         _mm512_storeu_ps(dsv, _mm512_mul_ps(dq, sums));

@@ -174,15 +174,16 @@ static inline float ic_x86_q8_block(const float *x, int8_t *qs, int32_t *sum) {
 }
 
 /* Sixteen q8_0 blocks (512 floats at x) at once, as ic_x86_q8_block quantizes each: block j's 32
- * quants to qs + j * stride; returns the 16 scales d (lane j: block j's, before the fp16
- * rounding) and, when sums is not NULL, the quants' sums as floats (exact: |sum| <= 4064). The
- * per-block horizontal max and sum are two trees over all 16 blocks (ic_x86_reduce512_x16), the
- * scale's division one vector division. On the Zen 5 VM: one thread, rows in L2, q8_0s went from
- * 8.5 ns a block, one at a time, to 4.6; in llama-3.2-1b q8_0's prefill (two forwards in one
- * process, ABBA, medians), the quantize op from 4.66 to 3.00 ms a 64-token prompt and from 45.5 to
- * 31.3 ms a 512-token one. For finite inputs the bytes are the reference's (the max of absolute
- * values does not depend on the order; see test_q8_edges for where the reference has none). */
-static inline __m512 ic_x86_q8_blocks16(const float *x, int8_t *qs, size_t stride, __m512 *sums) {
+ * quants to qs + j * stride; returns the 16 scales as q8_0 stores them, in fp16 (lane j: block
+ * j's; vcvtps2ph rounds to nearest even, as ic_f32_to_fp16) and, when sums is not NULL, the quants'
+ * sums as floats (exact: |sum| <= 4064). The per-block horizontal max and sum are two trees over
+ * all 16 blocks (ic_x86_reduce512_x16), the scale's division one vector division. On the Zen 5 VM:
+ * one thread, rows in L2, q8_0s went from 8.5 ns a block, one at a time, to 4.6; in llama-3.2-1b
+ * q8_0's prefill (two forwards in one process, ABBA, medians), the quantize op from 4.66 to 3.00 ms
+ * a 64-token prompt and from 45.5 to 31.3 ms a 512-token one. For finite inputs the bytes are the
+ * reference's (the max of absolute values does not depend on the order; see test_q8_edges for where
+ * the reference has none). */
+static inline __m256i ic_x86_q8_blocks16(const float *x, int8_t *qs, size_t stride, __m512 *sums) {
     __m512 m[16];
 #pragma GCC unroll 16
     for (int j = 0; j < 16; j++)
@@ -201,7 +202,7 @@ static inline __m512 ic_x86_q8_blocks16(const float *x, int8_t *qs, size_t strid
         m[j] = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
     }
     if (sums != NULL) *sums = ic_x86_hsum512_x16(m);
-    return d;
+    return _mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 #endif
 

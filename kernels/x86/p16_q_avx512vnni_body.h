@@ -6,7 +6,7 @@
  * activation word (4 quants of one token) is broadcast against it: a vpdpbusd adds 4 products to
  * each row's sum, with no repack at run time and no horizontal sums (lane r is row r, so a
  * token's 16 results are one store into y). A block's 8 vpdpbusd per (panel, token) are followed
- * by one convert, one multiply (row scales x the token's scale) and one FMA.
+ * by one convert and two FMAs (the token's scale and correction, then the rows' scales).
  *
  * vpdpbusd multiplies unsigned (the vector) by signed (the broadcast) bytes. q8_0 weights are
  * stored as q + 128, and each (token, block) adds the correction -128 * dx * sum(x) on the float
@@ -43,7 +43,7 @@
 
 #define SMALL_N 8   /* up to this many tokens: one pass over k */
 #define TC_MAX  512 /* most tokens per chunk for more tokens */
-#define TILE_T  5   /* most tokens per register tile */
+#define TILE_T  4   /* most tokens per register tile */
 #define TILE_P  4   /* most panels per register tile */
 
 /* How far ahead the one-pass path prefetches: 6 KiB per tile, split among its panels (1.5 KiB a
@@ -136,14 +136,29 @@ static inline __m512i bcast(const ic_block_q8_0s *b, int at) {
 }
 
 /* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
- * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, into f[p][t]. A block's
- * sum is dw * (dx * acc + cx), cx = -CORR * dx * sum(x) from the activation block (q8_0s).
+ * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, added to fo[p][t]. A
+ * block's sum is dw * (dx * acc + cx), cx = -CORR * dx * sum(x) from the activation block (q8_0s).
  * PF: prefetch (prefetch_targets), with next_np panels in the next group (only in the one-pass
- * path: for many tokens the chunk is in L2). */
+ * path: for many tokens the chunk is in L2).
+ *
+ * The sums live in a local array, copied from fo and back once: __m512 may alias any float, so
+ * sums kept in the caller's array were stored back every block (the next block's activation
+ * scales might be them), 10 stores a block in the 2 x 5 tile of the time; the epilogue also took
+ * each token's scale and correction once per panel. One thread, weights in L2, kernel as it was
+ * against this (same results, bit for bit): 1.10x q8_0 at 32 x 4096 n = 512, 1.09x at 64 x 2048
+ * n = 40, 1.13x q4_0 at 48 x 4096 n = 512. Two threads, cold weights, 4096 x 14336 n = 512:
+ * q8_0 1076 -> 1179 GOP/s, q4_0 1110 -> 1228 (time ratios 0.905, 0.906, medians of 20 ABBA);
+ * n = 64 0.945 (q8_0, 16384 x 2048) and 0.912 (q4_0, 2048 x 8192); 1 to 8 tokens, bound by
+ * memory, 0.98-1.02. */
 static inline __attribute__((always_inline)) void tile(const unsigned char *wq, const uint16_t *wd,
                                                        size_t stride, const ic_block_q8_0s *x,
                                                        size_t nb, size_t kb, int NP, int T, int PF,
-                                                       int next_np, __m512 f[TILE_P][TILE_T]) {
+                                                       int next_np, __m512 fo[TILE_P][TILE_T]) {
+    __m512 f[TILE_P][TILE_T];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; p++)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++) f[p][t] = fo[p][t];
     for (size_t b = 0; b < kb; b++) {
         const unsigned char *pq[TILE_P];
         const uint16_t *pd[TILE_P];
@@ -185,20 +200,26 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
                 }
             }
         }
+        __m512 dw[TILE_P];
 #pragma GCC unroll 4
-        for (int p = 0; p < NP; p++) {
-            const __m512 dw = _mm512_cvtph_ps(
+        for (int p = 0; p < NP; p++)
+            dw[p] = _mm512_cvtph_ps(
                 _mm256_loadu_si256((const __m256i *)(wd + p * stride / 2 + b * IC_PANEL_ROWS)));
 #pragma GCC unroll 8
-            for (int t = 0; t < T; t++) {
-                const ic_block_q8_0s *xb = x + (size_t)t * nb + b;
-                const __m512 u =
-                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]), _mm512_set1_ps(xb->d),
-                                    _mm512_set1_ps(-(float)CORR * xb->ds));
-                f[p][t] = _mm512_fmadd_ps(u, dw, f[p][t]);
+        for (int t = 0; t < T; t++) {
+            const ic_block_q8_0s *xb = x + (size_t)t * nb + b;
+            const __m512 d = _mm512_set1_ps(xb->d), c = _mm512_set1_ps(-(float)CORR * xb->ds);
+#pragma GCC unroll 4
+            for (int p = 0; p < NP; p++) {
+                const __m512 u = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]), d, c);
+                f[p][t] = _mm512_fmadd_ps(u, dw[p], f[p][t]);
             }
         }
     }
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; p++)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++) fo[p][t] = f[p][t];
 }
 
 /* The tile's sums into y: rows [lo, hi) of panels p0 .. p0 + NP - 1 (lanes outside masked),
@@ -240,10 +261,6 @@ static void run_tile(const unsigned char *wq, const uint16_t *wd, size_t stride,
         TILE_ROW(2)
         TILE_ROW(3)
         TILE_ROW(4)
-#if !IC_P16_Q4
-        TILE_CASE(1, 5) /* q8_0's tile for many tokens (tile_shape), and its last panel */
-        TILE_CASE(2, 5)
-#endif
     default:
         assert(0);
     }
@@ -252,16 +269,20 @@ static void run_tile(const unsigned char *wq, const uint16_t *wd, size_t stride,
 /* The tile shape for n tokens: NP panels x NT tokens, NP weight vectors and NT broadcasts
  * feeding NP x NT vpdpbusd chains. Measured on the Zen 5 VM (one tile over 32 blocks, 1 thread,
  * G vpdpbusd/s): 2 x 4 4.9, 2 x 6 4.8, 4 x 4 4.4, 1 x 8 3.2 (a broadcast per vpdpbusd), 4 x 2 2.9,
- * 4 x 1 1.5. For many tokens the shape was measured in the GEMM itself (Zen 5 VM, 2 threads, the
- * shapes alternating in one process, medians of 15-200 calls, GOP/s at 4096 x 14336 n = 512,
- * 8192 x 2048 n = 64 and 2048 x 8192 n = 64): q8_0 2 x 5 1100, 968, 1033 against 2 x 4 1071,
- * 939, 1002 (3 x 4 and 2 x 6 between them); q4_0 3 x 4 1024 and 927 (the first two shapes)
- * against 2 x 4 978 and 855, 2 x 5 1001 and 900. Each weight vector loaded from L2 serves more
- * tokens; q4_0's vector also carries its nibble unpacking, which more panels do not add to. */
+ * 4 x 1 1.5. For many tokens the shape was measured in the GEMM itself, 3 x 4 for both types
+ * (Zen 5 VM, the shapes alternating in one process). When tile() still stored its sums every
+ * block (see there), q8_0 did best at 2 x 5 and q4_0 at 3 x 4 (2 threads, GOP/s at 4096 x 14336
+ * n = 512, 8192 x 2048 n = 64 and 2048 x 8192 n = 64: q8_0 2 x 5 1100, 968, 1033 against 2 x 4
+ * 1071, 939, 1002; q4_0 3 x 4 1024 and 927 against 2 x 4 978 and 855, 2 x 5 1001 and 900). With
+ * the sums in registers, q8_0's 3 x 4 against its 2 x 5: one thread, weights in L2, 1.02-1.05x
+ * (96 x 4096 n = 512, 96 x 14336 n = 512, 192 x 2048 n = 64); two threads, cold weights, time
+ * ratios 0.993 at 4096 x 14336 n = 512 (where 3 panels take two k chunks), 0.944 at 16384 x 2048,
+ * 0.965 at 2048 x 8192 and 0.988 at 3072 x 2048, n = 64. q4_0's 2 x 5 matched its 3 x 4 (1.11x and
+ * 1.12x the old kernel, the same runs). Each weight vector loaded from L2 serves more tokens. */
 static void tile_shape(size_t n, int *np, int *nt) {
     if (n > SMALL_N) {
-        *np = IC_P16_Q4 ? 3 : 2;
-        *nt = IC_P16_Q4 ? 4 : 5;
+        *np = 3;
+        *nt = 4;
         return;
     }
     *np = n <= 2 ? 4 : 2;

@@ -36,12 +36,15 @@ typedef struct ic_block_q4_0 {
 } ic_block_q4_0;
 
 /* q8_0s: a q8_0 block (the same quants, the same fp16-rounded scale) for the panel GEMV and GEMM
- * (ic_layout.h): the scale widened to f32 and ds = d * sum(qs), so that a block's correction
- * for the kernels' unsigned weights costs no pass over the activations per call. The quants come
- * first and the block is 40 bytes, so each 4-byte word a kernel broadcasts is aligned. */
+ * (ic_layout.h): the scale widened to f32 and c = -128 * d * sum(qs), the block's correction for
+ * q8_0 weights stored as q + 128, so that it costs the kernels no pass over the activations per
+ * call and no multiply per block (q4_0's correction, -8 * d * sum(qs), is c / 16). c is exact:
+ * d has 11 significant bits and |sum(qs)| < 2^12, so d * sum(qs) fits a float's 24, and the
+ * powers of two only move the exponent. The quants come first and the block is 40 bytes, so
+ * each 4-byte word a kernel broadcasts is aligned. */
 typedef struct ic_block_q8_0s {
     int8_t qs[IC_QK];
-    float d, ds;
+    float d, c;
 } ic_block_q8_0s;
 
 _Static_assert(sizeof(ic_block_q8_0s) == 40, "q8_0s block: 32 quants and two floats");

@@ -282,8 +282,8 @@ static void test_q8_0s(void) {
         CHECK(same, "q8_0s block %d: quants differ from q8_0's", b);
         CHECK(s[b].d == ic_fp16_to_f32(q[b].d), "q8_0s block %d: scale %g, q8_0 %g", b, s[b].d,
               ic_fp16_to_f32(q[b].d));
-        CHECK(s[b].ds == s[b].d * (float)sum, "q8_0s block %d: ds %g, d*sum %g", b, s[b].ds,
-              s[b].d * (float)sum);
+        CHECK(s[b].c == -128.0f * s[b].d * (float)sum, "q8_0s block %d: c %g, -128*d*sum %g", b,
+              s[b].c, -128.0f * s[b].d * (float)sum);
     }
 }
 

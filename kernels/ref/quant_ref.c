@@ -58,7 +58,7 @@ void ic_dequantize_q8_0_ref(const void *x, float *y, size_t k) {
 }
 
 /* q8_0 (the reference's own rounding, so the quants and scale are q8_0's), d widened, and
- * ds = d * sum(q). */
+ * c = -128 * d * sum(q) (ic_types.h). */
 void ic_quantize_q8_0s_ref(const float *x, void *y, size_t k) {
     assert(k % IC_QK == 0);
     ic_block_q8_0s *b = y;
@@ -68,7 +68,7 @@ void ic_quantize_q8_0s_ref(const float *x, void *y, size_t k) {
         int32_t sum = 0;
         for (int j = 0; j < IC_QK; j++) sum += b[i].qs[j] = q.qs[j];
         b[i].d = ic_fp16_to_f32(q.d);
-        b[i].ds = b[i].d * (float)sum;
+        b[i].c = -128.0f * (b[i].d * (float)sum);
     }
 }
 

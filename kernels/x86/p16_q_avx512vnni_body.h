@@ -11,8 +11,9 @@
  * vpdpbusd multiplies unsigned (the vector) by signed (the broadcast) bytes. q8_0 weights are
  * stored as q + 128, and each (token, block) adds the correction -128 * dx * sum(x) on the float
  * side; q4_0 nibbles are unsigned already, and the correction is -8 * dx * sum(x). The
- * activations come as q8_0s (ic_types.h), whose blocks carry dx * sum(x), computed once when the
- * activation row is quantized, not once per call (a piece of a decode GEMV is a call).
+ * activations come as q8_0s (ic_types.h), whose blocks carry q8_0's correction, computed once
+ * when the activation row is quantized, not once per call (a piece of a decode GEMV is a call);
+ * q4_0 takes a sixteenth of it (CSCALE), exactly.
  *
  * Blocking: for many tokens, a tile's panels hold a chunk of k in L2 (chunks(), from the L2 that
  * hwloc reports; the whole row when it fits, as for 14336 columns in 1 MiB) while every token of
@@ -32,13 +33,13 @@
 #include <assert.h>
 
 #if IC_P16_Q4
-#define QBYTES  256 /* quant bytes of one block of a panel */
-#define QGROUPS 4   /* weight vectors per block */
-#define CORR    8
+#define QBYTES    256                 /* quant bytes of one block of a panel */
+#define QGROUPS   4                   /* weight vectors per block */
+#define CSCALE(c) ((c) * (1.0f / 16)) /* the q8_0s correction (-128 * ...) as -8 * ... */
 #else
-#define QBYTES  512
-#define QGROUPS 8
-#define CORR    128
+#define QBYTES    512
+#define QGROUPS   8
+#define CSCALE(c) (c)
 #endif
 
 #define SMALL_N 8   /* up to this many tokens: one pass over k */
@@ -137,7 +138,7 @@ static inline __m512i bcast(const ic_block_q8_0s *b, int at) {
 
 /* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
  * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, added to fo[p][t]. A
- * block's sum is dw * (dx * acc + cx), cx = -CORR * dx * sum(x) from the activation block (q8_0s).
+ * block's sum is dw * (dx * acc + cx), cx the activation block's correction (q8_0s, CSCALE).
  * PF: prefetch (prefetch_targets), with next_np panels in the next group (only in the one-pass
  * path: for many tokens the chunk is in L2).
  *
@@ -208,7 +209,7 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
 #pragma GCC unroll 8
         for (int t = 0; t < T; t++) {
             const ic_block_q8_0s *xb = x + (size_t)t * nb + b;
-            const __m512 d = _mm512_set1_ps(xb->d), c = _mm512_set1_ps(-(float)CORR * xb->ds);
+            const __m512 d = _mm512_set1_ps(xb->d), c = _mm512_set1_ps(CSCALE(xb->c));
 #pragma GCC unroll 4
             for (int p = 0; p < NP; p++) {
                 const __m512 u = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[p][t]), d, c);

@@ -375,11 +375,11 @@ static void gemv_rows(void *arg, int tid, size_t b, size_t e) {
                   e);
 }
 
-static void gemm_task(void *arg, int tid, int nt) {
+/* A GEMM as the model runs it: pieces of rows from the pool's row runner (ic_gemm_rows_chunk). */
+static void gemm_rows(void *arg, int tid, size_t b, size_t e) {
     const bench_item *it = ((task_ctx *)arg)->it;
-    size_t b, e;
-    ic_split_range(it->m, it->kern->row_align, tid, nt, &b, &e);
-    if (b < e) it->kern->fn.gemm(g_wl.w, g_wl.x, g_wl.y, it->k, it->n, it->m, b, e);
+    (void)tid;
+    it->kern->fn.gemm(g_wl.w, g_wl.x, g_wl.y, it->k, it->n, it->m, b, e);
 }
 
 /* A decode step as the model runs it: the positions split across workers, each taking all heads
@@ -565,7 +565,8 @@ static int time_pool_op(ic_bench_state *st, const bench_item *it, loop_work *w) 
         w->tokens = 1;
         break;
     case B_GEMM:
-        IC_WALL_LOOP(w->wall, ic_pool_run(g_b.pool, gemm_task, &tc));
+        IC_WALL_LOOP(w->wall, ic_pool_run_rows(g_b.pool, it->m, it->kern->row_align,
+                                               ic_gemm_rows_chunk(), gemm_rows, &tc));
         w->bytes = (double)g_wl.w_bytes + (double)(ic_row_bytes(it->atype, it->k) * it->n) +
                    4.0 * (double)(it->m * it->n);
         w->flop = 2.0 * (double)it->m * (double)it->k * (double)it->n;

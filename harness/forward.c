@@ -574,13 +574,8 @@ typedef struct {
 } mm_task;
 
 /* A piece of a GEMM's rows, from the pool's row runner, as for the GEMVs: each worker takes its
- * own share in pieces (a quarter of what is left, at least GEMM_ROWS_CHUNK rows) and then helps
- * the other, so a stalled vCPU no longer holds the whole matrix up. Measured on the 2-vCPU Zen 5
- * VM, llama-3.2-1b q8_0, two forwards on one pool alternating prompt by prompt (ABBA, medians of
- * 40 prompts of 64 tokens, 10 of 512), time against the static split: 64 tokens 0.997 and 1.002
- * in quiet spells, 0.948 in a busy one (first quartile 0.856), 512 tokens 0.973; with pieces of
- * at least 96 rows, 0.916 in a busy spell. A row's result does not depend on the piece. */
-#define GEMM_ROWS_CHUNK 192
+ * own share in pieces (a quarter of what is left, at least ic_gemm_rows_chunk rows) and then
+ * helps the other, so a stalled vCPU no longer holds the whole matrix up (pool.h). */
 
 static void mm_rows(void *ctx, int tid, size_t b, size_t e) {
     const mm_task *t = ctx;
@@ -740,7 +735,7 @@ static void matmul(ic_forward *f, const void *w, size_t rows, size_t k, const fl
         ic_pool_run_rows(f->pool, rows, kern->row_align,
                          ic_rows_chunk(ic_row_bytes(kern->wtype, k)), mv_rows, &mt);
     else
-        ic_pool_run_rows(f->pool, rows, kern->row_align, GEMM_ROWS_CHUNK, mm_rows, &mt);
+        ic_pool_run_rows(f->pool, rows, kern->row_align, ic_gemm_rows_chunk(), mm_rows, &mt);
 }
 
 /* Attention for n rows: row r belongs to sequence seq(r) at position pos(r). A prompt's work

@@ -576,7 +576,6 @@ typedef struct {
 /* A piece of a GEMM's rows, from the pool's row runner, as for the GEMVs: each worker takes its
  * own share in pieces (a quarter of what is left, at least ic_gemm_rows_chunk rows) and then
  * helps the other, so a stalled vCPU no longer holds the whole matrix up (pool.h). */
-
 static void mm_rows(void *ctx, int tid, size_t b, size_t e) {
     const mm_task *t = ctx;
     (void)tid;

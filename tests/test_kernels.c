@@ -16,7 +16,9 @@ static const size_t g_sizes_any[] = {1, 31, 32, 33, 64, 352, 4095, 4096, 4097};
 static const size_t g_sizes_quick[] = {1, 31, 32, 33, 64, 352, 255, 256, 257};
 _Static_assert(sizeof g_sizes_quick == sizeof g_sizes_any,
                "the quick list replaces the full one entry for entry");
-static const size_t g_rows[] = {1, 7, 33};
+/* 83 rows are six 16-row panels, the last partial: the panel kernels' widest register tiles (4
+ * panels) and a remainder tile both run. */
+static const size_t g_rows[] = {1, 7, 33, 83};
 
 /* Kernel arithmetic error bound for a k-term dot product: recursive summation in float is within
  * k * eps * sum|terms| (Higham); we allow 2x for FMA-reassociated vector variants. */

@@ -50,8 +50,8 @@ static inline __m512bh pair_full(const uint16_t *x, size_t c) {
     return (__m512bh)_mm512_set1_epi32((int)v);
 }
 
-/* NP panels x T tokens over column pairs [c0, c1), added to fo. The sums live in a local array,
- * copied from fo and back once, so they stay in registers even where run_tile is not inlined
+/* NP panels x T tokens over column pairs [c0, c1), into fo. The sums live in a local array,
+ * copied to fo once at the end, so they stay in registers even where run_tile is not inlined
  * (__m512 may alias any float: sums kept behind the pointer would be stored every pair; see
  * p16_q_avx512vnni_body.h). The tile is 4 panels x 6 tokens: 10 loads (4 weight vectors, 6
  * broadcasts) feed 24 vdpbf16ps, where 2 x 6 had 8 feed 12. Measured on the 2-vCPU Zen 5 VM
@@ -67,7 +67,7 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
 #pragma GCC unroll 4
     for (int p = 0; p < NP; p++)
 #pragma GCC unroll 6
-        for (int t = 0; t < T; t++) f[p][t] = fo[p][t];
+        for (int t = 0; t < T; t++) f[p][t] = _mm512_setzero_ps();
     for (size_t c = c0; c < c1; c++) {
         const int whole = 2 * c + 1 < k; /* false only for an odd k's last pair */
         __m512bh w[TILE_P];
@@ -158,8 +158,6 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
                 for (size_t t = 0; t < tn; t += TILE_T) {
                     const int T = tn - t < TILE_T ? (int)(tn - t) : TILE_T;
                     __m512 f[TILE_P][TILE_T];
-                    for (int i = 0; i < TILE_P; i++)
-                        for (int j = 0; j < TILE_T; j++) f[i][j] = _mm512_setzero_ps();
                     run_tile(wb + p * stride, stride, xb + (t0 + t) * k, k, c0, c1, np, T, f);
                     store_tile(y + (t0 + t) * ldy, ldy, p, np, T, r0, r1, c0 == 0, f);
                 }

@@ -137,12 +137,12 @@ static inline __m512i bcast(const ic_block_q8_0s *b, int at) {
 }
 
 /* NP panels (stride bytes apart; their chunk's quants at wq, scales at wd) x T tokens (x: token
- * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, added to fo[p][t]. A
+ * 0's first block of the chunk, tokens nb blocks apart) over kb blocks, into fo[p][t]. A
  * block's sum is dw * (dx * acc + cx), cx the activation block's correction (q8_0s, CSCALE).
  * PF: prefetch (prefetch_targets), with next_np panels in the next group (only in the one-pass
  * path: for many tokens the chunk is in L2).
  *
- * The sums live in a local array, copied from fo and back once: __m512 may alias any float, so
+ * The sums live in a local array, copied to fo once at the end: __m512 may alias any float, so
  * sums kept in the caller's array were stored back every block (the next block's activation
  * scales might be them), 10 stores a block in the 2 x 5 tile of the time; the epilogue also took
  * each token's scale and correction once per panel. One thread, weights in L2, kernel as it was
@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void tile(const unsigned char *wq, 
 #pragma GCC unroll 4
     for (int p = 0; p < NP; p++)
 #pragma GCC unroll 8
-        for (int t = 0; t < T; t++) f[p][t] = fo[p][t];
+        for (int t = 0; t < T; t++) f[p][t] = _mm512_setzero_ps();
     for (size_t b = 0; b < kb; b++) {
         const unsigned char *pq[TILE_P];
         const uint16_t *pd[TILE_P];
@@ -328,8 +328,6 @@ static void p16_matmul(const void *w, const void *x, float *y, size_t k, size_t 
                                             wd + (size_t)NPm * stride / 2, stride, kb, pf_np,
                                             t / (size_t)NTm, tiles);
                     __m512 f[TILE_P][TILE_T];
-                    for (int i = 0; i < TILE_P; i++)
-                        for (int j = 0; j < TILE_T; j++) f[i][j] = _mm512_setzero_ps();
                     run_tile(wq, wd, stride, xb + (t0 + t) * nb + b0, nb, kb, np, T, next_np, f);
                     store_tile(y + (t0 + t) * ldy, ldy, p, np, T, r0, r1, b0 == 0, f);
                 }

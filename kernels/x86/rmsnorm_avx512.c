@@ -17,6 +17,10 @@ static inline void sum_squares(__m512 v, __m512d *s0, __m512d *s1) {
     *s1 = _mm512_fmadd_pd(hi, hi, *s1);
 }
 
+static inline __m512 normed(__m512 v, __m512 scale, __m512 w) {
+    return _mm512_mul_ps(_mm512_mul_ps(v, scale), w);
+}
+
 void ic_rmsnorm_avx512(const float *x, const float *weight, float *y, size_t n, float eps) {
     assert(x != NULL && weight != NULL && y != NULL);
     __m512d s0 = _mm512_setzero_pd(), s1 = s0;
@@ -27,12 +31,11 @@ void ic_rmsnorm_avx512(const float *x, const float *weight, float *y, size_t n, 
     double ss = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
     const __m512 scale = _mm512_set1_ps((float)(1.0 / sqrt(ss / (double)n + eps)));
     for (size_t i = 0; i < whole; i += 16)
-        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), scale),
-                                              _mm512_loadu_ps(weight + i)));
+        _mm512_storeu_ps(y + i, normed(_mm512_loadu_ps(x + i), scale, _mm512_loadu_ps(weight + i)));
     if (whole < n) {
         const __mmask16 t = ic_x86_tail16(n - whole);
-        const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(t, x + whole), scale);
         _mm512_mask_storeu_ps(y + whole, t,
-                              _mm512_mul_ps(v, _mm512_maskz_loadu_ps(t, weight + whole)));
+                              normed(_mm512_maskz_loadu_ps(t, x + whole), scale,
+                                     _mm512_maskz_loadu_ps(t, weight + whole)));
     }
 }
